@@ -1,0 +1,20 @@
+import type { FlowBatch } from '../ingest/flow-batch.js';
+
+/** Flow direction relative to our network (DESIGN: inbound = toward our customers). */
+export const FlowDirection = { unknown: 0, inbound: 1, outbound: 2, transit: 3, internal: 4 } as const;
+export type FlowDirection = (typeof FlowDirection)[keyof typeof FlowDirection];
+
+/**
+ * A FlowBatch plus the columns enrich adds. Same columnar rule: one typed array per field.
+ * Customer and link columns are indexes into the site config (`network.customers`,
+ * `network.links`), -1 where none applies.
+ */
+export interface EnrichedBatch extends FlowBatch {
+  direction: Uint8Array;
+  srcAsn: Uint32Array;
+  dstAsn: Uint32Array;
+  srcCustomer: Int16Array;
+  dstCustomer: Int16Array;
+  /** Link the flow entered on (exporter + inIf), -1 when unknown. */
+  inLink: Int16Array;
+}

@@ -1,0 +1,4 @@
+export * from './incident.js';
+export * from './detection.js';
+export * from './live.js';
+export * from './api.js';
