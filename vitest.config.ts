@@ -30,8 +30,10 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          // Browser tests each start a server and a Chromium: run them one file at a time on 2 cores.
+          // Browser tests each start a server and a Chromium: run them one file at a time, after
+          // the unit projects (groupOrder), so they never compete with them for the 2 cores.
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
