@@ -1,0 +1,68 @@
+import type { IncidentKind } from '@downstream/shared';
+
+const SI = ['', 'k', 'M', 'G', 'T', 'P'];
+
+/** 1234567 → "1.23 M": rates on a wall must be short and comparable at a glance. */
+export function si(value: number, unit = ''): string {
+  if (!Number.isFinite(value)) return '–';
+  let v = Math.abs(value);
+  let i = 0;
+  while (v >= 1000 && i < SI.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const digits = v >= 100 || i === 0 ? 0 : v >= 10 ? 1 : 2;
+  const n = (value < 0 ? -v : v).toFixed(i === 0 && v < 10 && !Number.isInteger(v) ? 1 : digits);
+  const sep = SI[i] || unit ? ' ' : '';
+  return `${n}${sep}${SI[i]}${unit}`;
+}
+
+export function int(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+export function pct(share: number): string {
+  return `${(share * 100).toFixed(share < 0.1 ? 1 : 0)} %`;
+}
+
+/** Age as "42 s", "7 min", "3 h 05 min", "2 d". */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${String(m % 60).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d`;
+}
+
+export function time(iso: string): string {
+  const d = new Date(iso);
+  return d.toLocaleString('en-GB', { hour12: false, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export const KIND_LABEL: Record<IncidentKind, string> = {
+  'ddos-fan-in': 'DDoS fan-in',
+  volumetric: 'Volumetric',
+  amplification: 'Amplification',
+  'spam-bot': 'Spam bot',
+  scanner: 'Scanner',
+  'ddos-participation': 'DDoS participation',
+  external: 'External',
+};
+
+/** One colour per kind, used by tables, graphs and maps alike; RGB for deck.gl. */
+export const KIND_RGB: Record<IncidentKind, [number, number, number]> = {
+  'ddos-fan-in': [255, 82, 82],
+  volumetric: [255, 152, 0],
+  amplification: [255, 214, 0],
+  'spam-bot': [186, 104, 255],
+  scanner: [64, 196, 255],
+  'ddos-participation': [255, 64, 170],
+  external: [160, 170, 180],
+};
+
+export function kindColor(kind: IncidentKind, alpha = 1): string {
+  const [r, g, b] = KIND_RGB[kind];
+  return alpha === 1 ? `rgb(${r}, ${g}, ${b})` : `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}

@@ -1,0 +1,49 @@
+import { NavLink } from 'react-router';
+import { si } from '../format.js';
+import { freshness, useLive } from '../live/live-store.js';
+import { useNow } from '../live/use-now.js';
+
+/** Connection state and live numbers, on every page except the wall. */
+export function Header() {
+  const now = useNow(1000);
+  const connection = useLive((s) => s.connection);
+  const lastDataAt = useLive((s) => s.lastDataAt);
+  const summary = useLive((s) => s.summary);
+  const error = useLive((s) => s.error);
+  const state = freshness({ connection, lastDataAt }, now);
+  return (
+    <header className="app-header">
+      <NavLink to="/" className="brand">
+        Downstream
+      </NavLink>
+      <nav>
+        <NavLink to="/incidents">Incidents</NavLink>
+        <NavLink to="/asns">ASNs</NavLink>
+        <NavLink to="/trends">Trends</NavLink>
+        <NavLink to="/wall">Wall</NavLink>
+      </nav>
+      <div className="header-numbers">
+        <span className="metric">
+          <span className="metric-value" data-testid="flows-per-second">
+            {summary ? si(summary.flowsPerSecond) : '–'}
+          </span>
+          <span className="metric-label">flows/s</span>
+        </span>
+        <span className="metric">
+          <span className="metric-value" data-testid="active-incidents">
+            {summary ? summary.activeIncidents : '–'}
+          </span>
+          <span className="metric-label">active incidents</span>
+        </span>
+        <span
+          className={`connection connection-${state.toLowerCase()}`}
+          data-testid="connection-state"
+          data-state={state}
+          title={error ?? (lastDataAt ? `last update ${Math.round((now - lastDataAt) / 1000)} s ago` : 'no data yet')}
+        >
+          {state}
+        </span>
+      </div>
+    </header>
+  );
+}
