@@ -2,3 +2,4 @@ export * from './incident.js';
 export * from './detection.js';
 export * from './live.js';
 export * from './api.js';
+export * from './feeds.js';
