@@ -1,0 +1,290 @@
+/**
+ * The IP→ASN / AS name / country data set, from the `@ip-location-db/asn` (RouteViews + RIRs +
+ * DB-IP, CC-BY-4.0) and `@ip-location-db/asn-country` (NRO, CC-BY-4.0) packages. Licence
+ * notices: DATA-LICENSES.md.
+ *
+ * The CSVs (~40 MB) are parsed byte by byte straight from the Buffer: splitting 600,000 lines
+ * into strings would cost several times the < 1 s load budget. Loaded once per process, lazily,
+ * and shared by every Enricher.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { V4Builder, V6Builder, type V4Table, type V6Table } from './range-table.js';
+
+export interface AsnDb {
+  asnV4: V4Table;
+  asnV6: V6Table;
+  countryV4: V4Table;
+  countryV6: V6Table;
+  /** AS organisation name by ASN (the first name the data set gives for it). */
+  names: Map<number, string>;
+  /** Load time in ms, and what was read, for logs and the benchmark. */
+  stats: { loadMs: number; rows: number; overlaps: number; badLines: number };
+}
+
+const require = createRequire(import.meta.url);
+
+/** Directory of an installed package (its package.json sits at the root). */
+function packageDir(name: string): string {
+  return dirname(require.resolve(`${name}/package.json`));
+}
+
+export function dataFiles(): { asnV4: string; asnV6: string; countryV4: string; countryV6: string } {
+  const asn = packageDir('@ip-location-db/asn');
+  const country = packageDir('@ip-location-db/asn-country');
+  return {
+    asnV4: join(asn, 'asn-ipv4-num.csv'),
+    asnV6: join(asn, 'asn-ipv6.csv'),
+    countryV4: join(country, 'asn-country-ipv4-num.csv'),
+    countryV6: join(country, 'asn-country-ipv6.csv'),
+  };
+}
+
+const COMMA = 44;
+const NL = 10;
+const CR = 13;
+const QUOTE = 34;
+const COLON = 58;
+
+/** Cursor over one CSV buffer; every method advances `p` past what it read and its separator. */
+class Cursor {
+  p = 0;
+  constructor(readonly b: Buffer) {}
+
+  get done(): boolean {
+    return this.p >= this.b.length;
+  }
+
+  /** Decimal integer (up to 2^53), then skips one ',' if present. NaN when no digits. */
+  int(): number {
+    const b = this.b;
+    let p = this.p;
+    let v = 0;
+    const s = p;
+    while (p < b.length) {
+      const c = b[p] - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      p++;
+    }
+    if (p === s) v = NaN;
+    if (b[p] === COMMA) p++;
+    this.p = p;
+    return v;
+  }
+
+  /** IPv6 text address into out[0..3]; false when malformed. Skips the following ','. */
+  v6(out: Uint32Array): boolean {
+    const b = this.b;
+    let p = this.p;
+    const groups = V6_GROUPS;
+    let n = 0;
+    let gap = -1;
+    let ok = true;
+    if (b[p] === COLON && b[p + 1] === COLON) {
+      gap = 0;
+      p += 2;
+    }
+    while (p < b.length && b[p] !== COMMA && b[p] !== NL) {
+      let v = 0;
+      let digits = 0;
+      while (p < b.length) {
+        const c = b[p];
+        let d: number;
+        if (c >= 48 && c <= 57) d = c - 48;
+        else if (c >= 97 && c <= 102) d = c - 87;
+        else if (c >= 65 && c <= 70) d = c - 55;
+        else break;
+        v = v * 16 + d;
+        digits++;
+        p++;
+      }
+      if (digits === 0 || digits > 4 || n === 8) {
+        ok = false;
+        break;
+      }
+      groups[n++] = v;
+      if (b[p] === COLON) {
+        p++;
+        if (b[p] === COLON) {
+          if (gap >= 0) {
+            ok = false;
+            break;
+          }
+          gap = n;
+          p++;
+        }
+      }
+    }
+    while (p < b.length && b[p] !== COMMA && b[p] !== NL) p++;
+    if (b[p] === COMMA) p++;
+    this.p = p;
+    if (!ok || (gap < 0 && n !== 8) || (gap >= 0 && n > 7)) return false;
+    // Expand '::' by shifting the tail groups to the end.
+    if (gap >= 0) {
+      const tail = n - gap;
+      for (let k = 0; k < tail; k++) groups[7 - k] = groups[n - 1 - k];
+      for (let k = gap; k < 8 - tail; k++) groups[k] = 0;
+    }
+    for (let k = 0; k < 4; k++) out[k] = ((groups[2 * k] << 16) | groups[2 * k + 1]) >>> 0;
+    return true;
+  }
+
+  /** Start/end offsets of the next field (quotes kept); skips the following ',' if present. */
+  field(): [number, number] {
+    const b = this.b;
+    let p = this.p;
+    const s = p;
+    if (b[p] === QUOTE) {
+      p++;
+      while (p < b.length) {
+        if (b[p] === QUOTE) {
+          if (b[p + 1] === QUOTE) p += 2;
+          else {
+            p++;
+            break;
+          }
+        } else p++;
+      }
+    }
+    while (p < b.length && b[p] !== COMMA && b[p] !== NL) p++;
+    let e = p;
+    if (e > s && b[e - 1] === CR) e--;
+    if (b[p] === COMMA) p++;
+    this.p = p;
+    return [s, e];
+  }
+
+  /** Skip to the start of the next line. */
+  eol(): void {
+    const b = this.b;
+    let p = this.p;
+    while (p < b.length && b[p] !== NL) p++;
+    this.p = p + 1;
+  }
+}
+
+const V6_GROUPS = new Array<number>(8).fill(0);
+
+function text(b: Buffer, s: number, e: number): string {
+  if (e - s >= 2 && b[s] === QUOTE && b[e - 1] === QUOTE) return b.toString('utf8', s + 1, e - 1).replaceAll('""', '"');
+  return b.toString('utf8', s, e);
+}
+
+/** Two ASCII letters packed into 16 bits; 0 when absent. */
+function countryCode(b: Buffer, s: number, e: number): number {
+  if (e - s !== 2) return 0;
+  return (b[s] << 8) | b[s + 1];
+}
+
+const countryStrings: string[] = new Array<string>(65536);
+/** The country code for a packed value; cached so lookups don't allocate. */
+export function countryName(code: number): string {
+  if (code === 0) return '';
+  return (countryStrings[code] ??= String.fromCharCode(code >>> 8, code & 255));
+}
+
+export function loadAsnDb(files = dataFiles()): AsnDb {
+  const t0 = performance.now();
+  const names = new Map<number, string>();
+  let rows = 0;
+  let badLines = 0;
+
+  const asnV4 = new V4Builder(1 << 19);
+  {
+    const c = new Cursor(readFileSync(files.asnV4));
+    while (!c.done) {
+      const s = c.int();
+      const e = c.int();
+      const asn = c.int();
+      const [ns, ne] = c.field();
+      c.eol();
+      if (Number.isNaN(s) || Number.isNaN(e) || Number.isNaN(asn) || e > 0xffffffff) {
+        badLines++;
+        continue;
+      }
+      rows++;
+      asnV4.add(s, e, asn);
+      if (asn !== 0 && !names.has(asn)) names.set(asn, text(c.b, ns, ne));
+    }
+  }
+
+  const a = new Uint32Array(4);
+  const z = new Uint32Array(4);
+  const asnV6 = new V6Builder(1 << 17);
+  {
+    const c = new Cursor(readFileSync(files.asnV6));
+    while (!c.done) {
+      const okA = c.v6(a);
+      const okZ = c.v6(z);
+      const asn = c.int();
+      const [ns, ne] = c.field();
+      c.eol();
+      if (!okA || !okZ || Number.isNaN(asn)) {
+        badLines++;
+        continue;
+      }
+      rows++;
+      asnV6.add(a, z, asn);
+      if (asn !== 0 && !names.has(asn)) names.set(asn, text(c.b, ns, ne));
+    }
+  }
+
+  const countryV4 = new V4Builder(1 << 18);
+  {
+    const c = new Cursor(readFileSync(files.countryV4));
+    while (!c.done) {
+      const s = c.int();
+      const e = c.int();
+      const [cs, ce] = c.field();
+      c.eol();
+      if (Number.isNaN(s) || Number.isNaN(e) || e > 0xffffffff) {
+        badLines++;
+        continue;
+      }
+      rows++;
+      countryV4.add(s, e, countryCode(c.b, cs, ce));
+    }
+  }
+
+  const countryV6 = new V6Builder(1 << 17);
+  {
+    const c = new Cursor(readFileSync(files.countryV6));
+    while (!c.done) {
+      const okA = c.v6(a);
+      const okZ = c.v6(z);
+      const [cs, ce] = c.field();
+      c.eol();
+      if (!okA || !okZ) {
+        badLines++;
+        continue;
+      }
+      rows++;
+      countryV6.add(a, z, countryCode(c.b, cs, ce));
+    }
+  }
+
+  const db: AsnDb = {
+    asnV4: asnV4.build(),
+    asnV6: asnV6.build(),
+    countryV4: countryV4.build(),
+    countryV6: countryV6.build(),
+    names,
+    stats: {
+      loadMs: 0,
+      rows,
+      overlaps: asnV4.overlaps + asnV6.overlaps + countryV4.overlaps + countryV6.overlaps,
+      badLines,
+    },
+  };
+  db.stats.loadMs = performance.now() - t0;
+  return db;
+}
+
+let shared: AsnDb | undefined;
+
+/** The process-wide data set, loaded on first use (~0.5 s) and kept: it never changes at runtime. */
+export function asnDb(): AsnDb {
+  return (shared ??= loadAsnDb());
+}
