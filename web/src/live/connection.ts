@@ -11,7 +11,7 @@ function guarded<S extends z.ZodType>(event: string, schema: S, apply: (v: z.inf
   return (payload: unknown) => {
     const parsed = schema.safeParse(payload);
     if (parsed.success) apply(parsed.data);
-    else console.warn(`downstream: ignored malformed "${event}"`, parsed.error.issues.slice(0, 3));
+    else console.warn(`downstream: ignored malformed "${event}"`, JSON.stringify(parsed.error.issues.slice(0, 3)));
   };
 }
 

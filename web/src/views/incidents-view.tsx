@@ -236,7 +236,7 @@ export function IncidentsView() {
                 data-kind={i.kind}
                 data-status={i.status}
                 aria-selected={selected === i.id}
-                className={`sev-${i.severity}${selected === i.id ? ' selected' : ''}${i.status === 'resolved' ? ' resolved' : ''}`}
+                className={`row-sev-${i.severity}${selected === i.id ? ' selected' : ''}${i.status === 'resolved' ? ' resolved' : ''}`}
                 onClick={() => navigate(`/incidents/${encodeURIComponent(i.id)}`)}
               >
                 <td>
