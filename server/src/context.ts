@@ -74,6 +74,55 @@ export interface AbuseRollupRow {
   flows: number;
 }
 
+export type AbuseDimension = AbuseRollupRow['dimension'];
+
+/** Buckets are aligned to multiples of `stepMs` since the epoch (UTC days for 1d). */
+export interface AbuseSeriesQuery {
+  dimension: AbuseDimension;
+  /** [from, to) in ms since epoch. */
+  from: number;
+  to: number;
+  stepMs: number;
+  kind?: Incident['kind'];
+  /** Only these keys; otherwise the `top` keys by bytes. */
+  keys?: string[];
+  top?: number;
+}
+
+export interface AbuseTotal {
+  key: string;
+  packets: number;
+  bytes: number;
+  flows: number;
+  /** Start of the last minute (or hour, beyond the minute retention) with traffic. */
+  lastSeen: number;
+  /** Bytes per kind. */
+  byKind: Partial<Record<Incident['kind'], number>>;
+}
+
+export interface AbuseSeries {
+  /** Which rollup table answered: minute rows are kept 7 days, hour and day rows for the retention. */
+  resolution: 'minute' | 'hour' | 'day';
+  /** Bucket starts, ms since epoch. */
+  buckets: number[];
+  series: (AbuseTotal & { packetsSeries: number[]; bytesSeries: number[]; flowsSeries: number[] })[];
+}
+
+/** A stored rollup row; `resolution` says whether `minute` is a minute or an hour start. */
+export interface StoredRollupRow extends AbuseRollupRow {
+  resolution: 'minute' | 'hour';
+}
+
+/** How often incidents name a key (customer, ASN, upstream, endpoint), by kind and status. */
+export interface IncidentKeyCount {
+  key: string;
+  kind: Incident['kind'];
+  status: IncidentStatus;
+  count: number;
+  /** Latest lastSeen among them, ms since epoch. */
+  lastSeen: number;
+}
+
 /** store/: durable state. Behind an interface so the embedded SQLite default can be swapped. */
 export interface Store {
   upsertIncident(incident: Incident): void;
@@ -84,6 +133,18 @@ export interface Store {
   listAudit(incidentId: string): AuditEntry[];
   /** Rollups are batched; a crash may lose up to ~1 s of them. */
   recordAbuse(rows: AbuseRollupRow[]): void;
+  /** Time series of one dimension's rollups (heatmaps, trends). */
+  abuseSeries(query: AbuseSeriesQuery): AbuseSeries;
+  /** Totals per key over [from, to), biggest (bytes) first. */
+  abuseTotals(query: { dimension: AbuseDimension; from: number; to: number; kind?: Incident['kind']; keys?: string[]; limit?: number }): AbuseTotal[];
+  /** Raw rollup rows for one key, newest first: minute rows where kept, hour rows before. */
+  abuseRows(query: { dimension: AbuseDimension; key: string; from: number; to: number; limit?: number }): StoredRollupRow[];
+  /** Incidents naming `key` (endpoint IP as target or source, ASN, customer, upstream link), newest first. */
+  incidentsFor(dimension: AbuseDimension, key: string, limit?: number): Incident[];
+  /** Incident counts per key of a dimension, by kind and status, for incidents seen since `since`. */
+  incidentCounts(dimension: AbuseDimension, since?: number): IncidentKeyCount[];
+  /** Retention and folding (also run hourly by the store itself). */
+  maintain(nowMs?: number): void;
   flush(): void;
   close(): void;
 }
