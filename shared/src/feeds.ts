@@ -84,7 +84,11 @@ export type FeedHealth = z.infer<typeof FeedHealth>;
 export const FeedResult = z.object({
   accepted: z.number().int().nonnegative(),
   duplicates: z.number().int().nonnegative(),
+  /** Valid but not a detection (FastNetMon unban, Suricata flow without an alert…). */
   ignored: z.number().int().nonnegative(),
+  rateLimited: z.number().int().nonnegative(),
+  /** Per-item problems in a batch; the request fails (400) only when nothing in it was valid. */
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type FeedResult = z.infer<typeof FeedResult>;
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { ActionsConfig } from '../actions/config.js';
 import { DetectConfig } from '../detect/config.js';
+import { FeedsConfig } from '../feeds/config.js';
 import { Cidr, IpAddress, Port } from './net.js';
 
 const Collector = z.strictObject({ port: Port, host: z.string().default('0.0.0.0') });
@@ -54,6 +56,8 @@ export const Config = z.strictObject({
     .strictObject({ path: z.string().default('./data'), retention_days: z.number().int().positive().default(90) })
     .prefault({}),
   detect: DetectConfig,
+  feeds: FeedsConfig,
+  actions: ActionsConfig,
   realtime: z
     .strictObject({
       /** redis://host:port — share socket.io rooms across server processes. */
