@@ -45,3 +45,11 @@ export const ApiError = z.object({
   details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 export type ApiError = z.infer<typeof ApiError>;
+
+/** POST /api/incidents/:id/{ack,resolve} body (optional). */
+export const IncidentActionBody = z.strictObject({ note: z.string().trim().min(1).max(10_000).optional() });
+export type IncidentActionBody = z.infer<typeof IncidentActionBody>;
+
+/** POST /api/incidents/:id/notes body. */
+export const NoteBody = z.strictObject({ text: z.string().trim().min(1, 'text must not be empty').max(10_000) });
+export type NoteBody = z.infer<typeof NoteBody>;

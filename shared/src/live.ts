@@ -34,6 +34,23 @@ export const SubscribeRequest = z.object({ incident: z.string().min(1) });
 export type SubscribeRequest = z.infer<typeof SubscribeRequest>;
 
 export const IncidentSeries = z.object({ id: z.string(), points: z.array(TimelinePoint) });
+
+/**
+ * Answer to `subscribe` / `unsubscribe` (socket.io acknowledgement): `{ ok: true }`, or
+ * `{ ok: false, error, details }` when the request was malformed or over the per-socket limit.
+ * After a successful `subscribe` the socket receives `incident:series` (IncidentSeries, JSON)
+ * and `incident:graph` (GraphFrame: binary columns, layout in graph-frame.ts) at once, then
+ * again as the incident changes (each at most about once a second).
+ */
+export const SubscribeAck = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    error: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+]);
+export type SubscribeAck = z.infer<typeof SubscribeAck>;
 export type IncidentSeries = z.infer<typeof IncidentSeries>;
 
 /** Socket event names, one place so server and client cannot drift. */
@@ -45,6 +62,7 @@ export const LiveEvents = {
   subscribe: 'subscribe',
   unsubscribe: 'unsubscribe',
   series: 'incident:series',
+  /** Binary GraphFrame, see graph-frame.ts. */
   graph: 'incident:graph',
 } as const;
 export const LIVE_NAMESPACE = '/live';

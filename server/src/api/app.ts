@@ -1,0 +1,240 @@
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ApiError,
+  Health,
+  Incident,
+  IncidentActionBody,
+  IncidentDetail,
+  IncidentList,
+  IncidentListQuery,
+  IncidentStatus,
+  NoteBody,
+} from '@downstream/shared';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import type { Context, Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import type { AppContext } from '../context.js';
+import { errorBody, jsonError, zodDetails } from './errors.js';
+
+// Named components in the OpenAPI document; `.meta` returns a copy, the shared schemas stay as they are.
+const IncidentC = Incident.meta({ id: 'Incident' });
+const IncidentDetailC = IncidentDetail.meta({ id: 'IncidentDetail' });
+const IncidentListC = IncidentList.meta({ id: 'IncidentList' });
+const HealthC = Health.meta({ id: 'Health' });
+const ApiErrorC = ApiError.meta({ id: 'ApiError' });
+
+const IdParams = z.object({ id: z.string().min(1).max(200) });
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+const errors = {
+  400: json(ApiErrorC, 'Invalid request; `details` names each offending field'),
+  401: json(ApiErrorC, 'Missing or unrecognised token'),
+  403: json(ApiErrorC, 'Token role too low'),
+};
+const notFound = { 404: json(ApiErrorC, 'No such incident') };
+const security = [{ bearer: [] as string[] }];
+
+export interface AppOptions {
+  /** Extra route groups mounted under a prefix (feeds, history…); see server.ts. */
+  mounts?: { prefix: string; routes: Hono<any, any, any> }[];
+}
+
+/**
+ * The HTTP API and the SPA. Routes are described with the shared zod schemas, so the OpenAPI
+ * document at /api/openapi.json cannot drift from what is validated.
+ */
+export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<AuthEnv> {
+  const auth = authFor(ctx);
+  const viewer = requireRole(auth, 'viewer');
+  const operator = requireRole(auth, 'operator');
+
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        return c.json(errorBody('invalid request', zodDetails(result.error, result.target)), 400);
+      }
+    },
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      if (status >= 500) ctx.logger.error({ err, path: c.req.path }, 'request failed');
+      const message = err.message || 'request failed';
+      return jsonError(c, status as 400, message, [{ path: 'request', message }]);
+    }
+    ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error in request');
+    return jsonError(c, 500, 'internal error');
+  });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A token from auth.tokens in the config. Not required when no tokens are configured.',
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/health',
+      summary: 'Version, uptime and per-exporter collector health',
+      security,
+      middleware: [viewer] as const,
+      responses: { 200: json(HealthC, 'Server health'), ...errors },
+    }),
+    (c) =>
+      c.json(
+        {
+          status: 'ok' as const,
+          version: ctx.version,
+          uptime: (Date.now() - ctx.startedAt) / 1000,
+          exporters: ctx.collectors.health(),
+        },
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/incidents',
+      summary: 'List incidents, newest first',
+      security,
+      middleware: [viewer] as const,
+      request: { query: IncidentListQuery },
+      responses: { 200: json(IncidentListC, 'Matching incidents'), ...errors },
+    }),
+    (c) => c.json({ incidents: ctx.incidents.list(c.req.valid('query')) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/incidents/{id}',
+      summary: 'One incident with its evidence, timeline and fan-in graph',
+      security,
+      middleware: [viewer] as const,
+      request: { params: IdParams },
+      responses: { 200: json(IncidentDetailC, 'The incident'), ...errors, ...notFound },
+    }),
+    (c) => {
+      const { id } = c.req.valid('param');
+      const inc = ctx.incidents.get(id);
+      if (!inc) return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+      return c.json(inc, 200);
+    },
+  );
+
+  const statusAction = (action: 'ack' | 'resolve', status: IncidentStatus, summary: string) =>
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: `/api/incidents/{id}/${action}`,
+        summary,
+        security,
+        middleware: [operator] as const,
+        request: {
+          params: IdParams,
+          body: { content: { 'application/json': { schema: IncidentActionBody } }, required: false },
+        },
+        responses: { 200: json(IncidentC, 'The updated incident'), ...errors, ...notFound },
+      }),
+      (c) => {
+        const { id } = c.req.valid('param');
+        const body = (c.req.valid('json') as IncidentActionBody | undefined) ?? {};
+        const inc = ctx.incidents.setStatus(id, status, c.get('principal').name, body.note);
+        if (!inc) return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+        return c.json(inc, 200);
+      },
+    );
+  statusAction('ack', 'acknowledged', 'Acknowledge an incident (operator)');
+  statusAction('resolve', 'resolved', 'Resolve an incident (operator)');
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/incidents/{id}/notes',
+      summary: 'Add a note to an incident (operator)',
+      security,
+      middleware: [operator] as const,
+      request: {
+        params: IdParams,
+        body: { content: { 'application/json': { schema: NoteBody } }, required: true },
+      },
+      responses: { 200: json(IncidentC, 'The updated incident'), ...errors, ...notFound },
+    }),
+    (c) => {
+      const { id } = c.req.valid('param');
+      const { text } = c.req.valid('json');
+      const inc = ctx.incidents.addNote(id, c.get('principal').name, text);
+      if (!inc) return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+      return c.json(inc, 200);
+    },
+  );
+
+  app.get('/metrics', viewer, async (c) => {
+    const text = await ctx.registry.metrics();
+    return c.text(text, 200, { 'Content-Type': ctx.registry.contentType });
+  });
+
+  for (const m of opts.mounts ?? []) app.route(m.prefix, m.routes);
+
+  // The document and the reference page describe the API; they hold no data, so no token.
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Downstream API',
+      version: ctx.version,
+      description:
+        'Real-time network-abuse dashboard. Send `Authorization: Bearer TOKEN` wherever tokens are configured. ' +
+        'Errors are always `{ error, details }`. Live updates: socket.io namespace `/live` (see shared/src/live.ts).',
+    },
+  });
+  app.get('/api/docs', Scalar({ url: '/api/openapi.json', pageTitle: 'Downstream API' }));
+
+  app.all('/api/*', (c) =>
+    jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]),
+  );
+
+  if (ctx.webRoot) mountSpa(app, ctx.webRoot);
+  app.notFound((c) => jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]));
+  return app;
+}
+
+/**
+ * Built SPA: hashed files under /assets are immutable (cached a year); everything else
+ * revalidates, and unknown GET paths (client routes like /wall, /incidents/…) get index.html.
+ */
+function mountSpa(app: OpenAPIHono<AuthEnv>, webRoot: string): void {
+  const index = join(webRoot, 'index.html');
+  const hasIndex = existsSync(index) && statSync(index).isFile();
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return;
+    if (c.res.status !== 200 && c.res.status !== 206) return;
+    if (c.res.headers.has('Cache-Control')) return;
+    // Vite puts a content hash in every file name under /assets: safe to cache for good.
+    c.res.headers.set('Cache-Control', c.req.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+  });
+  app.use('*', serveStatic({ root: webRoot }));
+  const fallback = async (c: Context) => {
+    if (!hasIndex) return jsonError(c, 404, 'web UI not built', [{ path: 'webRoot', message: `${index} missing` }]);
+    const last = c.req.path.split('/').pop() ?? '';
+    // A missing hashed asset is a real 404, not a page: index.html there would confuse the browser.
+    if (c.req.path.startsWith('/assets/') || /\.[a-z0-9]{1,8}$/i.test(last)) {
+      return jsonError(c, 404, 'not found', [{ path: 'path', message: c.req.path }]);
+    }
+    c.header('Cache-Control', 'no-cache');
+    return c.html(await readFile(index, 'utf8'));
+  };
+  app.get('*', fallback);
+}

@@ -1,0 +1,1 @@
+export { attachRealtime, type Realtime, type RealtimeOptions, type RealtimeStats } from './live.js';

@@ -1,0 +1,406 @@
+import type { Server as HttpServer } from 'node:http';
+import {
+  encodeGraphFrame,
+  LIVE_NAMESPACE,
+  LiveEvents,
+  SubscribeRequest,
+  type Incident,
+  type IncidentResolved,
+  type IncidentSeries,
+  type IncidentUpsert,
+  type Snapshot,
+  type SubscribeAck,
+  type Summary,
+} from '@downstream/shared';
+import { Counter, Gauge } from 'prom-client';
+import { Server, type Namespace, type Socket } from 'socket.io';
+import { zodDetails } from '../api/errors.js';
+import { authFor, type Principal } from '../auth/index.js';
+import type { AppContext } from '../context.js';
+
+export interface RealtimeOptions {
+  /** Least time between two `incident:upsert` of the same incident; later changes are coalesced. */
+  upsertIntervalMs?: number;
+  /** `summary` period (DESIGN: at most 1 Hz). */
+  summaryIntervalMs?: number;
+  /** Least time between two `incident:series` / `incident:graph` of one incident to its room. */
+  seriesIntervalMs?: number;
+  graphIntervalMs?: number;
+  /** How often every socket's outgoing buffer is checked. */
+  queueCheckMs?: number;
+  /** Past this many packets or bytes waiting for a socket, it stops getting deltas (lagging). */
+  softQueuePackets?: number;
+  softQueueBytes?: number;
+  /** A lagging socket is disconnected past this many bytes waiting, or when lagging this long. */
+  hardQueueBytes?: number;
+  maxLagMs?: number;
+  /** Rooms one socket may be in at once. */
+  maxSubscriptions?: number;
+  /** socket.io connection state recovery window. */
+  recoveryMs?: number;
+}
+
+export interface RealtimeStats {
+  clients: number;
+  lagging: number;
+  rev: number;
+  /** Per socket: packets and bytes waiting to be written. */
+  sockets: { id: string; packets: number; bytes: number; lagging: boolean }[];
+}
+
+export interface Realtime {
+  io: Server;
+  nsp: Namespace;
+  /** Current revision: every delta emitted so far has rev ≤ this. */
+  rev(): number;
+  snapshot(): Snapshot;
+  stats(): RealtimeStats;
+  /** Emit whatever is coalesced right now (tests, shutdown). */
+  flush(): void;
+  close(): Promise<void>;
+}
+
+const LAGGING = 'lagging';
+const room = (id: string): string => `inc:${id}`;
+
+interface SocketData {
+  principal: Principal;
+  laggingSince?: number;
+  subscriptions: Set<string>;
+}
+
+/** Bytes the OS has not taken yet for this socket (websocket transport), 0 when unknown. */
+function pendingBytes(socket: Socket): number {
+  // engine.io/ws internals: the net.Socket under the ws connection. Guarded: a polling client has none.
+  const ws = (socket.conn.transport as unknown as { socket?: { _socket?: { writableLength?: number }; bufferedAmount?: number } })
+    .socket;
+  return (ws?._socket?.writableLength ?? 0) + (ws?.bufferedAmount ?? 0);
+}
+
+function pendingPackets(socket: Socket): number {
+  return (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length ?? 0;
+}
+
+function terminate(socket: Socket): void {
+  socket.disconnect(true);
+  // A stalled peer never reads the close frame; drop the TCP connection so its buffers go now.
+  const ws = (socket.conn.transport as unknown as { socket?: { terminate?: () => void } }).socket;
+  ws?.terminate?.();
+}
+
+/**
+ * socket.io on the HTTP server, namespace /live (DESIGN "Realtime").
+ *
+ * Consistency: every delta carries a revision; a snapshot carries the revision it contains, and
+ * is sent on every (re)connect and whenever a lagging socket catches up, so a client never
+ * keeps a partial view. Revisions are a hybrid clock (max(last + 1, µs since epoch)) so they
+ * stay monotonic across restarts and roughly ordered across servers sharing the Redis adapter.
+ *
+ * Bounded memory: deltas are broadcast to everyone except the `lagging` room. A socket whose
+ * outgoing buffer passes the soft limit joins `lagging` (superseded deltas are simply not
+ * queued for it); once drained it gets a fresh snapshot and rejoins; past the hard limit or
+ * `maxLagMs` it is disconnected. The client sees the gap as a disconnect or a snapshot.
+ */
+export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, opts: RealtimeOptions = {}): Promise<Realtime> {
+  const o = {
+    upsertIntervalMs: 250,
+    summaryIntervalMs: 1000,
+    seriesIntervalMs: 1000,
+    graphIntervalMs: 2000,
+    queueCheckMs: 100,
+    softQueuePackets: 64,
+    softQueueBytes: 1 << 20,
+    hardQueueBytes: 8 << 20,
+    maxLagMs: 30_000,
+    maxSubscriptions: 32,
+    recoveryMs: 120_000,
+    ...opts,
+  };
+  const log = ctx.logger.child({ module: 'realtime' });
+  const auth = authFor(ctx);
+
+  const io = new Server(httpServer, {
+    serveClient: false,
+    // Graph frames of 10k nodes are ~300 KB; client messages are tiny, so keep the inbound cap low.
+    maxHttpBufferSize: 64 * 1024,
+    connectionStateRecovery: { maxDisconnectionDuration: o.recoveryMs, skipMiddlewares: false },
+  });
+
+  let redisClose: (() => Promise<void>) | undefined;
+  const redisUrl = ctx.config.realtime.redis;
+  if (redisUrl) {
+    const { createClient } = await import('redis');
+    const { createAdapter } = await import('@socket.io/redis-streams-adapter');
+    const client = createClient({ url: redisUrl });
+    client.on('error', (err: Error) => log.warn({ err: err.message }, 'redis client error'));
+    await client.connect();
+    io.adapter(createAdapter(client));
+    redisClose = async () => {
+      try {
+        await client.quit();
+      } catch {
+        client.destroy();
+      }
+    };
+    log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'socket.io uses the Redis Streams adapter');
+  }
+
+  const nsp = io.of(LIVE_NAMESPACE);
+
+  // ---- metrics
+  const reg = [ctx.registry];
+  const mClients = new Gauge({ name: 'downstream_live_clients', help: 'Connected /live sockets (this process)', registers: reg });
+  const mLagging = new Gauge({ name: 'downstream_live_lagging_clients', help: 'Sockets currently skipped for being slow', registers: reg });
+  const mMessages = new Counter({
+    name: 'downstream_live_broadcasts_total',
+    help: 'Messages broadcast on /live by event',
+    labelNames: ['event'],
+    registers: reg,
+  });
+  const mCoalesced = new Counter({
+    name: 'downstream_live_coalesced_total',
+    help: 'Incident updates folded into a later upsert',
+    registers: reg,
+  });
+  const mSlowDisconnects = new Counter({
+    name: 'downstream_live_slow_disconnects_total',
+    help: 'Sockets disconnected for not reading',
+    registers: reg,
+  });
+
+  // ---- revisions
+  let rev = 0;
+  const nextRev = (): number => (rev = Math.max(rev + 1, Date.now() * 1000));
+
+  const summary = (): Summary => ctx.traffic.summary(ctx.incidents, ctx.collectors);
+  const snapshot = (): Snapshot => ({ summary: summary(), incidents: ctx.incidents.active(), rev });
+
+  // ---- incident deltas, coalesced per incident
+  const pending = new Map<string, Incident>();
+  const lastSent = new Map<string, number>();
+  const dirtyRooms = new Set<string>();
+  const roomSent = new Map<string, { series: number; graph: number }>();
+  let graphSeq = 0;
+
+  const sendUpsert = (inc: Incident, now: number): void => {
+    lastSent.set(inc.id, now);
+    const msg: IncidentUpsert = { rev: nextRev(), incident: inc };
+    nsp.except(LAGGING).emit(LiveEvents.upsert, msg);
+    mMessages.inc({ event: LiveEvents.upsert });
+  };
+
+  const onUpsert = (inc: Incident): void => {
+    const now = Date.now();
+    dirtyRooms.add(inc.id);
+    if (!pending.has(inc.id) && now - (lastSent.get(inc.id) ?? -Infinity) >= o.upsertIntervalMs) sendUpsert(inc, now);
+    else {
+      if (pending.has(inc.id)) mCoalesced.inc();
+      pending.set(inc.id, inc);
+    }
+  };
+
+  const onResolved = (inc: Incident): void => {
+    pending.delete(inc.id);
+    lastSent.delete(inc.id);
+    const msg: IncidentResolved = { rev: nextRev(), id: inc.id, at: new Date().toISOString() };
+    nsp.except(LAGGING).emit(LiveEvents.resolved, msg);
+    mMessages.inc({ event: LiveEvents.resolved });
+    dirtyRooms.add(inc.id);
+  };
+
+  const roomHasListeners = (id: string): boolean => Boolean(redisUrl) || (nsp.adapter.rooms.get(room(id))?.size ?? 0) > 0;
+
+  const seriesOf = (id: string): IncidentSeries => ({ id, points: ctx.incidents.series(id) });
+  const graphOf = (id: string) => encodeGraphFrame(id, ++graphSeq, ctx.incidents.get(id)?.graph.nodes ?? []);
+
+  const flushPending = (): void => {
+    const now = Date.now();
+    for (const [id, inc] of pending) {
+      if (now - (lastSent.get(id) ?? -Infinity) >= o.upsertIntervalMs) {
+        pending.delete(id);
+        sendUpsert(inc, now);
+      }
+    }
+  };
+
+  const flushRooms = (force = false): void => {
+    const now = Date.now();
+    for (const id of dirtyRooms) {
+      if (!roomHasListeners(id)) {
+        dirtyRooms.delete(id);
+        roomSent.delete(id);
+        continue;
+      }
+      let sent = roomSent.get(id);
+      if (!sent) roomSent.set(id, (sent = { series: 0, graph: 0 }));
+      const seriesDue = force || now - sent.series >= o.seriesIntervalMs;
+      const graphDue = force || now - sent.graph >= o.graphIntervalMs;
+      const target = nsp.to(room(id)).except(LAGGING);
+      if (seriesDue) {
+        target.emit(LiveEvents.series, seriesOf(id));
+        mMessages.inc({ event: LiveEvents.series });
+        sent.series = now;
+      }
+      if (graphDue) {
+        target.emit(LiveEvents.graph, graphOf(id));
+        mMessages.inc({ event: LiveEvents.graph });
+        sent.graph = now;
+      }
+      if (seriesDue && graphDue) dirtyRooms.delete(id);
+    }
+  };
+
+  ctx.incidents.on('upsert', onUpsert);
+  ctx.incidents.on('resolved', onResolved);
+
+  // ---- slow sockets
+  const checkQueues = (): void => {
+    const now = Date.now();
+    let lagging = 0;
+    for (const socket of nsp.sockets.values()) {
+      const data = socket.data as SocketData;
+      const bytes = pendingBytes(socket);
+      const packets = pendingPackets(socket);
+      if (data.laggingSince !== undefined) {
+        if (bytes > o.hardQueueBytes || now - data.laggingSince > o.maxLagMs) {
+          log.warn({ socket: socket.id, who: data.principal.name, bytes, packets }, 'disconnecting a client that does not read');
+          mSlowDisconnects.inc();
+          terminate(socket);
+          continue;
+        }
+        if (packets === 0 && bytes < o.softQueueBytes / 4) {
+          // Caught up: rejoin the stream with a fresh view rather than the deltas it missed.
+          data.laggingSince = undefined;
+          socket.leave(LAGGING);
+          socket.emit(LiveEvents.snapshot, snapshot());
+          log.info({ socket: socket.id, who: data.principal.name }, 'slow client caught up');
+        } else lagging++;
+      } else if (packets > o.softQueuePackets || bytes > o.softQueueBytes) {
+        data.laggingSince = now;
+        socket.join(LAGGING);
+        lagging++;
+        log.info({ socket: socket.id, who: data.principal.name, bytes, packets }, 'client is lagging; skipping its deltas');
+      }
+    }
+    mLagging.set(lagging);
+  };
+
+  // ---- connections
+  nsp.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const principal = auth.authenticate(typeof token === 'string' ? token : undefined);
+    if (!principal) {
+      const err = new Error('unauthorized') as Error & { data: unknown };
+      err.data = {
+        error: 'unauthorized',
+        details: [{ path: 'handshake.auth.token', message: token ? 'token not recognised' : 'missing token' }],
+      };
+      return next(err);
+    }
+    (socket.data as SocketData).principal = principal;
+    next();
+  });
+
+  nsp.on('connection', (socket) => {
+    const data = socket.data as SocketData;
+    // On recovery socket.io restores rooms (including `lagging`) but not our Set; rebuild it.
+    data.subscriptions = new Set([...socket.rooms].filter((r) => r.startsWith('inc:')).map((r) => r.slice(4)));
+    if (socket.rooms.has(LAGGING)) {
+      socket.leave(LAGGING);
+      data.laggingSince = undefined;
+    }
+    mClients.set(nsp.sockets.size);
+    socket.emit(LiveEvents.snapshot, snapshot());
+
+    const reply = (ack: unknown, body: SubscribeAck): void => {
+      if (typeof ack === 'function') (ack as (b: SubscribeAck) => void)(body);
+    };
+
+    socket.on(LiveEvents.subscribe, (req: unknown, ack?: unknown) => {
+      const r = SubscribeRequest.safeParse(req);
+      if (!r.success) return reply(ack, { ok: false, error: 'invalid subscribe', details: zodDetails(r.error) });
+      const id = r.data.incident;
+      if (!data.subscriptions.has(id) && data.subscriptions.size >= o.maxSubscriptions) {
+        return reply(ack, {
+          ok: false,
+          error: 'too many subscriptions',
+          details: [{ path: 'incident', message: `at most ${o.maxSubscriptions} per connection` }],
+        });
+      }
+      data.subscriptions.add(id);
+      socket.join(room(id));
+      reply(ack, { ok: true });
+      socket.emit(LiveEvents.series, seriesOf(id));
+      socket.emit(LiveEvents.graph, graphOf(id));
+    });
+
+    socket.on(LiveEvents.unsubscribe, (req: unknown, ack?: unknown) => {
+      const r = SubscribeRequest.safeParse(req);
+      if (!r.success) return reply(ack, { ok: false, error: 'invalid unsubscribe', details: zodDetails(r.error) });
+      data.subscriptions.delete(r.data.incident);
+      socket.leave(room(r.data.incident));
+      reply(ack, { ok: true });
+    });
+
+    socket.on('disconnect', () => {
+      mClients.set(nsp.sockets.size);
+    });
+  });
+
+  // ---- timers
+  const timers = [
+    setInterval(flushPending, Math.max(10, Math.floor(o.upsertIntervalMs / 2))),
+    setInterval(() => flushRooms(), Math.max(50, Math.min(o.seriesIntervalMs, o.graphIntervalMs) / 2)),
+    setInterval(checkQueues, o.queueCheckMs),
+    setInterval(() => {
+      if (nsp.sockets.size === 0) return;
+      // Per-process numbers: only this server's clients, even behind the Redis adapter.
+      nsp.local.except(LAGGING).emit(LiveEvents.summary, summary());
+      mMessages.inc({ event: LiveEvents.summary });
+    }, o.summaryIntervalMs),
+  ];
+  for (const t of timers) t.unref();
+
+  return {
+    io,
+    nsp,
+    rev: () => rev,
+    snapshot,
+    stats() {
+      const sockets = [...nsp.sockets.values()].map((s) => ({
+        id: s.id,
+        packets: pendingPackets(s),
+        bytes: pendingBytes(s),
+        lagging: (s.data as SocketData).laggingSince !== undefined,
+      }));
+      return { clients: sockets.length, lagging: sockets.filter((s) => s.lagging).length, rev, sockets };
+    },
+    flush() {
+      for (const [id, inc] of pending) {
+        pending.delete(id);
+        sendUpsert(inc, Date.now());
+      }
+      flushRooms(true);
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      ctx.incidents.off('upsert', onUpsert);
+      ctx.incidents.off('resolved', onResolved);
+      for (const name of [
+        'downstream_live_clients',
+        'downstream_live_lagging_clients',
+        'downstream_live_broadcasts_total',
+        'downstream_live_coalesced_total',
+        'downstream_live_slow_disconnects_total',
+      ])
+        ctx.registry.removeSingleMetric(name);
+      nsp.disconnectSockets(true);
+      // io.close() would also close the HTTP server, which belongs to server.ts.
+      await new Promise<void>((resolve) => {
+        io.engine.close();
+        resolve();
+      });
+      await redisClose?.();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { createTrafficMeter, type TrafficMeterOptions } from './meter.js';
