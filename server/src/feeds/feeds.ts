@@ -76,6 +76,7 @@ export class Feeds {
   private readonly lookup: Lookup;
   private readonly suricataMapper: SuricataMapper;
   private readonly tailers: FileTailer[] = [];
+  private started = false;
 
   constructor(private readonly deps: FeedsDeps) {
     const c = deps.config;
@@ -283,7 +284,8 @@ export class Feeds {
   /** Start tailing the configured EVE files. */
   start(): void {
     const s = this.deps.config.suricata;
-    if (!s.enabled) return;
+    if (!s.enabled || this.started) return;
+    this.started = true;
     for (const path of s.eve_files) {
       const ch = this.hub.channel('suricata');
       const t = new FileTailer(path, {
@@ -304,6 +306,7 @@ export class Feeds {
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     await Promise.all(this.tailers.splice(0).map((t) => t.stop()));
   }
 }

@@ -1,0 +1,70 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import type { AppContext } from '../context.js';
+import { FeedDisabledError, FeedInputError, feedsFor, type FeedName } from '../feeds/feeds.js';
+import { jsonError } from './errors.js';
+
+/**
+ * `/api/feeds/*` — detectors outside Downstream posting what they saw. Admin role (a feed can
+ * create incidents), a body size limit, and per-feed dedup/rate limit in the Feeds service.
+ *
+ * - `POST /fastnetmon`  FastNetMonNotification (what server/bin/fastnetmon-notify sends)
+ * - `POST /suricata`    EVE JSON: one record, an array, or NDJSON lines (Content-Type text or x-ndjson)
+ * - `POST /generic`     GenericFeedEvent or `{ events: [...] }` (shared/src/feeds.ts documents it)
+ * - `GET  /`            feed health
+ */
+export function feedRoutes(ctx: AppContext): Hono<AuthEnv> {
+  const feeds = feedsFor(ctx);
+  // Tailing starts with the routes so a server that mounts feeds gets its EVE files read too;
+  // start() is idempotent and stopFeeds(ctx) ends it.
+  feeds.start();
+  const auth = authFor(ctx);
+  const admin = requireRole(auth, 'admin');
+  const maxSize = ctx.config.feeds.max_body_bytes;
+  const app = new Hono<AuthEnv>();
+
+  const limit = (name: FeedName) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => {
+        feeds.rejected(name, `body larger than ${maxSize} bytes`);
+        return jsonError(c, 413, 'request body too large', [{ path: 'body', message: `at most ${maxSize} bytes` }]);
+      },
+    });
+
+  const handle = (name: FeedName, run: (body: unknown) => ReturnType<typeof feeds.generic>, text = false) =>
+    app.post(`/${name}`, admin, limit(name), async (c: Context<AuthEnv>) => {
+      const type = c.req.header('content-type') ?? '';
+      let body: unknown;
+      const raw = await c.req.text();
+      const isJson = /\bjson\b/i.test(type) && !/ndjson/i.test(type);
+      if (text && !isJson) body = raw;
+      else {
+        try {
+          body = JSON.parse(raw);
+        } catch (err) {
+          feeds.rejected(name, `body is not JSON: ${(err as Error).message}`);
+          return jsonError(c, 400, 'body is not valid JSON', [{ path: 'body', message: (err as Error).message }]);
+        }
+      }
+      try {
+        const res = run(body);
+        if (res.accepted === 0 && res.rateLimited > 0) {
+          c.header('Retry-After', '1');
+          return c.json({ error: 'feed rate limit exceeded', details: [{ path: 'body', message: `${res.rateLimited} events dropped` }], result: res }, 429);
+        }
+        return c.json(res, 200);
+      } catch (err) {
+        if (err instanceof FeedInputError) return jsonError(c, 400, err.message, err.details);
+        if (err instanceof FeedDisabledError) return jsonError(c, 404, err.message, [{ path: 'path', message: err.message }]);
+        throw err;
+      }
+    });
+
+  handle('fastnetmon', (b) => feeds.fastnetmon(b));
+  handle('suricata', (b) => feeds.suricata(b), true);
+  handle('generic', (b) => feeds.generic(b));
+  app.get('/', requireRole(auth, 'viewer'), (c) => c.json({ feeds: feeds.health() }, 200));
+  return app;
+}
