@@ -1,19 +1,176 @@
 import { z } from 'zod';
 
-/** `detect:` — detector thresholds. Each detector owns its block; all optional with sound defaults. */
+/**
+ * `detect:` — detector thresholds. Each detector owns its block; all optional with sound
+ * defaults. Rates are per second after sampling scale-up (a 1:1000 sFlow sample counts as
+ * 1000 packets), so the same numbers hold for sampled and unsampled exporters.
+ */
+
+const FanIn = z.strictObject({
+  /** Distinct sources toward one target within the window before it is a fan-in. */
+  minSources: z.number().int().positive().default(500),
+  /** Packets per second toward the target (after sampling scale-up). */
+  minPps: z.number().positive().default(5000),
+  /** Mean packet size at or below this (bytes) counts as "small packets". */
+  maxMeanPacketSize: z.number().positive().default(200),
+  windowSeconds: z.number().int().min(2).max(120).default(10),
+  /**
+   * Above this share of packets in completed-handshake TCP flows (ACK with SYN/PSH/FIN) the
+   * traffic looks like real clients (a flash crowd), not a flood.
+   */
+  maxEstablishedShare: z.number().min(0).max(1).default(0.5),
+});
+
+const Volumetric = z.strictObject({
+  /** Absolute floor: below both of these nothing is volumetric, whatever the baseline. */
+  minPps: z.number().positive().default(50_000),
+  minBps: z.number().positive().default(500_000_000),
+  /** Fires when the window rate is this many times the target's EWMA baseline. */
+  factor: z.number().positive().default(8),
+  /** EWMA baseline half-life; the baseline does not learn while the target is under attack. */
+  baselineHalfLifeSeconds: z.number().positive().default(600),
+  maxEstablishedShare: z.number().min(0).max(1).default(0.5),
+});
+
+const Amplification = z.strictObject({
+  /** UDP source ports of well-known reflectors (DNS, NTP, SSDP, memcached, CLDAP, chargen, SNMP …). */
+  ports: z.array(z.number().int().min(0).max(65535)).default([53, 123, 1900, 11211, 389, 19, 161, 17, 111, 137, 1434, 3702, 5353, 27015, 3283, 10001]),
+  minPps: z.number().positive().default(10_000),
+  minBps: z.number().positive().default(100_000_000),
+  /** Distinct reflectors within the window. */
+  minReflectors: z.number().int().positive().default(20),
+  /** Share of the target's bytes coming from reflector ports. */
+  minShare: z.number().min(0).max(1).default(0.5),
+});
+
+const SpamBot = z.strictObject({
+  /** Distinct SMTP servers one customer endpoint talks to within the outbound window. */
+  minDistinctTargets: z.number().int().positive().default(50),
+  ports: z.array(z.number().int().min(0).max(65535)).default([25]),
+  /**
+   * Packets in a typical SMTP session. Under 1:N packet sampling a session is seen with
+   * probability 1-(1-1/N)^k, so the distinct threshold is scaled by that to stay meaningful.
+   */
+  sessionPackets: z.number().positive().default(20),
+});
+
+const Scanner = z.strictObject({
+  /** Distinct hosts probed within the outbound window … */
+  minDistinctTargets: z.number().int().positive().default(200),
+  /** … or distinct destination ports (a vertical scan of one host). */
+  minDistinctPorts: z.number().int().positive().default(200),
+  /** Share of TCP flows that never saw an ACK (SYN-only probes) at or above which it is unanswered. */
+  minUnansweredShare: z.number().min(0).max(1).default(0.6),
+  /** Or: packets coming back per packet sent at or below this. */
+  maxAnswerRatio: z.number().min(0).default(0.2),
+  /** Probes are single-packet flows: mean packets per flow at or below this. */
+  maxPacketsPerFlow: z.number().positive().default(4),
+});
+
+const Participation = z.strictObject({
+  /** Distinct customer endpoints sending to the same outside target. */
+  minSources: z.number().int().positive().default(5),
+  minPps: z.number().positive().default(5000),
+  /** Mean rate per participating endpoint: tells a flood from many clients using one service. */
+  minPpsPerSource: z.number().positive().default(100),
+  windowSeconds: z.number().int().min(2).max(120).default(10),
+  maxEstablishedShare: z.number().min(0).max(1).default(0.5),
+});
+
+const Outbound = z.strictObject({
+  /** Window for the per-endpoint outbound detectors (spam-bot, scanner). */
+  windowSeconds: z.number().int().min(2).max(3600).default(60),
+});
+
+const Limits = z.strictObject({
+  /** Inbound targets tracked at once (fan-in, volumetric, amplification); least active evicted. */
+  maxTargets: z.number().int().positive().default(4096),
+  /** Customer endpoints tracked at once (spam-bot, scanner). */
+  maxEndpoints: z.number().int().positive().default(8192),
+  /** Outside targets tracked at once (ddos-participation). */
+  maxOutsideTargets: z.number().int().positive().default(4096),
+  /** Keys per detector whose sources are listed (attacks in progress and near-misses). */
+  maxWatched: z.number().int().positive().default(32),
+  /** Sources listed per watched key: the remediation call list and fan-in graph. */
+  maxListedSources: z.number().int().positive().default(10_000),
+  /** HyperLogLog precision for inbound targets (2^p one-byte registers, error 1.04/sqrt(2^p)). */
+  hllPrecision: z.number().int().min(4).max(14).default(10),
+});
+
+const Incidents = z.strictObject({
+  /** No detection for this long → resolved. */
+  quietSeconds: z.number().positive().default(30),
+  /** A resolved incident that fires again within this long is re-opened rather than new. */
+  reopenSeconds: z.number().nonnegative().default(600),
+  /** Timeline points kept per incident (one a second). */
+  timelinePoints: z.number().int().positive().default(3600),
+});
+
+const Thresholds = {
+  fanIn: FanIn.partial().optional(),
+  volumetric: Volumetric.partial().optional(),
+  amplification: Amplification.partial().optional(),
+  spamBot: SpamBot.partial().optional(),
+  scanner: Scanner.partial().optional(),
+};
+
+/** Per-customer overrides: merged over the defaults for targets (inbound) or endpoints (outbound) of that customer. */
+const Override = z.strictObject({ customer: z.string().min(1), ...Thresholds });
+
 export const DetectConfig = z
   .strictObject({
-    fanIn: z
-      .strictObject({
-        /** Distinct sources toward one target within the window before it is a fan-in. */
-        minSources: z.number().int().positive().default(500),
-        /** Packets per second toward the target (after sampling scale-up). */
-        minPps: z.number().positive().default(5000),
-        /** Mean packet size at or below this (bytes) counts as "small packets". */
-        maxMeanPacketSize: z.number().positive().default(200),
-        windowSeconds: z.number().positive().default(10),
-      })
-      .prefault({}),
+    fanIn: FanIn.prefault({}),
+    volumetric: Volumetric.prefault({}),
+    amplification: Amplification.prefault({}),
+    spamBot: SpamBot.prefault({}),
+    scanner: Scanner.prefault({}),
+    participation: Participation.prefault({}),
+    outbound: Outbound.prefault({}),
+    limits: Limits.prefault({}),
+    incidents: Incidents.prefault({}),
+    overrides: z.array(Override).default([]),
   })
   .prefault({});
 export type DetectConfig = z.infer<typeof DetectConfig>;
+export type FanInConfig = z.infer<typeof FanIn>;
+export type VolumetricConfig = z.infer<typeof Volumetric>;
+export type AmplificationConfig = z.infer<typeof Amplification>;
+export type SpamBotConfig = z.infer<typeof SpamBot>;
+export type ScannerConfig = z.infer<typeof Scanner>;
+
+/** Effective thresholds for one customer (index into network.customers), or -1 for none. */
+export interface CustomerThresholds {
+  fanIn: FanInConfig;
+  volumetric: VolumetricConfig;
+  amplification: AmplificationConfig;
+  spamBot: SpamBotConfig;
+  scanner: ScannerConfig;
+}
+
+/** Resolves overrides once, so the tick path indexes an array instead of merging objects. */
+export function thresholdsByCustomer(cfg: DetectConfig, customerNames: string[]): { base: CustomerThresholds; byCustomer: CustomerThresholds[] } {
+  const base: CustomerThresholds = {
+    fanIn: cfg.fanIn,
+    volumetric: cfg.volumetric,
+    amplification: cfg.amplification,
+    spamBot: cfg.spamBot,
+    scanner: cfg.scanner,
+  };
+  const known = new Set(customerNames);
+  for (const o of cfg.overrides) {
+    if (!known.has(o.customer)) throw new Error(`detect.overrides: unknown customer "${o.customer}" (not in network.customers)`);
+  }
+  const byCustomer = customerNames.map((name) => {
+    const t = { ...base };
+    for (const o of cfg.overrides) {
+      if (o.customer !== name) continue;
+      if (o.fanIn) t.fanIn = { ...t.fanIn, ...o.fanIn };
+      if (o.volumetric) t.volumetric = { ...t.volumetric, ...o.volumetric };
+      if (o.amplification) t.amplification = { ...t.amplification, ...o.amplification };
+      if (o.spamBot) t.spamBot = { ...t.spamBot, ...o.spamBot };
+      if (o.scanner) t.scanner = { ...t.scanner, ...o.scanner };
+    }
+    return t;
+  });
+  return { base, byCustomer };
+}

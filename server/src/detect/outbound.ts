@@ -1,0 +1,295 @@
+import type { DetectionEvent } from '@downstream/shared';
+import ipaddr from 'ipaddr.js';
+import type { Enricher } from '../context.js';
+import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
+import { addrToString } from '../ingest/flow-batch.js';
+import type { CustomerThresholds, DetectConfig } from './config.js';
+import { InfoCache, fmtRate, linkShares, round3, samplingConfidence, topShares } from './events.js';
+import { hashInt, hashWords } from './hash.js';
+import { HllPool } from './hll.js';
+import { KeyTable } from './key-table.js';
+import { TCP } from './target-table.js';
+
+const F_PKTS = 0;
+const F_BYTES = 1;
+const F_FLOWS = 2;
+const F_SMTP_FLOWS = 3;
+const F_TCP_FLOWS = 4;
+const F_SYN_ONLY = 5;
+const F_ANSWER = 6;
+const F_RAW = 7;
+const F_SMTP_PKTS = 8;
+const FIELDS = 9;
+
+const SPAM = 1;
+const SCAN = 2;
+const HOLD_TICKS = 3;
+
+/** Probability that a flow of `k` packets shows up at all under 1:N packet sampling. */
+export function seenProbability(n: number, k: number): number {
+  if (n <= 1) return 1;
+  return 1 - Math.pow(1 - 1 / n, k);
+}
+
+interface EndpointWatch {
+  dstPorts: Map<number, number>;
+  linkBytes: Map<number, number>;
+  packets: number;
+  bytes: number;
+  quiet: number;
+}
+
+/**
+ * Outbound detectors keyed by customer endpoint: spam-bot (SMTP to many distinct servers,
+ * not an allowed mail server) and scanner (many hosts or ports, single-packet flows, little
+ * answer). One bounded table; window = two half-window epochs of counters and HyperLogLogs
+ * (distinct destinations, distinct SMTP destinations, distinct destination ports).
+ * Replies (inbound flows to a tracked endpoint) are counted as its answers.
+ */
+export class OutboundDetector {
+  readonly keys: KeyTable;
+  private readonly counters: Float64Array;
+  private readonly owner: Int16Array;
+  private readonly createdTick: Uint32Array;
+  private readonly maxSampling: Uint32Array;
+  private readonly firing: Uint8Array;
+  private readonly dstHll: HllPool;
+  private readonly smtpHll: HllPool;
+  private readonly portHll: HllPool;
+  private readonly smtpPorts = new Uint8Array(65536);
+  private readonly watches = new Map<number, EndpointWatch>();
+  private epoch = 0;
+  private tickCount = 0;
+  private readonly halfTicks: number;
+  private readonly allowed: Set<string>;
+  private readonly cache: InfoCache;
+
+  constructor(
+    private readonly cfg: DetectConfig,
+    private readonly thresholds: { base: CustomerThresholds; byCustomer: CustomerThresholds[] },
+    private readonly enricher: Enricher,
+    allowedSmtp: string[],
+  ) {
+    const C = cfg.limits.maxEndpoints;
+    this.counters = new Float64Array(C * FIELDS * 2);
+    this.owner = new Int16Array(C).fill(-1);
+    this.createdTick = new Uint32Array(C);
+    this.maxSampling = new Uint32Array(C);
+    this.firing = new Uint8Array(C);
+    this.dstHll = new HllPool(8, C * 2);
+    this.smtpHll = new HllPool(8, C * 2);
+    this.portHll = new HllPool(7, C * 2);
+    for (const p of cfg.spamBot.ports) this.smtpPorts[p] = 1;
+    // Normalised text so "2001:db8::25" and "2001:0db8:0:0::25" match.
+    this.allowed = new Set(allowedSmtp.map((a) => ipaddr.process(a).toString()));
+    this.halfTicks = Math.max(1, Math.floor(cfg.outbound.windowSeconds / 2));
+    this.cache = new InfoCache(enricher);
+    this.keys = new KeyTable(
+      C,
+      (s) => (this.firing[s] ? Infinity : this.counters[s * FIELDS * 2 + F_FLOWS] + this.counters[s * FIELDS * 2 + FIELDS + F_FLOWS]),
+      (s) => this.resetSlot(s),
+    );
+  }
+
+  get memoryBytes(): number {
+    return this.keys.bytes + this.counters.byteLength + this.owner.byteLength + this.createdTick.byteLength + this.maxSampling.byteLength + this.firing.byteLength + this.dstHll.bytes + this.smtpHll.bytes + this.portHll.bytes + this.smtpPorts.byteLength;
+  }
+
+  private resetSlot(s: number): void {
+    this.counters.fill(0, s * FIELDS * 2, (s + 1) * FIELDS * 2);
+    this.owner[s] = -1;
+    this.maxSampling[s] = 0;
+    this.firing[s] = 0;
+    for (const h of [this.dstHll, this.smtpHll, this.portHll]) {
+      h.clear(2 * s);
+      h.clear(2 * s + 1);
+    }
+    this.watches.delete(s);
+  }
+
+  process(b: EnrichedBatch): void {
+    const n = b.length;
+    const dir = b.direction;
+    const keys = this.keys;
+    const c = this.counters;
+    const ep = this.epoch;
+    for (let i = 0; i < n; i++) {
+      const d = dir[i];
+      const o4 = i * 4;
+      if (d === FlowDirection.inbound) {
+        // A reply to an endpoint we track: evidence that its peers answer.
+        if (keys.size === 0) continue;
+        const s = keys.find(b.dst, o4, hashWords(b.dst, o4));
+        if (s >= 0) c[(s * 2 + ep) * FIELDS + F_ANSWER] += b.packets[i];
+        continue;
+      }
+      if (d !== FlowDirection.outbound) continue;
+      const s = keys.upsert(b.src, o4, hashWords(b.src, o4));
+      if (keys.isNew) {
+        this.owner[s] = b.srcCustomer[i];
+        this.createdTick[s] = this.tickCount;
+      }
+      const pk = b.packets[i];
+      const by = b.bytes[i];
+      const rate = b.samplingRate[i] || 1;
+      const o = (s * 2 + ep) * FIELDS;
+      c[o + F_PKTS] += pk;
+      c[o + F_BYTES] += by;
+      c[o + F_FLOWS] += 1;
+      c[o + F_RAW] += pk / rate;
+      if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
+      const dh = hashWords(b.dst, o4, 0x5bd1e995);
+      this.dstHll.add(2 * s + ep, dh);
+      const dport = b.dstPort[i];
+      this.portHll.add(2 * s + ep, hashInt(dport));
+      if (b.proto[i] === 6) {
+        c[o + F_TCP_FLOWS] += 1;
+        if ((b.tcpFlags[i] & TCP.ACK) === 0) c[o + F_SYN_ONLY] += 1;
+        if (this.smtpPorts[dport] === 1) {
+          c[o + F_SMTP_FLOWS] += 1;
+          c[o + F_SMTP_PKTS] += pk;
+          this.smtpHll.add(2 * s + ep, dh);
+        }
+      }
+      if (this.firing[s]) {
+        const w = this.watches.get(s);
+        if (w) {
+          const pc = w.dstPorts.get(dport);
+          if (pc !== undefined) w.dstPorts.set(dport, pc + pk);
+          else if (w.dstPorts.size < 256) w.dstPorts.set(dport, pk);
+          const li = b.inLink[i];
+          w.linkBytes.set(li, (w.linkBytes.get(li) ?? 0) + by);
+          w.packets += pk;
+          w.bytes += by;
+        }
+      }
+    }
+  }
+
+  tick(nowMs: number, out: DetectionEvent[]): void {
+    const at = new Date(nowMs).toISOString();
+    const keys = this.keys;
+    const c = this.counters;
+    const sum = new Float64Array(FIELDS);
+    for (let s = 0; s < keys.capacity; s++) {
+      if (!keys.used[s]) continue;
+      const o = s * 2 * FIELDS;
+      for (let f = 0; f < FIELDS; f++) sum[f] = c[o + f] + c[o + FIELDS + f];
+      if (sum[F_FLOWS] === 0) {
+        if (this.firing[s] === 0) {
+          this.resetSlot(s);
+          keys.remove(s);
+          continue;
+        }
+      }
+      const th = this.owner[s] >= 0 ? (this.thresholds.byCustomer[this.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
+      const span = Math.max(1, Math.min(this.cfg.outbound.windowSeconds, this.tickCount - this.createdTick[s] + 1));
+      const n = this.maxSampling[s] || 1;
+      let fire = 0;
+      const smtpDistinct = sum[F_SMTP_FLOWS] > 0 ? this.smtpHll.estimate(2 * s, 2 * s + 1) : 0;
+      const spamNeed = Math.max(3, th.spamBot.minDistinctTargets * seenProbability(n, th.spamBot.sessionPackets));
+      let ip: string | undefined;
+      const wasSpam = (this.firing[s] & SPAM) !== 0;
+      if (smtpDistinct >= spamNeed * (wasSpam ? 0.5 : 1)) {
+        ip = addrToString(keys.keys, s);
+        if (!this.allowed.has(ip)) fire |= SPAM;
+      }
+      const dstDistinct = this.dstHll.estimate(2 * s, 2 * s + 1);
+      const portDistinct = this.portHll.estimate(2 * s, 2 * s + 1);
+      // Single-packet probes are seen with probability 1/N: scale the thresholds by it.
+      const p1 = seenProbability(n, 1);
+      const wasScan = (this.firing[s] & SCAN) !== 0;
+      const f = wasScan ? 0.5 : 1;
+      const scanNeedT = Math.max(10, th.scanner.minDistinctTargets * p1) * f;
+      const scanNeedP = Math.max(10, th.scanner.minDistinctPorts * p1) * f;
+      if (dstDistinct >= scanNeedT || portDistinct >= scanNeedP) {
+        const pktsPerFlow = sum[F_RAW] / Math.max(1, sum[F_FLOWS]);
+        const unanswered = sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0;
+        const answerRatio = sum[F_ANSWER] / Math.max(1, sum[F_PKTS]);
+        if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && (unanswered >= th.scanner.minUnansweredShare || answerRatio <= th.scanner.maxAnswerRatio)) fire |= SCAN;
+      }
+      // Hold: a firing kind that drops out keeps reporting a few ticks so incidents do not split.
+      let w = this.watches.get(s);
+      if (fire === 0 && this.firing[s] !== 0 && w && ++w.quiet < HOLD_TICKS) fire = this.firing[s];
+      else if (w && fire !== 0) w.quiet = 0;
+      if (fire === 0) {
+        this.firing[s] = 0;
+        this.watches.delete(s);
+        continue;
+      }
+      if (!w) {
+        w = { dstPorts: new Map(), linkBytes: new Map(), packets: 0, bytes: 0, quiet: 0 };
+        this.watches.set(s, w);
+      }
+      this.firing[s] = fire;
+      ip ??= addrToString(keys.keys, s);
+      const pps = sum[F_PKTS] / span;
+      const bps = (sum[F_BYTES] * 8) / span;
+      const info = this.cache.get(ip);
+      const customer = this.owner[s] >= 0 ? this.enricher.customerName(this.owner[s]) : info.customer;
+      const endpoint = { ip, asn: info.asn, asName: info.asName, country: info.country, packets: Math.round(sum[F_PKTS]), bytes: Math.round(sum[F_BYTES]), ...(customer ? { customer } : {}) };
+      const common = {
+        direction: 'outbound' as const,
+        at,
+        key: ip,
+        sources: { distinct: 1, top: [endpoint], asns: [{ asn: info.asn, name: info.asName, share: 1 }] },
+        upstreams: linkShares(w.linkBytes, this.enricher),
+        rate: { pps: Math.round(pps), bps: Math.round(bps) },
+      };
+      const confidence = samplingConfidence(sum[F_RAW], n);
+      if (fire & SPAM) {
+        const p = seenProbability(n, th.spamBot.sessionPackets);
+        const est = Math.round(smtpDistinct / p);
+        out.push({
+          ...common,
+          detector: 'spam-bot',
+          kind: 'spam-bot',
+          evidence: {
+            ports: topShares(w.dstPorts, 5),
+            protocols: [{ proto: 6, share: round3(sum[F_SMTP_PKTS] / Math.max(1, sum[F_PKTS])) }],
+            distinctTargets: est,
+            observedDistinctTargets: smtpDistinct,
+            smtpFlows: Math.round(sum[F_SMTP_FLOWS]),
+            samplingRate: n,
+            confidence: n > 1 ? round3(Math.min(confidence, 1 - 1 / Math.sqrt(Math.max(1, smtpDistinct)))) : 1,
+            windowSeconds: span,
+            summary: `${est.toLocaleString('en-US')} distinct SMTP servers in ${span} s, not an allowed mail server`,
+          },
+        });
+      }
+      if (fire & SCAN) {
+        const p = seenProbability(n, 1);
+        out.push({
+          ...common,
+          detector: 'scanner',
+          kind: 'scanner',
+          evidence: {
+            ports: topShares(w.dstPorts, 5),
+            distinctTargets: Math.round(dstDistinct / p),
+            observedDistinctTargets: dstDistinct,
+            distinctPorts: portDistinct,
+            unansweredShare: round3(sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0),
+            answerRatio: round3(sum[F_ANSWER] / Math.max(1, sum[F_PKTS])),
+            samplingRate: n,
+            confidence: n > 1 ? round3(Math.min(confidence, 1 - 1 / Math.sqrt(Math.max(1, dstDistinct)))) : 1,
+            windowSeconds: span,
+            summary: `${Math.round(dstDistinct / p).toLocaleString('en-US')} hosts, ${portDistinct} ports probed in ${span} s, ${fmtRate(pps, 'pps')}, little answer`,
+          },
+        });
+      }
+    }
+    this.tickCount++;
+    if (this.tickCount % this.halfTicks === 0) {
+      // Retire the older half-window: its counters and sketches become the new current epoch.
+      this.epoch ^= 1;
+      const ep = this.epoch;
+      for (let s = 0; s < keys.capacity; s++) {
+        if (!keys.used[s]) continue;
+        c.fill(0, (s * 2 + ep) * FIELDS, (s * 2 + ep + 1) * FIELDS);
+        this.dstHll.clear(2 * s + ep);
+        this.smtpHll.clear(2 * s + ep);
+        this.portHll.clear(2 * s + ep);
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import type { DetectionEvent } from '@downstream/shared';
+import type { Enricher } from '../context.js';
+import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
+import { addrToString } from '../ingest/flow-batch.js';
+import type { DetectConfig } from './config.js';
+import { InfoCache, fmtRate, linkShares, listSources, asnShares, protoShares, round3, samplingConfidence, topShares } from './events.js';
+import { TargetTable, type TargetStats, type Watch } from './target-table.js';
+
+const HOLD_TICKS = 3;
+const WATCH_FRACTION = 0.25;
+
+/**
+ * ddos-participation: several customer endpoints flooding the same outside target at once —
+ * a botnet inside our network. Keyed by the outside target (so it shards like inbound), with
+ * the customer endpoints as sources. What tells it from many customers using one popular
+ * service is the per-endpoint rate and the absence of completed handshakes; the evidence adds
+ * how close in time the endpoints started (coordination).
+ */
+export class ParticipationDetector {
+  readonly table: TargetTable;
+  private readonly st: TargetStats = { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, maxSampling: 1 };
+  private readonly cache: InfoCache;
+
+  constructor(
+    private readonly cfg: DetectConfig,
+    private readonly enricher: Enricher,
+  ) {
+    this.table = new TargetTable({
+      capacity: cfg.limits.maxOutsideTargets,
+      windowSeconds: cfg.participation.windowSeconds,
+      hllPrecision: 8,
+      maxWatched: cfg.limits.maxWatched,
+      maxListedSources: cfg.limits.maxListedSources,
+    });
+    this.cache = new InfoCache(enricher);
+  }
+
+  process(b: EnrichedBatch): void {
+    const dir = b.direction;
+    const n = b.length;
+    const t = this.table;
+    for (let i = 0; i < n; i++) {
+      if (dir[i] !== FlowDirection.outbound) continue;
+      t.add(b, i, b.dst, b.src, -1);
+    }
+  }
+
+  private rule(s: number, st: TargetStats, pps: number, f: number): boolean {
+    const a = this.cfg.participation;
+    if (st.packets <= 0 || pps < a.minPps * f) return false;
+    if (1 - st.attackPackets / st.packets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
+    const d = this.table.distinctSources(s);
+    return d >= a.minSources * f && pps / Math.max(1, d) >= a.minPpsPerSource * f;
+  }
+
+  tick(nowMs: number, out: DetectionEvent[]): void {
+    const t = this.table;
+    const st = this.st;
+    const at = new Date(nowMs).toISOString();
+    for (let s = 0; s < t.keys.capacity; s++) {
+      if (!t.keys.used[s]) continue;
+      t.stats(s, st);
+      const pps = st.packets / st.span;
+      const bps = (st.bytes * 8) / st.span;
+      const was = t.firingKind[s] !== 0;
+      const fire = this.rule(s, st, pps, was ? 0.5 : 1);
+      let w = t.watchFor(s);
+      if (fire || (was && w && ++w.quietTicks < HOLD_TICKS)) {
+        t.firingKind[s] = 1;
+        w ??= t.watch(s, addrToString(t.keys.keys, s));
+        if (w && fire) w.quietTicks = 0;
+        out.push(this.event(s, st, pps, bps, w, at));
+        continue;
+      }
+      t.firingKind[s] = 0;
+      const a = this.cfg.participation;
+      const near = pps >= a.minPps * WATCH_FRACTION && st.attackPackets >= st.packets * 0.25;
+      if (near && !w) t.watch(s, addrToString(t.keys.keys, s));
+      else if (!near && w) t.unwatch(s);
+    }
+    t.advance();
+    t.expireIdle();
+  }
+
+  private event(s: number, st: TargetStats, pps: number, bps: number, w: Watch | undefined, at: string): DetectionEvent {
+    const t = this.table;
+    const ip = w?.keyText || addrToString(t.keys.keys, s);
+    const info = this.cache.get(ip);
+    const distinct = t.distinctSources(s);
+    const listed = w ? listSources(w.sources, this.cfg.limits.maxListedSources, this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
+    const meanPacketSize = st.packets > 0 ? Math.round(st.bytes / st.packets) : 0;
+    const coordination = w ? startSpread(w) : undefined;
+    return {
+      detector: 'participation',
+      kind: 'ddos-participation',
+      direction: 'outbound',
+      at,
+      key: ip,
+      target: { ip, asn: info.asn, asName: info.asName },
+      sources: { distinct: Math.max(distinct, listed.top.length), top: listed.top, asns: w ? asnShares(w.asnBytes, listed.asnNames) : [] },
+      upstreams: w ? linkShares(w.linkBytes, this.enricher) : [],
+      rate: { pps: Math.round(pps), bps: Math.round(bps) },
+      evidence: {
+        ...(w ? { ports: topShares(w.dstPorts, 5), protocols: protoShares(w.protoPackets) } : {}),
+        meanPacketSize,
+        samplingRate: st.maxSampling,
+        confidence: samplingConfidence(st.rawPackets, st.maxSampling),
+        windowSeconds: st.span,
+        attackShare: round3(st.attackPackets / Math.max(1, st.packets)),
+        ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
+        ...(coordination !== undefined ? { startSpreadSeconds: coordination } : {}),
+        summary: `${distinct} customer endpoints → ${ip} (${info.asName || 'unknown AS'}), ${fmtRate(pps, 'pps')}, ${fmtRate(bps, 'bps')}, ${meanPacketSize} B mean packet size${coordination !== undefined ? `, 90 % started within ${coordination} s` : ''}`,
+      },
+    };
+  }
+}
+
+/** Seconds within which 90 % of the listed endpoints first appeared: small = coordinated. */
+function startSpread(w: Watch): number | undefined {
+  const ticks: number[] = [];
+  w.sources.table.forEach((s) => ticks.push(w.sources.firstTick[s]));
+  if (ticks.length < 2) return undefined;
+  ticks.sort((a, b) => a - b);
+  const k = Math.max(1, Math.ceil(ticks.length * 0.9));
+  let best = Infinity;
+  for (let i = 0; i + k - 1 < ticks.length; i++) best = Math.min(best, ticks[i + k - 1] - ticks[i]);
+  return best;
+}

@@ -1,0 +1,358 @@
+import type { EnrichedBatch } from '../enrich/enriched-batch.js';
+import { hashWords } from './hash.js';
+import { HllPool } from './hll.js';
+import { KeyTable } from './key-table.js';
+import { SourceSet } from './source-set.js';
+
+/** TCP flag bits as NetFlow/IPFIX export them. */
+export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
+
+/**
+ * True for packets of a TCP flow that completed a handshake (ACK together with SYN, PSH or
+ * FIN): what real clients look like. Floods (UDP, ICMP, SYN-only, RST, bare-ACK) are not.
+ */
+export function isEstablished(proto: number, flags: number): boolean {
+  return proto === 6 && (flags & TCP.ACK) !== 0 && (flags & (TCP.SYN | TCP.PSH | TCP.FIN)) !== 0;
+}
+
+/** Window sums for one key, filled by `TargetTable.stats` (one reused object, no allocation). */
+export interface TargetStats {
+  /** Seconds the window actually covers for this key (≤ windowSeconds while it is new). */
+  span: number;
+  packets: number;
+  bytes: number;
+  /** Packets not in completed-handshake TCP flows. */
+  attackPackets: number;
+  /** UDP packets/bytes from reflector source ports. */
+  ampPackets: number;
+  ampBytes: number;
+  /** Packets as the exporters saw them before scale-up (sampled packet count). */
+  rawPackets: number;
+  flows: number;
+  /** Highest 1-in-N sampling rate among the window's records. */
+  maxSampling: number;
+}
+
+/** What is kept for a watched key: every source (up to a cap), per-ASN/link/proto/port tallies. */
+export class Watch {
+  slot = -1;
+  sinceTick = 0;
+  /** The kind currently firing for this key, or undefined while only watched. */
+  firing: string | undefined;
+  /** Consecutive ticks the key has been below the sustain level while firing. */
+  quietTicks = 0;
+  keyText = '';
+  readonly sources: SourceSet;
+  readonly asnBytes = new Map<number, number>();
+  readonly linkBytes = new Map<number, number>();
+  readonly protoPackets = new Float64Array(256);
+  readonly dstPorts = new Map<number, number>();
+  readonly srcPorts = new Map<number, number>();
+  packets = 0;
+  bytes = 0;
+  peakPps = 0;
+  peakBps = 0;
+
+  constructor(maxSources: number) {
+    this.sources = new SourceSet(maxSources);
+  }
+
+  reset(): void {
+    this.slot = -1;
+    this.firing = undefined;
+    this.quietTicks = 0;
+    this.keyText = '';
+    this.sources.clear();
+    this.asnBytes.clear();
+    this.linkBytes.clear();
+    this.protoPackets.fill(0);
+    this.dstPorts.clear();
+    this.srcPorts.clear();
+    this.packets = 0;
+    this.bytes = 0;
+    this.peakPps = 0;
+    this.peakBps = 0;
+  }
+}
+
+const MAX_TALLY = 512;
+
+function tally(m: Map<number, number>, k: number, v: number): void {
+  const cur = m.get(k);
+  if (cur !== undefined) m.set(k, cur + v);
+  else if (m.size < MAX_TALLY) m.set(k, v);
+}
+
+const FIELDS = 7;
+const F_PKTS = 0;
+const F_BYTES = 1;
+const F_ATTACK = 2;
+const F_AMP_PKTS = 3;
+const F_AMP_BYTES = 4;
+const F_RAW = 5;
+const F_FLOWS = 6;
+
+export interface TargetTableOptions {
+  capacity: number;
+  windowSeconds: number;
+  hllPrecision: number;
+  maxWatched: number;
+  maxListedSources: number;
+  /** Flags by UDP source port: 1 = reflector port. */
+  ampPorts?: Uint8Array;
+}
+
+/**
+ * Per-key sliding-window state for detectors that watch traffic converging on one address:
+ * inbound targets (fan-in, volumetric, amplification) and outside victims (ddos-participation).
+ *
+ * Memory is fixed at construction: `capacity` keys × (window buckets × 7 counters + two
+ * HyperLogLog halves for sources + two for reflectors), plus `maxWatched` source lists.
+ * Distinct counts use two half-window HyperLogLogs: the estimate covers the last half to
+ * full window, and the older half is cleared every windowSeconds/2 ticks.
+ */
+export class TargetTable {
+  readonly keys: KeyTable;
+  readonly window: number;
+  private readonly counters: Float64Array;
+  private readonly maxSampling: Uint32Array;
+  private readonly createdTick: Uint32Array;
+  readonly hll: HllPool;
+  readonly ampHll: HllPool;
+  /** Index into `watches` per slot, -1 when not watched. */
+  readonly watchOf: Int16Array;
+  readonly watches: Watch[];
+  private readonly freeWatches: number[];
+  private readonly ampPorts: Uint8Array;
+  private bucket = 0;
+  private hllHalf = 0;
+  private readonly halfTicks: number;
+  tickCount = 0;
+  private readonly stride: number;
+  /** Per-key baselines and firing memory for the owning detector. */
+  readonly baselinePps: Float64Array;
+  readonly baselineBps: Float64Array;
+  readonly firingKind: Uint8Array;
+  /** Customer index of the key (inbound targets), -1 when none. */
+  readonly owner: Int16Array;
+
+  constructor(private readonly opts: TargetTableOptions) {
+    const C = opts.capacity;
+    this.window = opts.windowSeconds;
+    this.stride = this.window * FIELDS;
+    this.counters = new Float64Array(C * this.stride);
+    this.maxSampling = new Uint32Array(C);
+    this.createdTick = new Uint32Array(C);
+    this.baselinePps = new Float64Array(C);
+    this.baselineBps = new Float64Array(C);
+    this.firingKind = new Uint8Array(C);
+    this.owner = new Int16Array(C).fill(-1);
+    this.hll = new HllPool(opts.hllPrecision, C * 2);
+    this.ampHll = new HllPool(Math.max(4, opts.hllPrecision - 3), C * 2);
+    this.watchOf = new Int16Array(C).fill(-1);
+    this.watches = [];
+    this.freeWatches = [];
+    this.ampPorts = opts.ampPorts ?? new Uint8Array(65536);
+    this.halfTicks = Math.max(1, Math.floor(this.window / 2));
+    this.keys = new KeyTable(
+      C,
+      (s) => {
+        // Never evict a key under watch; otherwise the quietest goes first.
+        if (this.watchOf[s] >= 0) return Infinity;
+        let p = 0;
+        const o = s * this.stride;
+        for (let b = 0; b < this.window; b++) p += this.counters[o + b * FIELDS + F_PKTS];
+        return p;
+      },
+      (s) => this.resetSlot(s),
+    );
+  }
+
+  /** Bytes of state, all fixed at construction except the watch lists (bounded by maxWatched). */
+  get memoryBytes(): number {
+    let w = 0;
+    for (const x of this.watches) w += x.sources.memoryBytes + x.protoPackets.byteLength;
+    return (
+      this.keys.bytes +
+      this.counters.byteLength +
+      this.maxSampling.byteLength +
+      this.createdTick.byteLength +
+      this.baselinePps.byteLength * 2 +
+      this.firingKind.byteLength +
+      this.owner.byteLength +
+      this.hll.bytes +
+      this.ampHll.bytes +
+      this.watchOf.byteLength +
+      w
+    );
+  }
+
+  private resetSlot(s: number): void {
+    this.counters.fill(0, s * this.stride, (s + 1) * this.stride);
+    this.maxSampling[s] = 0;
+    this.baselinePps[s] = 0;
+    this.baselineBps[s] = 0;
+    this.firingKind[s] = 0;
+    this.hll.clear(2 * s);
+    this.hll.clear(2 * s + 1);
+    this.ampHll.clear(2 * s);
+    this.ampHll.clear(2 * s + 1);
+    if (this.watchOf[s] >= 0) this.unwatch(s);
+  }
+
+  /**
+   * Account record `i` of `b` to the key at `keyWords[i*4..]` with its source at
+   * `srcWords[i*4..]` (dst/src for inbound, dst/src for participation too).
+   */
+  add(b: EnrichedBatch, i: number, keyWords: Uint32Array, srcWords: Uint32Array, owner: number): void {
+    const ko = i * 4;
+    const kh = hashWords(keyWords, ko);
+    const keys = this.keys;
+    const s = keys.upsert(keyWords, ko, kh);
+    if (keys.isNew) {
+      this.createdTick[s] = this.tickCount;
+      this.owner[s] = owner;
+    }
+    const pk = b.packets[i];
+    const by = b.bytes[i];
+    const proto = b.proto[i];
+    const rate = b.samplingRate[i] || 1;
+    const c = this.counters;
+    const o = s * this.stride + this.bucket * FIELDS;
+    c[o + F_PKTS] += pk;
+    c[o + F_BYTES] += by;
+    c[o + F_RAW] += pk / rate;
+    c[o + F_FLOWS] += 1;
+    if (!isEstablished(proto, b.tcpFlags[i])) c[o + F_ATTACK] += pk;
+    const sh = hashWords(srcWords, ko, 0x5bd1e995);
+    this.hll.add(2 * s + this.hllHalf, sh);
+    if (proto === 17 && this.ampPorts[b.srcPort[i]] === 1) {
+      c[o + F_AMP_PKTS] += pk;
+      c[o + F_AMP_BYTES] += by;
+      this.ampHll.add(2 * s + this.hllHalf, sh);
+    }
+    if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
+    const wi = this.watchOf[s];
+    if (wi >= 0) {
+      const w = this.watches[wi];
+      w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.tickCount);
+      tally(w.asnBytes, b.srcAsn[i], by);
+      tally(w.linkBytes, b.inLink[i], by);
+      w.protoPackets[proto] += pk;
+      tally(w.dstPorts, b.dstPort[i], pk);
+      tally(w.srcPorts, b.srcPort[i], pk);
+      w.packets += pk;
+      w.bytes += by;
+    }
+  }
+
+  stats(s: number, out: TargetStats): TargetStats {
+    const c = this.counters;
+    const base = s * this.stride;
+    let pk = 0, by = 0, at = 0, ap = 0, ab = 0, raw = 0, fl = 0;
+    for (let b = 0; b < this.window; b++) {
+      const o = base + b * FIELDS;
+      pk += c[o + F_PKTS];
+      by += c[o + F_BYTES];
+      at += c[o + F_ATTACK];
+      ap += c[o + F_AMP_PKTS];
+      ab += c[o + F_AMP_BYTES];
+      raw += c[o + F_RAW];
+      fl += c[o + F_FLOWS];
+    }
+    out.span = Math.max(1, Math.min(this.window, this.tickCount - this.createdTick[s] + 1));
+    out.packets = pk;
+    out.bytes = by;
+    out.attackPackets = at;
+    out.ampPackets = ap;
+    out.ampBytes = ab;
+    out.rawPackets = raw;
+    out.flows = fl;
+    out.maxSampling = this.maxSampling[s] || 1;
+    return out;
+  }
+
+  /** Packets in the bucket being filled right now (the current second). */
+  lastSecondPackets(s: number): number {
+    return this.counters[s * this.stride + this.bucket * FIELDS + F_PKTS];
+  }
+
+  distinctSources(s: number): number {
+    return this.hll.estimate(2 * s, 2 * s + 1);
+  }
+
+  distinctReflectors(s: number): number {
+    return this.ampHll.estimate(2 * s, 2 * s + 1);
+  }
+
+  /** Start listing sources for the key in `slot`; false when every watch is in use. */
+  watch(slot: number, keyText: string): Watch | undefined {
+    if (this.watchOf[slot] >= 0) return this.watches[this.watchOf[slot]];
+    let wi = this.freeWatches.pop();
+    if (wi === undefined) {
+      if (this.watches.length >= this.opts.maxWatched) return undefined;
+      wi = this.watches.length;
+      this.watches.push(new Watch(this.opts.maxListedSources));
+    }
+    const w = this.watches[wi];
+    w.reset();
+    w.slot = slot;
+    w.sinceTick = this.tickCount;
+    w.keyText = keyText;
+    this.watchOf[slot] = wi;
+    return w;
+  }
+
+  unwatch(slot: number): void {
+    const wi = this.watchOf[slot];
+    if (wi < 0) return;
+    this.watches[wi].reset();
+    this.watchOf[slot] = -1;
+    this.freeWatches.push(wi);
+  }
+
+  watchFor(slot: number): Watch | undefined {
+    const wi = this.watchOf[slot];
+    return wi >= 0 ? this.watches[wi] : undefined;
+  }
+
+  /**
+   * Close the current one-second bucket. Call after evaluating the window (so the closing
+   * second counts), i.e. evaluate → advance. Keys with no traffic in the window are dropped.
+   */
+  advance(): void {
+    this.tickCount++;
+    this.bucket = (this.bucket + 1) % this.window;
+    const c = this.counters;
+    const keys = this.keys;
+    for (let s = 0; s < keys.capacity; s++) {
+      if (!keys.used[s]) continue;
+      const o = s * this.stride + this.bucket * FIELDS;
+      for (let f = 0; f < FIELDS; f++) c[o + f] = 0;
+    }
+    if (this.tickCount % this.halfTicks === 0) {
+      this.hllHalf ^= 1;
+      for (let s = 0; s < keys.capacity; s++) {
+        if (!keys.used[s]) continue;
+        this.hll.clear(2 * s + this.hllHalf);
+        this.ampHll.clear(2 * s + this.hllHalf);
+      }
+    }
+  }
+
+  /** Drop keys that saw nothing for a whole window and are not watched. */
+  expireIdle(): void {
+    const keys = this.keys;
+    const c = this.counters;
+    for (let s = 0; s < keys.capacity; s++) {
+      if (!keys.used[s] || this.watchOf[s] >= 0) continue;
+      let p = 0;
+      const base = s * this.stride;
+      for (let b = 0; b < this.window; b++) p += c[base + b * FIELDS + F_FLOWS];
+      if (p === 0 && this.baselinePps[s] < 1) {
+        this.resetSlot(s);
+        keys.remove(s);
+      }
+    }
+  }
+}
