@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { IpfixEncoder } from '../sim/encoders/ipfix.js';
+import { NetflowV5Encoder } from '../sim/encoders/netflow-v5.js';
 import { NetflowV9Encoder } from '../sim/encoders/netflow-v9.js';
+import { SflowV5Encoder } from '../sim/encoders/sflow-v5.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { FlowDecoder } from './decoder.js';
 import { addrToString } from './flow-batch.js';
@@ -75,5 +78,81 @@ describe('NetFlow v9 encode → decode', () => {
     const ds = [0, 1, 2, 3, 4].map((k) => enc.encode([flow(k)], base + k * 1000)[0]);
     for (const k of [0, 1, 3, 4]) dec.decode(ds[k], '127.0.0.4', base);
     expect(dec.health()[0].sequenceGaps).toBe(1);
+  });
+});
+
+describe('IPFIX, NetFlow v5 and sFlow v5 encode → decode', () => {
+  it('IPFIX: every field, per-record sequence without false gaps, selector sampling', () => {
+    const flows = Array.from({ length: 150 }, (_, i) => flow(i, i % 2 === 0));
+    const enc = new IpfixEncoder({ sourceId: 3, templateEvery: 2 });
+    const dec = new FlowDecoder();
+    const ds = [...enc.encode(flows.slice(0, 70), base), ...enc.encode(flows.slice(70), base + 1000)];
+    for (const d of ds) dec.decode(d, '192.0.2.9', base);
+    const b = dec.batch;
+    expect(b.length).toBe(150);
+    for (let i = 0; i < 150; i++) {
+      expect(addrToString(b.src, i)).toBe(flows[i].src);
+      expect(b.start[i]).toBe(flows[i].startMs);
+      expect(b.end[i]).toBe(flows[i].endMs);
+      expect(b.bytes[i]).toBe(flows[i].bytes);
+    }
+    expect(dec.health()[0]).toMatchObject({ protocol: 'ipfix', records: 150, sequenceGaps: 0, decodeErrors: 0 });
+
+    const sampled = new IpfixEncoder({ samplingRate: 256 });
+    const dec2 = new FlowDecoder();
+    for (const d of sampled.encode([flow(0)], base)) dec2.decode(d, '192.0.2.9', base);
+    expect(dec2.batch.samplingRate[0]).toBe(256);
+    expect(dec2.batch.packets[0]).toBe(10 * 256);
+  });
+
+  it('NetFlow v5: IPv4 records, header sampling interval, per-record sequence', () => {
+    const flows = Array.from({ length: 75 }, (_, i) => flow(i));
+    const enc = new NetflowV5Encoder({ samplingRate: 50, bootMs: base - 10_000 });
+    const ds = enc.encode(flows, base);
+    expect(ds).toHaveLength(3);
+    const dec = new FlowDecoder();
+    for (const d of ds) dec.decode(d, '192.0.2.5', base);
+    const b = dec.batch;
+    expect(b.length).toBe(75);
+    expect(addrToString(b.src, 74)).toBe(flows[74].src);
+    expect(b.samplingRate[0]).toBe(50);
+    expect(b.packets[3]).toBe(flows[3].packets * 50);
+    expect(b.start[3]).toBe(flows[3].startMs);
+    expect(dec.health()[0]).toMatchObject({ protocol: 'netflow-v5', records: 75, sequenceGaps: 0 });
+  });
+
+  it('sFlow v5: one flow sample per sampled packet, header parsed, agent address names the exporter', () => {
+    const flows = [
+      { ...flow(1), packets: 3, bytes: 300, proto: 6, tcpFlags: 0x12, dstPort: 443 },
+      { ...flow(2, true), packets: 2, bytes: 200 },
+    ];
+    const enc = new SflowV5Encoder({ agentAddress: '10.9.8.7' });
+    const dec = new FlowDecoder();
+    for (const d of enc.encode(flows, base)) dec.decode(d, '127.0.0.1', base);
+    const b = dec.batch;
+    expect(b.length).toBe(5);
+    expect(addrToString(b.src, 0)).toBe(flows[0].src);
+    expect(b.dstPort[0]).toBe(443);
+    expect(b.tcpFlags[0]).toBe(0x12);
+    expect(b.proto[0]).toBe(6);
+    expect(addrToString(b.dst, 4)).toBe('2001:db8:ffff::1');
+    expect(b.srcPort[4]).toBe(flows[1].srcPort);
+    expect(b.bytes[0]).toBe(100);
+    expect(b.exporters[b.exporter[0]]).toBe('10.9.8.7');
+    expect(dec.health()[0]).toMatchObject({ address: '10.9.8.7', protocol: 'sflow-v5', records: 5 });
+  });
+
+  it('sFlow at 1-in-N: about packets/N samples, each scaled back by N', () => {
+    let seed = 42;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const enc = new SflowV5Encoder({ samplingRate: 100, random });
+    const dec = new FlowDecoder();
+    for (const d of enc.encode([{ ...flow(1), packets: 100_000, bytes: 100_000 * 500 }], base)) dec.decode(d, '127.0.0.1', base);
+    const b = dec.batch;
+    // Binomial(100000, 0.01): mean 1000, sd ≈ 31.5, but at most MAX_SAMPLES_PER_FLOW are sent
+    expect(b.length).toBeGreaterThan(850);
+    expect(b.length).toBeLessThanOrEqual(1000);
+    expect(b.samplingRate[0]).toBe(100);
+    expect(b.packets[0]).toBe(100);
   });
 });

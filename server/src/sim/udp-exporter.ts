@@ -1,5 +1,8 @@
 import dgram from 'node:dgram';
+import { IpfixEncoder } from './encoders/ipfix.js';
+import { NetflowV5Encoder } from './encoders/netflow-v5.js';
 import { NetflowV9Encoder } from './encoders/netflow-v9.js';
+import { SflowV5Encoder } from './encoders/sflow-v5.js';
 import { sampleFlows } from './encoders/sampling.js';
 import type { SimFlow } from './sim-flow.js';
 
@@ -77,7 +80,17 @@ function makeEncoder(opts: UdpExporterOptions, rate: number): Encoder {
   switch (opts.protocol) {
     case 'netflow-v9':
       return new NetflowV9Encoder({ sourceId: opts.sourceId, samplingRate: rate });
-    default:
-      throw new Error(`encoder for ${opts.protocol} not implemented yet`);
+    case 'ipfix':
+      return new IpfixEncoder({ sourceId: opts.sourceId, samplingRate: rate });
+    case 'netflow-v5':
+      return new NetflowV5Encoder({ sourceId: opts.sourceId, samplingRate: rate });
+    case 'sflow-v5':
+      return new SflowV5Encoder({
+        sourceId: opts.sourceId,
+        samplingRate: rate,
+        random: opts.random,
+        // the agent address names the exporter: use the address we send from
+        agentAddress: opts.bindAddress ?? (opts.host.includes(':') ? '::1' : '127.0.0.1'),
+      });
   }
 }
