@@ -409,6 +409,7 @@ export class FlowDecoder {
         s.error('bad-record');
         return 0;
       }
+      s.optionRecords += n;
       return n;
     }
     const ctx = this.ctx;
@@ -655,7 +656,8 @@ export class FlowDecoder {
           s.records++;
         } else s.error('bad-sample');
       } else if (format === 2 || format === 4) {
-        if (!this.counterSample(v, body, end, format === 4, agent, nowMs)) s.error('bad-sample');
+        if (this.counterSample(v, body, end, format === 4, agent, nowMs)) s.counterSamples++;
+        else s.error('bad-sample');
       }
     }
     return added;

@@ -19,6 +19,9 @@ export type DecodeErrorReason =
 export class ExporterStats {
   datagrams = 0;
   records = 0;
+  /** Options data records (v9/IPFIX) and counter samples (sFlow): read, not flows. */
+  optionRecords = 0;
+  counterSamples = 0;
   decodeErrors = 0;
   sequenceGaps = 0;
   /** Records (IPFIX, v5) or datagrams (v9, sFlow) the sequence numbers say were lost. */
