@@ -1,7 +1,6 @@
 import {
   DetectionEvent,
   FastNetMonNotification,
-  GenericFeedBody,
   GenericFeedEvent,
   type FeedHealth,
   type FeedResult,
@@ -9,7 +8,7 @@ import {
 import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import type { FeedsConfig } from './config.js';
 import { fastNetMonToDetection } from './fastnetmon.js';
@@ -17,6 +16,9 @@ import { contentKey, FeedHub, type FeedChannel, type SubmitOutcome } from './fee
 import { FileTailer } from './file-tailer.js';
 import { EveAlert, EveFlow, EveRecord, SuricataMapper, type Mapped } from './suricata.js';
 import { buildSources, targetOf, unknownLookup, type Lookup } from './sources.js';
+
+// Events are validated one by one so a batch with a few bad events still delivers the rest.
+const GenericFeedBatch = z.strictObject({ events: z.array(z.unknown()).min(1).max(1000) });
 
 export type FeedName = 'fastnetmon' | 'suricata' | 'generic';
 
@@ -136,25 +138,21 @@ export class Feeds {
   /** Generic webhook: one event or `{ events: [...] }`. */
   generic(body: unknown): FeedResult {
     const ch = this.channel('generic');
-    const r = GenericFeedBody.safeParse(body);
-    if (!r.success) {
-      // A batch with some bad events: take the good ones, name the bad ones.
-      const batch = body as { events?: unknown };
-      if (body && typeof body === 'object' && Array.isArray(batch.events) && Object.keys(body).length === 1) {
-        return this.batch(ch, batch.events, (item, i) => {
-          const e = GenericFeedEvent.safeParse(item);
-          if (!e.success) return { errors: issuesOf(e.error, `body.events[${i}]`) };
-          return { mapped: this.mapGeneric(e.data) };
-        });
-      }
-      return this.fail(ch, 'invalid generic feed event', issuesOf(r.error, 'body'));
+    // Decide the shape first so errors name fields of that shape, not "invalid union".
+    if (body && typeof body === 'object' && !Array.isArray(body) && 'events' in body) {
+      const b = GenericFeedBatch.safeParse(body);
+      if (!b.success) return this.fail(ch, 'invalid generic feed batch', issuesOf(b.error, 'body'));
+      return this.batch(ch, b.data.events, (item, i) => {
+        const e = GenericFeedEvent.safeParse(item);
+        if (!e.success) return { errors: issuesOf(e.error, `body.events[${i}]`) };
+        return { mapped: this.mapGeneric(e.data) };
+      });
     }
-    const events = 'events' in r.data ? r.data.events : [r.data];
+    const r = GenericFeedEvent.safeParse(body);
+    if (!r.success) return this.fail(ch, 'invalid generic feed event', issuesOf(r.error, 'body'));
     const res = emptyResult();
-    for (const e of events) {
-      const m = this.mapGeneric(e);
-      tally(res, ch.submit(m.event, m.dedupKey));
-    }
+    const m = this.mapGeneric(r.data);
+    tally(res, ch.submit(m.event, m.dedupKey));
     return res;
   }
 

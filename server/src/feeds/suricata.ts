@@ -54,7 +54,7 @@ export const EveRecord = z.looseObject({ event_type: z.string().min(1) });
 
 /** Built-in signature/category → kind rules (ET Open naming); config rules are tried first. */
 const BUILT_IN_RULES: { re: RegExp; kind: IncidentKind }[] = [
-  { re: /amplif|reflect|\bDNS\b.*\bANY\b|monlist|memcache|\bSSDP\b|\bCLDAP\b|chargen/i, kind: 'amplification' },
+  { re: /amplif|reflect|\bDNS\b.*\bANY\b|mon_?list|memcache|\bSSDP\b|\bCLDAP\b|chargen/i, kind: 'amplification' },
   { re: /\bSCAN\b|Network Scan|port ?scan|nmap|masscan|zmap/i, kind: 'scanner' },
   { re: /\bspam|\bSMTP\b.*(bulk|spam|blacklist|blocklist)|Spamhaus|\bDROP\b.*\bSMTP\b/i, kind: 'spam-bot' },
   { re: /\bDOS\b|\bDDOS\b|Denial of Service|flood/i, kind: 'volumetric' },
