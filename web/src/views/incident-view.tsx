@@ -1,13 +1,49 @@
-import { useParams, Link } from 'react-router';
+import type { Incident } from '@downstream/shared';
+import { lazy, Suspense, useMemo, useState } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { columnsFromNodes } from '../charts/graph-columns.js';
+import { IncidentTimeline } from '../charts/incident-timeline.js';
 import { age, int, KIND_LABEL, kindColor, pct, si, time } from '../format.js';
 import { useIncident } from '../live/use-incident.js';
+import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
+import { AuditTrail, IncidentActions } from './incident-actions.js';
+
+// deck.gl is most of the bundle: only pages with a graph download it.
+const FanInGraph = lazy(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
+
+const PROTO: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 58: 'ICMPv6' };
 
 /** `/incidents/:id`: everything an operator needs to understand and act on one incident. */
 export function IncidentView() {
   const { id = '' } = useParams();
+  const [params, setParams] = useSearchParams();
   const now = useNow(1000);
-  const { incident, loading, error, notFound } = useIncident(id);
+  const { detail, incident: fetched, loading, error, notFound } = useIncident(id);
+  const room = useIncidentRoom(id, detail?.timeline);
+  const [local, setLocal] = useState<Incident>();
+
+  const asnParam = params.get('asn');
+  const selectedAsn = asnParam !== null && /^-?\d+$/.test(asnParam) ? Number(asnParam) : undefined;
+  const selectAsn = (asn: number | undefined) => {
+    const next = new URLSearchParams(params);
+    if (asn === undefined) next.delete('asn');
+    else next.set('asn', String(asn));
+    setParams(next, { replace: true });
+  };
+
+  const restColumns = useMemo(() => (detail ? columnsFromNodes(detail.graph.nodes) : undefined), [detail]);
+  const graph = room.graph ?? restColumns;
+
+  // The action's answer is newer than anything else until the next live upsert.
+  const incident = local && fetched && local.lastSeen >= fetched.lastSeen && local.notes.length >= fetched.notes.length ? local : fetched;
+
+  const asnNames = useMemo(() => {
+    const m = new Map<number, string>();
+    for (const s of incident?.sources.top ?? []) m.set(s.asn, s.asName);
+    for (const a of incident?.sources.asns ?? []) m.set(a.asn, a.name);
+    return m;
+  }, [incident?.sources]);
 
   if (!incident) {
     return (
@@ -28,95 +64,128 @@ export function IncidentView() {
   }
 
   const i = incident;
+  const topSources = i.sources.top.filter((s) => selectedAsn === undefined || s.asn === selectedAsn);
+  const series = room.series ?? detail?.timeline ?? [];
   return (
-    <main className="page incident-page" data-testid="incident-detail" data-id={i.id} data-kind={i.kind}>
-      <section className="incident-head">
-        <h1>
-          <span className="kind-chip big" style={{ borderColor: kindColor(i.kind), color: kindColor(i.kind) }} data-testid="incident-kind">
-            {KIND_LABEL[i.kind]}
-          </span>
-          <span className="mono" data-testid="incident-target">
-            {i.target?.ip ?? 'no single target'}
-          </span>
-          {i.target?.customer && <span className="sub">{i.target.customer}</span>}
-          <span className={`status status-${i.status}`} data-testid="incident-status">
-            {i.status}
-          </span>
-        </h1>
-        <dl className="facts">
-          <div>
-            <dt>Direction</dt>
-            <dd>{i.direction}</dd>
-          </div>
-          <div>
-            <dt>Severity</dt>
-            <dd className={`sev-${i.severity}`}>{i.severity}</dd>
-          </div>
-          <div>
-            <dt>Sources</dt>
-            <dd data-testid="incident-sources">{int(i.sources.distinct)}</dd>
-          </div>
-          <div>
-            <dt>Peak</dt>
-            <dd data-testid="incident-peak">
-              {si(i.peak.pps, 'pps')} · {si(i.peak.bps, 'bps')}
-            </dd>
-          </div>
-          <div>
-            <dt>First seen</dt>
-            <dd title={time(i.firstSeen)}>{age(now - Date.parse(i.firstSeen))} ago</dd>
-          </div>
-          <div>
-            <dt>Last seen</dt>
-            <dd title={time(i.lastSeen)}>{age(now - Date.parse(i.lastSeen))} ago</dd>
-          </div>
-          <div>
-            <dt>Detectors</dt>
-            <dd>{i.detectors.join(', ') || '–'}</dd>
-          </div>
-        </dl>
-        {i.evidence.summary && <p className="evidence-summary">{i.evidence.summary}</p>}
+    <main className="page incident-page" data-testid="incident-detail" data-id={i.id} data-kind={i.kind} data-status={i.status}>
+      <div className="incident-top">
+        <section className="incident-head">
+          <h1>
+            <span className="kind-chip big" style={{ borderColor: kindColor(i.kind), color: kindColor(i.kind) }} data-testid="incident-kind">
+              {KIND_LABEL[i.kind]}
+            </span>
+            <span className="mono" data-testid="incident-target">
+              {i.target ? <Link to={`/endpoints/${encodeURIComponent(i.target.ip)}`}>{i.target.ip}</Link> : 'no single target'}
+            </span>
+            {i.target?.customer && <span className="sub">{i.target.customer}</span>}
+            <span className={`status status-${i.status}`} data-testid="incident-status">
+              {i.status}
+            </span>
+          </h1>
+          <dl className="facts">
+            <div>
+              <dt>Direction</dt>
+              <dd>{i.direction}</dd>
+            </div>
+            <div>
+              <dt>Severity</dt>
+              <dd className={`sev-${i.severity}`}>{i.severity}</dd>
+            </div>
+            <div>
+              <dt>Sources</dt>
+              <dd data-testid="incident-sources">{int(i.sources.distinct)}</dd>
+            </div>
+            <div>
+              <dt>Peak</dt>
+              <dd data-testid="incident-peak">
+                {si(i.peak.pps, 'pps')} · {si(i.peak.bps, 'bps')}
+              </dd>
+            </div>
+            <div>
+              <dt>First seen</dt>
+              <dd title={time(i.firstSeen)}>{age(now - Date.parse(i.firstSeen))} ago</dd>
+            </div>
+            <div>
+              <dt>Last seen</dt>
+              <dd title={time(i.lastSeen)}>{age(now - Date.parse(i.lastSeen))} ago</dd>
+            </div>
+            <div>
+              <dt>Detectors</dt>
+              <dd>{i.detectors.join(', ') || '–'}</dd>
+            </div>
+          </dl>
+          {i.evidence.summary && <p className="evidence-summary">{i.evidence.summary}</p>}
+        </section>
+        <IncidentActions incident={i} onChanged={setLocal} />
+      </div>
+
+      <section className="panel graph-panel">
+        <div className="panel-bar">
+          <h2>
+            Fan-in · {int(graph?.count ?? 0)} of {int(i.sources.distinct)} sources by network
+          </h2>
+          {selectedAsn !== undefined && (
+            <button type="button" className="filter-chip" onClick={() => selectAsn(undefined)} data-testid="asn-filter">
+              {selectedAsn < 0 ? 'other networks' : `AS${selectedAsn} ${asnNames.get(selectedAsn) ?? ''}`} ✕
+            </button>
+          )}
+          <span className="sub hint">scroll to zoom · drag to pan · click a network to filter</span>
+        </div>
+        <div className="graph-body" data-testid="incident-graph">
+          {graph && graph.count > 0 ? (
+            <Suspense fallback={<p className="empty">Loading the graph…</p>}>
+              <FanInGraph graph={graph} kind={i.kind} targetLabel={i.target?.ip ?? ''} asnNames={asnNames} selectedAsn={selectedAsn} onSelectAsn={selectAsn} />
+            </Suspense>
+          ) : (
+            <p className="empty">{detail ? 'The detector reported no individual sources for this incident.' : loading ? 'Loading sources…' : `Sources unavailable: ${error ?? 'no data'}`}</p>
+          )}
+        </div>
       </section>
 
-      <section className="panel graph-panel" data-testid="incident-graph">
-        <div className="graph-placeholder">Fan-in graph of {int(i.sources.distinct)} sources</div>
+      <section className="panel">
+        <h2>Timeline</h2>
+        <IncidentTimeline points={series} />
       </section>
 
       <div className="grid-2">
         <section className="panel">
-          <h2>Top sources</h2>
-          <table className="data-table" data-testid="top-sources">
-            <thead>
-              <tr>
-                <th>IP</th>
-                <th>ASN</th>
-                <th>Country</th>
-                <th>Customer</th>
-                <th className="num">Packets</th>
-                <th className="num">Bytes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {i.sources.top.slice(0, 50).map((s) => (
-                <tr key={s.ip}>
-                  <td className="mono">
-                    <Link to={`/endpoints/${encodeURIComponent(s.ip)}`}>{s.ip}</Link>
-                  </td>
-                  <td>
-                    <Link to={`/asns/${s.asn}`}>AS{s.asn}</Link> <span className="sub">{s.asName}</span>
-                  </td>
-                  <td>{s.country}</td>
-                  <td>{s.customer ?? ''}</td>
-                  <td className="num">{si(s.packets)}</td>
-                  <td className="num">{si(s.bytes, 'B')}</td>
+          <h2>
+            Top sources{selectedAsn !== undefined && ` in ${selectedAsn < 0 ? 'other networks' : `AS${selectedAsn}`}`} ({topSources.length})
+          </h2>
+          <div className="scroll-y">
+            <table className="data-table" data-testid="top-sources">
+              <thead>
+                <tr>
+                  <th>IP</th>
+                  <th>ASN</th>
+                  <th>Country</th>
+                  <th>Customer</th>
+                  <th className="num">Packets</th>
+                  <th className="num">Bytes</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-          {i.sources.top.length === 0 && <p className="empty">No individual sources reported.</p>}
+              </thead>
+              <tbody>
+                {topSources.slice(0, 500).map((s) => (
+                  <tr key={s.ip}>
+                    <td className="mono">
+                      <Link to={`/endpoints/${encodeURIComponent(s.ip)}`}>{s.ip}</Link>
+                    </td>
+                    <td>
+                      <Link to={`/asns/${s.asn}`}>AS{s.asn}</Link> <span className="sub">{s.asName}</span>
+                    </td>
+                    <td>{s.country}</td>
+                    <td>{s.customer ?? ''}</td>
+                    <td className="num">{si(s.packets)}</td>
+                    <td className="num">{si(s.bytes, 'B')}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {topSources.length === 0 && <p className="empty">No listed source {selectedAsn !== undefined ? 'in this network' : ''}.</p>}
+          </div>
         </section>
         <section className="panel">
-          <h2>Source ASNs</h2>
+          <h2>Source networks</h2>
           <table className="data-table" data-testid="top-asns">
             <thead>
               <tr>
@@ -127,11 +196,15 @@ export function IncidentView() {
             </thead>
             <tbody>
               {i.sources.asns.slice(0, 30).map((a) => (
-                <tr key={a.asn}>
+                <tr key={a.asn} className={a.asn === selectedAsn ? 'selected' : undefined}>
                   <td>
-                    <Link to={`/asns/${a.asn}`}>AS{a.asn}</Link>
+                    <button type="button" className="link" onClick={() => selectAsn(a.asn === selectedAsn ? undefined : a.asn)}>
+                      AS{a.asn}
+                    </button>
                   </td>
-                  <td>{a.name}</td>
+                  <td>
+                    <Link to={`/asns/${a.asn}`}>{a.name}</Link>
+                  </td>
                   <td className="num">{pct(a.share)}</td>
                 </tr>
               ))}
@@ -149,8 +222,31 @@ export function IncidentView() {
             </tbody>
           </table>
           {i.upstreams.length === 0 && <p className="empty">No upstream link attributed.</p>}
+          <h2>Ports and protocols</h2>
+          <table className="data-table" data-testid="ports">
+            <tbody>
+              {(i.evidence.ports ?? []).map((p) => (
+                <tr key={`p${p.port}`}>
+                  <td>port {p.port}</td>
+                  <td className="num">{pct(p.share)}</td>
+                </tr>
+              ))}
+              {(i.evidence.protocols ?? []).map((p) => (
+                <tr key={`x${p.proto}`}>
+                  <td>{PROTO[p.proto] ?? `proto ${p.proto}`}</td>
+                  <td className="num">{pct(p.share)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {i.evidence.meanPacketSize !== undefined && <p className="sub">mean packet size {Math.round(i.evidence.meanPacketSize)} B</p>}
         </section>
       </div>
+
+      <section className="panel">
+        <h2>Audit trail</h2>
+        <AuditTrail notes={i.notes} />
+      </section>
     </main>
   );
 }

@@ -1,0 +1,48 @@
+import type { TimelinePoint } from '@downstream/shared';
+import { useMemo } from 'react';
+import type uPlot from 'uplot';
+import { si } from '../format.js';
+import { AXIS, UPlotChart } from './uplot-chart.js';
+
+export interface IncidentTimelineProps {
+  points: readonly TimelinePoint[];
+  height?: number;
+}
+
+/** pps and bps on the left (each on its own scale), distinct sources on the right. */
+export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps) {
+  const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(
+    () => ({
+      scales: { x: { time: true }, pps: {}, bps: {}, src: {} },
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false } },
+      series: [
+        {},
+        { label: 'pps', scale: 'pps', stroke: '#ff5252', width: 2, value: (_u, v) => (v == null ? '–' : si(v, 'pps')) },
+        { label: 'bps', scale: 'bps', stroke: '#4fc3f7', width: 1.5, value: (_u, v) => (v == null ? '–' : si(v, 'bps')) },
+        { label: 'sources', scale: 'src', stroke: '#ffd600', width: 1.5, dash: [6, 4], value: (_u, v) => (v == null ? '–' : si(v)) },
+      ],
+      axes: [
+        { ...AXIS },
+        { ...AXIS, scale: 'pps', values: (_u, ticks) => ticks.map((t) => si(t)), size: 60 },
+        { ...AXIS, scale: 'src', side: 1, values: (_u, ticks) => ticks.map((t) => si(t)), size: 60, grid: { show: false } },
+      ],
+    }),
+    [],
+  );
+  const data = useMemo<uPlot.AlignedData>(() => {
+    const t = new Float64Array(points.length);
+    const pps = new Float64Array(points.length);
+    const bps = new Float64Array(points.length);
+    const src = new Float64Array(points.length);
+    points.forEach((p, i) => {
+      t[i] = Date.parse(p.t) / 1000;
+      pps[i] = p.pps;
+      bps[i] = p.bps;
+      src[i] = p.sources;
+    });
+    return [t, pps, bps, src] as unknown as uPlot.AlignedData;
+  }, [points]);
+  if (points.length === 0) return <p className="empty">No timeline yet: points appear as the detector reports.</p>;
+  return <UPlotChart options={options} data={data} height={height} testId="incident-timeline" />;
+}
