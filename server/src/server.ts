@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { createApp, type AppOptions } from './api/app.js';
+import { createApp } from './api/app.js';
+import { feedRoutes } from './api/feeds.js';
+import { historyRoutes } from './api/history.js';
 import { assertBindAllowed } from './auth/index.js';
 import type { Config } from './config/config.js';
 import type { AppContext, CollectorSet, DetectorSet, Store } from './context.js';
 import { createDetectors } from './detect/index.js';
 import { createEnricher } from './enrich/index.js';
+import { feedHealth, stopFeeds } from './feeds/feeds.js';
 import { createIncidentManager } from './incidents/index.js';
 import { startCollectors } from './ingest/index.js';
 import type { FlowBatch } from './ingest/flow-batch.js';
@@ -40,25 +43,6 @@ export interface RunningServer {
 function urlFor(host: string, port: number): string {
   const shown = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
   return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
-}
-
-/** Optional route groups owned by other modules, mounted when their files exist. */
-async function optionalMounts(ctx: AppContext): Promise<NonNullable<AppOptions['mounts']>> {
-  const mounts: NonNullable<AppOptions['mounts']> = [];
-  const tryMount = async (spec: string, exportName: string, prefix: string): Promise<void> => {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(spec)) as Record<string, unknown>;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(spec.slice(2, -3))) return;
-      throw e;
-    }
-    const factory = mod[exportName];
-    if (typeof factory === 'function') mounts.push({ prefix, routes: factory(ctx) });
-  };
-  await tryMount('./api/history.js', 'historyRoutes', '/api');
-  await tryMount('./api/feeds.js', 'feedRoutes', '/api/feeds');
-  return mounts;
 }
 
 /**
@@ -109,6 +93,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const enricher = createEnricher(config.network);
     const detectors: DetectorSet = createDetectors(config, enricher);
     const incidents = createIncidentManager({ store, logger, config });
+    cleanups.push(() => incidents.flush());
     const traffic = createTrafficMeter();
 
     let lastPipelineError = 0;
@@ -146,7 +131,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       webRoot: opts.webRoot,
     };
 
-    const app = createApp(ctx, { mounts: await optionalMounts(ctx) });
+    // feedRoutes starts the feed file tailers; stop them with everything else.
+    cleanups.push(() => stopFeeds(ctx));
+    const app = createApp(ctx, {
+      mounts: [
+        { prefix: '/api', routes: historyRoutes(ctx) },
+        { prefix: '/api/feeds', routes: feedRoutes(ctx) },
+      ],
+      feedHealth: () => feedHealth(ctx),
+    });
     const http = createAdaptorServer({ fetch: app.fetch, hostname: config.http.host }) as HttpServer;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`));

@@ -46,6 +46,8 @@ const security = [{ bearer: [] as string[] }];
 export interface AppOptions {
   /** Extra route groups mounted under a prefix (feeds, history…); see server.ts. */
   mounts?: { prefix: string; routes: Hono<any, any, any> }[];
+  /** Feed health for /api/health (server.ts passes the feeds module's). */
+  feedHealth?: () => NonNullable<Health['feeds']>;
 }
 
 /**
@@ -98,6 +100,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
           version: ctx.version,
           uptime: (Date.now() - ctx.startedAt) / 1000,
           exporters: ctx.collectors.health(),
+          ...(opts.feedHealth ? { feeds: opts.feedHealth() } : {}),
         },
         200,
       ),
