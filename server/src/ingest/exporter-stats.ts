@@ -61,6 +61,9 @@ export class ExporterStats {
 /** Beyond this many missing sequence numbers at once, a jump is read as a restart or a resync, not loss. */
 const MAX_PLAUSIBLE_GAP_DATAGRAMS = 10_000;
 const MAX_PLAUSIBLE_GAP_RECORDS = 1_000_000;
+/** A step back by at most this much is UDP reordering; further back is a restart. */
+const REORDER_WINDOW_DATAGRAMS = 64;
+const REORDER_WINDOW_RECORDS = 10_000;
 
 /**
  * Sequence tracking for one stream (exporter + source id / observation domain / engine / sub-agent).
@@ -80,7 +83,8 @@ export class SequenceTracker {
   observe(seq: number, advance: number, perRecord: boolean, uptime = -1): number {
     let result = 0;
     const restartedByUptime =
-      uptime >= 0 && this.lastUptime >= 0 && uptime < this.lastUptime && this.lastUptime - uptime < 0x80000000 &&
+      // backwards by more than reordering could explain
+      uptime >= 0 && this.lastUptime >= 0 && this.lastUptime - uptime > 10_000 && this.lastUptime - uptime < 0x80000000 &&
       // an uptime wrap (2^32 ms ≈ 49.7 days) also runs backwards; a wrap lands near 0 from near 2^32
       !(this.lastUptime > 0xf0000000 && uptime < 0x10000000);
     if (restartedByUptime) {
@@ -91,7 +95,7 @@ export class SequenceTracker {
         const max = perRecord ? MAX_PLAUSIBLE_GAP_RECORDS : MAX_PLAUSIBLE_GAP_DATAGRAMS;
         if (diff < 0x80000000 && diff <= max) result = diff;
         else if (diff < 0x80000000) result = -1;
-        else if (0x100000000 - diff > max) result = -1;
+        else if (0x100000000 - diff > (perRecord ? REORDER_WINDOW_RECORDS : REORDER_WINDOW_DATAGRAMS)) result = -1;
         else {
           // a small step backwards is reordering or a duplicate, not loss: keep the expectation
           if (uptime >= 0) this.lastUptime = Math.max(this.lastUptime, uptime);
