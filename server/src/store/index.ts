@@ -464,8 +464,22 @@ export function openStore(opts: StoreOptions): SqliteStore {
     abuseTotals(q) {
       flush();
       // Minute rows where the window is inside their 7 days, hourly beyond.
-      const table: RollupTable = q.from >= now() - MINUTE_RETENTION_MS ? 'rollup_minute' : 'rollup_hour';
-      return totals(table, q);
+      const minuteFrom = now() - MINUTE_RETENTION_MS;
+      if (q.from >= minuteFrom) return totals('rollup_minute', q);
+      const out = totals('rollup_hour', q);
+      // lastSeen to the minute where minute rows still exist.
+      if (q.to > minuteFrom && out.length > 0) {
+        const params: unknown[] = [q.dimension, minuteFrom, q.to];
+        const where = `dim = ? AND t >= ? AND t < ?${kindClause(q.kind, params)}${keysClause(q.keys, params)}`;
+        const last = new Map(
+          db
+            .prepare<unknown[], { key: string; last: number }>(`SELECT key, MAX(t) AS last FROM rollup_minute WHERE ${where} GROUP BY key`)
+            .all(...params)
+            .map((r) => [r.key, r.last]),
+        );
+        for (const t of out) t.lastSeen = Math.max(t.lastSeen, last.get(t.key) ?? 0);
+      }
+      return out;
     },
 
     abuseRows(q): StoredRollupRow[] {
