@@ -1,0 +1,415 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { DetectionEvent, Incident, IncidentDetail, IncidentListQuery, IncidentStatus, SourceEndpoint, TimelinePoint } from '@downstream/shared';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { IncidentEvents, IncidentManager, Store } from '../context.js';
+import { RollupAccumulator } from './rollups.js';
+import { maxSeverity, severityOf } from './severity.js';
+
+/** Listed sources an incident keeps (the detail's call list / graph). */
+const MAX_SOURCES = 10_000;
+/** Sources carried by inbound incidents in lists, socket deltas and the store. */
+const LIST_TOP_INBOUND = 100;
+/** Persist an incident that only changed in numbers at most this often. */
+const PERSIST_EVERY_MS = 5000;
+/** After an operator resolves an incident, detections still in the detector's window for this long do not re-open it. */
+const MANUAL_RESOLVE_GRACE_MS = 15_000;
+/** Resolved incidents kept in memory for re-opening and for `get` with timeline. */
+const MAX_RECENT = 2000;
+
+interface Live {
+  inc: Incident;
+  mergeKey: string;
+  /** Every listed source, heaviest first (≤ MAX_SOURCES). */
+  sources: Map<string, SourceEndpoint>;
+  timeline: TimelinePoint[];
+  /** Sum of the rates of the events of one second (a campaign is many endpoints' events). */
+  secAt: string;
+  secPps: number;
+  secBps: number;
+  lastEventMs: number;
+  startedMs: number;
+  lastPersistMs: number;
+  resolvedMs?: number;
+  manualResolvedMs?: number;
+  dirty: boolean;
+}
+
+/**
+ * Which incident a detection belongs to. Inbound kinds and ddos-participation: kind + target.
+ * spam-bot and scanner: one campaign per kind and customer, so twelve spamming PCs of one
+ * customer are one incident whose sources are the call list.
+ */
+export function mergeKeyOf(e: DetectionEvent): string {
+  if ((e.kind === 'spam-bot' || e.kind === 'scanner') && e.direction === 'outbound') {
+    const customer = e.sources.top[0]?.customer ?? e.target?.customer;
+    if (customer) return `${e.kind}|customer:${customer}`;
+  }
+  return `${e.kind}|${e.direction}|${e.key}`;
+}
+
+function isCampaign(mergeKey: string): boolean {
+  return mergeKey.includes('|customer:');
+}
+
+export interface IncidentManagerOptions {
+  store: Store;
+  logger: Logger;
+  config: Config;
+  now?: () => number;
+}
+
+export class Incidents implements IncidentManager {
+  private readonly emitter = new EventEmitter();
+  private readonly openByKey = new Map<string, Live>();
+  private readonly byId = new Map<string, Live>();
+  /** Resolved, by merge key (latest), for re-opening. */
+  private readonly recent = new Map<string, Live>();
+  private readonly rollups = new RollupAccumulator();
+  private readonly now: () => number;
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly quietMs: number;
+  private readonly reopenMs: number;
+  private readonly timelinePoints: number;
+
+  constructor(opts: IncidentManagerOptions) {
+    this.store = opts.store;
+    this.logger = opts.logger;
+    this.now = opts.now ?? Date.now;
+    const ic = opts.config.detect.incidents;
+    this.quietMs = ic.quietSeconds * 1000;
+    this.reopenMs = ic.reopenSeconds * 1000;
+    this.timelinePoints = ic.timelinePoints;
+    this.emitter.setMaxListeners(100);
+    this.loadOpen();
+  }
+
+  /** Restart survival: incidents that were not resolved come back, with a fresh quiet period. */
+  private loadOpen(): void {
+    const now = this.now();
+    let n = 0;
+    for (const status of ['open', 'acknowledged', 'mitigating'] as const) {
+      let rows: Incident[];
+      try {
+        rows = this.store.listIncidents({ status, limit: 1000 });
+      } catch (e) {
+        this.logger.error({ err: e }, 'could not load open incidents from the store');
+        return;
+      }
+      for (const inc of rows) {
+        const mergeKey = typeof inc.evidence.incidentKey === 'string' ? inc.evidence.incidentKey : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+        if (this.openByKey.has(mergeKey)) continue;
+        const live = this.newLive(inc, mergeKey, Math.max(Date.parse(inc.lastSeen) || now, now));
+        live.startedMs = Date.parse(inc.firstSeen) || now;
+        for (const s of inc.sources.top) live.sources.set(s.ip, s);
+        this.openByKey.set(mergeKey, live);
+        this.byId.set(inc.id, live);
+        n++;
+      }
+    }
+    if (n > 0) this.logger.info({ incidents: n }, 'loaded open incidents from the store');
+  }
+
+  private newLive(inc: Incident, mergeKey: string, nowMs: number): Live {
+    return { inc, mergeKey, sources: new Map(), timeline: [], secAt: '', secPps: 0, secBps: 0, lastEventMs: nowMs, startedMs: nowMs, lastPersistMs: 0, dirty: true };
+  }
+
+  ingest(e: DetectionEvent): void {
+    const now = this.now();
+    const mk = mergeKeyOf(e);
+    let live = this.openByKey.get(mk);
+    let changedStatus = false;
+    if (!live) {
+      const prev = this.recent.get(mk);
+      if (prev?.manualResolvedMs !== undefined && now - prev.manualResolvedMs < MANUAL_RESOLVE_GRACE_MS) return;
+      if (prev && prev.resolvedMs !== undefined && now - prev.resolvedMs <= this.reopenMs) {
+        live = prev;
+        this.recent.delete(mk);
+        live.inc.status = 'open';
+        live.resolvedMs = undefined;
+        live.manualResolvedMs = undefined;
+        this.audit({ by: 'system', action: 'reopen', incidentId: live.inc.id, detail: `${e.detector} fired again` });
+      } else {
+        const inc: Incident = {
+          id: randomUUID(),
+          kind: e.kind,
+          direction: e.direction,
+          severity: 'low',
+          status: 'open',
+          firstSeen: e.at,
+          lastSeen: e.at,
+          ...(e.target && !isCampaign(mk) ? { target: e.target } : {}),
+          sources: { distinct: 0, top: [], asns: [] },
+          upstreams: [],
+          peak: { pps: 0, bps: 0 },
+          evidence: {},
+          detectors: [],
+          notes: [],
+        };
+        live = this.newLive(inc, mk, now);
+        this.byId.set(inc.id, live);
+        this.logger.info({ id: inc.id, kind: e.kind, key: e.key }, 'incident opened');
+      }
+      this.openByKey.set(mk, live);
+      changedStatus = true;
+    }
+    this.merge(live, e, now);
+    this.rollups.add(e, Date.parse(e.at) || now);
+    if (changedStatus || now - live.lastPersistMs >= PERSIST_EVERY_MS) this.persist(live, now);
+    this.emitter.emit('upsert', this.view(live));
+  }
+
+  private merge(live: Live, e: DetectionEvent, now: number): void {
+    const inc = live.inc;
+    const campaign = isCampaign(live.mergeKey);
+    live.lastEventMs = now;
+    if (e.at > inc.lastSeen) inc.lastSeen = e.at;
+    if (e.at < inc.firstSeen) inc.firstSeen = e.at;
+    if (e.target && !campaign) inc.target = e.target;
+    if (!inc.detectors.includes(e.detector)) inc.detectors.push(e.detector);
+    // Sources: detectors send their whole current list; campaigns add endpoints from many events.
+    if (e.sources.top.length > 0) {
+      if (!campaign) live.sources.clear();
+      for (const s of e.sources.top) live.sources.set(s.ip, s);
+      if (live.sources.size > MAX_SOURCES) {
+        const kept = [...live.sources.values()].sort((a, b) => b.packets - a.packets).slice(0, MAX_SOURCES);
+        live.sources = new Map(kept.map((s) => [s.ip, s]));
+      }
+    }
+    const distinct = campaign ? live.sources.size : Math.max(e.sources.distinct, e.sources.top.length);
+    inc.sources.distinct = Math.max(campaign ? 0 : inc.sources.distinct, distinct);
+    if (campaign) inc.sources.asns = asnSharesOf(live.sources);
+    else if (e.sources.asns.length > 0) inc.sources.asns = e.sources.asns;
+    if (e.upstreams.length > 0) inc.upstreams = e.upstreams;
+    // Rates: events stamped with the same second add up (one per endpoint in a campaign).
+    if (e.at === live.secAt) {
+      live.secPps += e.rate.pps;
+      live.secBps += e.rate.bps;
+    } else {
+      live.secAt = e.at;
+      live.secPps = e.rate.pps;
+      live.secBps = e.rate.bps;
+    }
+    inc.peak = { pps: Math.max(inc.peak.pps, live.secPps), bps: Math.max(inc.peak.bps, live.secBps) };
+    inc.evidence = { ...inc.evidence, ...e.evidence, incidentKey: live.mergeKey };
+    if (campaign) {
+      inc.evidence.endpoints = live.sources.size;
+      const customer = e.sources.top[0]?.customer;
+      if (customer) inc.evidence.customer = customer;
+      inc.evidence.summary = `${live.sources.size} customer endpoint${live.sources.size === 1 ? '' : 's'}${customer ? ` of ${customer}` : ''}: ${e.evidence.summary ?? e.kind}`;
+    }
+    const last = live.timeline[live.timeline.length - 1];
+    const point: TimelinePoint = { t: e.at, pps: live.secPps, bps: live.secBps, sources: distinct };
+    if (last && last.t === e.at) live.timeline[live.timeline.length - 1] = { ...point, sources: Math.max(last.sources, distinct) };
+    else {
+      live.timeline.push(point);
+      if (live.timeline.length > this.timelinePoints) live.timeline.splice(0, live.timeline.length - this.timelinePoints);
+    }
+    inc.severity = maxSeverity(inc.severity, severityOf({ ...inc, sources: { ...inc.sources, top: this.sortedSources(live) } }));
+    live.dirty = true;
+  }
+
+  private sortedSources(live: Live, limit = MAX_SOURCES): SourceEndpoint[] {
+    const all = [...live.sources.values()];
+    all.sort((a, b) => b.packets - a.packets);
+    return all.length > limit ? all.slice(0, limit) : all;
+  }
+
+  /** The incident as lists, deltas and the store carry it: inbound source lists trimmed. */
+  private view(live: Live): Incident {
+    const limit = live.inc.direction === 'inbound' ? LIST_TOP_INBOUND : MAX_SOURCES;
+    return { ...live.inc, sources: { ...live.inc.sources, top: this.sortedSources(live, limit) }, notes: [...live.inc.notes] };
+  }
+
+  private persist(live: Live, now: number): void {
+    live.lastPersistMs = now;
+    live.dirty = false;
+    try {
+      this.store.upsertIncident(this.view(live));
+    } catch (err) {
+      this.logger.error({ err, id: live.inc.id }, 'could not persist incident');
+    }
+  }
+
+  private audit(entry: { by: string; action: string; incidentId?: string; detail?: string }): void {
+    this.store.appendAudit({ at: new Date(this.now()).toISOString(), ...entry });
+  }
+
+  tick(nowMs: number): void {
+    for (const [mk, live] of this.openByKey) {
+      if (nowMs - live.lastEventMs >= this.quietMs) {
+        this.openByKey.delete(mk);
+        this.resolve(live, nowMs);
+      } else if (live.dirty && nowMs - live.lastPersistMs >= PERSIST_EVERY_MS) {
+        this.persist(live, nowMs);
+      }
+    }
+    const rows = this.rollups.take(nowMs);
+    if (rows.length > 0) {
+      try {
+        this.store.recordAbuse(rows);
+      } catch (err) {
+        this.logger.error({ err }, 'could not record abuse rollups');
+      }
+    }
+  }
+
+  private resolve(live: Live, nowMs: number, manual = false): void {
+    live.inc.status = 'resolved';
+    live.resolvedMs = nowMs;
+    if (manual) live.manualResolvedMs = nowMs;
+    this.remember(live);
+    this.persist(live, nowMs);
+    this.logger.info({ id: live.inc.id, kind: live.inc.kind, manual }, 'incident resolved');
+    this.emitter.emit('resolved', this.view(live));
+  }
+
+  private remember(live: Live): void {
+    this.recent.delete(live.mergeKey);
+    this.recent.set(live.mergeKey, live);
+    while (this.recent.size > MAX_RECENT) {
+      const [k, old] = this.recent.entries().next().value as [string, Live];
+      this.recent.delete(k);
+      if (this.byId.get(old.inc.id) === old) this.byId.delete(old.inc.id);
+    }
+  }
+
+  list(query: Partial<IncidentListQuery>): Incident[] {
+    const limit = query.limit ?? 100;
+    const match = (i: Incident) =>
+      (!query.status || i.status === query.status) &&
+      (!query.kind || i.kind === query.kind) &&
+      (!query.direction || i.direction === query.direction) &&
+      (!query.since || i.lastSeen >= query.since);
+    const byId = new Map<string, Incident>();
+    let stored: Incident[] = [];
+    try {
+      stored = this.store.listIncidents({ ...query, limit } as IncidentListQuery);
+    } catch (err) {
+      this.logger.error({ err }, 'could not list incidents from the store');
+    }
+    for (const i of stored) byId.set(i.id, i);
+    // Memory is fresher than the (throttled) store for anything live or recently resolved.
+    for (const live of this.byId.values()) if (match(live.inc)) byId.set(live.inc.id, this.view(live));
+    for (const [id, i] of byId) if (!match(i)) byId.delete(id);
+    return [...byId.values()].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0)).slice(0, limit);
+  }
+
+  active(): Incident[] {
+    return [...this.openByKey.values()].map((l) => this.view(l));
+  }
+
+  get(id: string): IncidentDetail | undefined {
+    const live = this.byId.get(id);
+    if (live) {
+      const top = this.sortedSources(live);
+      const secs = Math.max(1, (live.lastEventMs - live.startedMs) / 1000 + 1);
+      return {
+        ...live.inc,
+        notes: [...live.inc.notes],
+        sources: { ...live.inc.sources, top },
+        timeline: [...live.timeline],
+        graph: { nodes: top.map((s) => ({ ip: s.ip, asn: s.asn, country: s.country, ...(s.customer ? { customer: s.customer } : {}), pps: Math.round(s.packets / secs) })) },
+      };
+    }
+    const inc = this.store.getIncident(id);
+    if (!inc) return undefined;
+    return { ...inc, timeline: [], graph: { nodes: inc.sources.top.map((s) => ({ ip: s.ip, asn: s.asn, country: s.country, ...(s.customer ? { customer: s.customer } : {}), pps: 0 })) } };
+  }
+
+  private liveFor(id: string): Live | undefined {
+    let live = this.byId.get(id);
+    if (live) return live;
+    const inc = this.store.getIncident(id);
+    if (!inc) return undefined;
+    const mk = typeof inc.evidence.incidentKey === 'string' ? inc.evidence.incidentKey : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+    live = this.newLive(inc, mk, Date.parse(inc.lastSeen) || this.now());
+    for (const s of inc.sources.top) live.sources.set(s.ip, s);
+    if (inc.status === 'resolved') live.resolvedMs = Date.parse(inc.lastSeen) || this.now();
+    this.byId.set(id, live);
+    return live;
+  }
+
+  setStatus(id: string, status: IncidentStatus, by: string, note?: string): Incident | undefined {
+    const live = this.liveFor(id);
+    if (!live) return undefined;
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const was = live.inc.status;
+    if (note) live.inc.notes.push({ at, by, text: note });
+    const action = status === 'acknowledged' ? 'ack' : status === 'mitigating' ? 'mitigate' : status === 'resolved' ? 'resolve' : 'reopen';
+    this.store.appendAudit({ at, by, action, incidentId: id, detail: note ? `${was} → ${status}: ${note}` : `${was} → ${status}` });
+    if (status === 'resolved') {
+      if (was !== 'resolved') {
+        this.openByKey.delete(live.mergeKey);
+        this.resolve(live, now, true);
+      } else this.persist(live, now);
+      return this.view(live);
+    }
+    live.inc.status = status;
+    if (was === 'resolved') {
+      // Re-opened by hand: it is live again and gets a fresh quiet period.
+      this.recent.delete(live.mergeKey);
+      const other = this.openByKey.get(live.mergeKey);
+      if (!other) this.openByKey.set(live.mergeKey, live);
+      live.resolvedMs = undefined;
+      live.manualResolvedMs = undefined;
+      live.lastEventMs = now;
+    }
+    this.persist(live, now);
+    const v = this.view(live);
+    this.emitter.emit('upsert', v);
+    return v;
+  }
+
+  addNote(id: string, by: string, text: string): Incident | undefined {
+    const live = this.liveFor(id);
+    if (!live) return undefined;
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    live.inc.notes.push({ at, by, text });
+    this.store.appendAudit({ at, by, action: 'note', incidentId: id, detail: text });
+    this.persist(live, now);
+    const v = this.view(live);
+    this.emitter.emit('upsert', v);
+    return v;
+  }
+
+  series(id: string): TimelinePoint[] {
+    return [...(this.byId.get(id)?.timeline ?? [])];
+  }
+
+  /** Hand every pending rollup and dirty incident to the store (shutdown). */
+  flush(): void {
+    const now = this.now();
+    for (const live of this.openByKey.values()) if (live.dirty) this.persist(live, now);
+    const rows = this.rollups.take(now, true);
+    if (rows.length > 0) this.store.recordAbuse(rows);
+  }
+
+  on<E extends keyof IncidentEvents>(event: E, listener: IncidentEvents[E]): void {
+    this.emitter.on(event, listener);
+  }
+
+  off<E extends keyof IncidentEvents>(event: E, listener: IncidentEvents[E]): void {
+    this.emitter.off(event, listener);
+  }
+}
+
+function asnSharesOf(sources: Map<string, SourceEndpoint>): Incident['sources']['asns'] {
+  const by = new Map<number, { name: string; bytes: number }>();
+  let total = 0;
+  for (const s of sources.values()) {
+    const r = by.get(s.asn) ?? { name: s.asName, bytes: 0 };
+    r.bytes += s.bytes;
+    total += s.bytes;
+    by.set(s.asn, r);
+  }
+  if (total <= 0) return [];
+  return [...by.entries()]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .slice(0, 20)
+    .map(([asn, r]) => ({ asn, name: r.name, share: Math.round((r.bytes / total) * 1000) / 1000 }));
+}

@@ -1,0 +1,64 @@
+import type { DetectionEvent } from '@downstream/shared';
+import type { AbuseRollupRow } from '../context.js';
+
+const MINUTE = 60_000;
+/** Endpoint rows per event: enough for every bot of a campaign without flooding the store. */
+const MAX_ENDPOINTS = 200;
+
+/**
+ * Per-minute abuse volume by ASN, upstream, customer and endpoint, accumulated from detection
+ * events (each event stands for one second at its window rate) and handed to the store when
+ * the minute closes.
+ */
+export class RollupAccumulator {
+  private readonly rows = new Map<string, AbuseRollupRow>();
+
+  add(e: DetectionEvent, atMs: number, seconds = 1): void {
+    const minute = Math.floor(atMs / MINUTE) * MINUTE;
+    const packets = e.rate.pps * seconds;
+    const bytes = (e.rate.bps / 8) * seconds;
+    if (packets <= 0 && bytes <= 0) return;
+    const put = (dimension: AbuseRollupRow['dimension'], key: string, share: number) => {
+      if (!(share > 0)) return;
+      const k = `${minute}|${e.kind}|${dimension}|${key}`;
+      let r = this.rows.get(k);
+      if (!r) {
+        r = { minute, kind: e.kind, dimension, key, packets: 0, bytes: 0, flows: 0 };
+        this.rows.set(k, r);
+      }
+      r.packets += packets * share;
+      r.bytes += bytes * share;
+      r.flows += typeof e.evidence.flows === 'number' ? e.evidence.flows * share : 0;
+    };
+    for (const a of e.sources.asns) put('asn', String(a.asn), a.share);
+    for (const u of e.upstreams) put('upstream', u.name, u.share);
+    if (e.direction === 'inbound') {
+      if (e.target?.customer) put('customer', e.target.customer, 1);
+      if (e.target) put('endpoint', e.target.ip, 1);
+    } else {
+      const top = e.sources.top;
+      let total = 0;
+      for (const s of top) total += s.bytes;
+      const byCustomer = new Map<string, number>();
+      top.forEach((s, i) => {
+        const share = total > 0 ? s.bytes / total : 1 / top.length;
+        if (s.customer) byCustomer.set(s.customer, (byCustomer.get(s.customer) ?? 0) + share);
+        if (i < MAX_ENDPOINTS) put('endpoint', s.ip, share);
+      });
+      for (const [c, share] of byCustomer) put('customer', c, share);
+    }
+  }
+
+  /** Rows of minutes that ended before `nowMs` (all rows when `all`), removed from the accumulator. */
+  take(nowMs: number, all = false): AbuseRollupRow[] {
+    const cur = Math.floor(nowMs / MINUTE) * MINUTE;
+    const out: AbuseRollupRow[] = [];
+    for (const [k, r] of this.rows) {
+      if (all || r.minute < cur) {
+        out.push({ ...r, packets: Math.round(r.packets), bytes: Math.round(r.bytes), flows: Math.round(r.flows) });
+        this.rows.delete(k);
+      }
+    }
+    return out;
+  }
+}
