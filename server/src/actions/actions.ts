@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import type { Incident, Mitigation, ReportRecipient } from '@downstream/shared';
+import type Database from 'better-sqlite3';
+import type { AppContext } from '../context.js';
+import type { MitigationRequestParsed } from './exabgp.js';
+import { Mitigator } from './mitigation.js';
+import { RemediationList, openActionsDb } from './remediation.js';
+import { buildArf, buildXarf, recipientsFor, type ReportContext } from './reports.js';
+import { WebhookNotifier } from './webhooks.js';
+
+/** How often one incident's endpoints are written to the remediation list while it is active. */
+const REMEDIATION_EVERY_MS = 5000;
+
+export class ReportError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Report {
+  recipient: ReportRecipient;
+  contentType: string;
+  filename: string;
+  body: string;
+}
+
+/**
+ * Everything Downstream does about incidents: abuse reports, the remediation list, outbound
+ * webhooks and ExaBGP mitigation. Listens to the incident manager's upsert/resolved events.
+ */
+export class Actions {
+  readonly db: Database.Database;
+  readonly remediation: RemediationList;
+  readonly mitigator: Mitigator;
+  readonly webhooks: WebhookNotifier;
+  private readonly lastRecorded = new Map<string, number>();
+  private readonly autoTried = new Set<string>();
+  private readonly onUpsert = (i: Incident): void => this.handleUpsert(i);
+  private readonly onResolved = (i: Incident): void => this.handleResolved(i);
+
+  constructor(private readonly ctx: AppContext) {
+    const a = ctx.config.actions;
+    this.db = openActionsDb(a.remediation.path ?? join(ctx.config.storage.path, 'actions.sqlite'));
+    this.remediation = new RemediationList(this.db);
+    this.mitigator = new Mitigator({
+      db: this.db,
+      config: a.mitigation,
+      store: ctx.store,
+      setMitigating: (id, by, note) => void ctx.incidents.setStatus(id, 'mitigating', by, note),
+      logger: ctx.logger.child({ module: 'mitigation' }),
+    });
+    this.webhooks = new WebhookNotifier({ hooks: a.webhooks, logger: ctx.logger.child({ module: 'webhooks' }), registry: ctx.registry });
+    this.webhooks.seed(ctx.incidents.active());
+    ctx.incidents.on('upsert', this.onUpsert);
+    ctx.incidents.on('resolved', this.onResolved);
+  }
+
+  private reportContext(): ReportContext {
+    return { reports: this.ctx.config.actions.reports, ownAsn: this.ctx.config.network.asn, version: this.ctx.version };
+  }
+
+  private handleUpsert(incident: Incident): void {
+    try {
+      this.webhooks.onUpsert(incident);
+      if (this.ctx.config.actions.remediation.enabled && incident.direction === 'outbound') {
+        const now = Date.now();
+        const last = this.lastRecorded.get(incident.id) ?? 0;
+        if (now - last >= REMEDIATION_EVERY_MS) {
+          this.lastRecorded.set(incident.id, now);
+          this.remediation.recordIncident(incident);
+        }
+      }
+      if (!this.autoTried.has(incident.id) && this.mitigator.shouldAuto(incident)) {
+        this.autoTried.add(incident.id);
+        const type = this.ctx.config.actions.mitigation.auto.type;
+        this.mitigator
+          .mitigate(incident, { type, action: 'discard', note: 'automatic (actions.mitigation.auto)' }, 'auto')
+          .catch((err: Error) => this.ctx.logger.error({ err, incident: incident.id }, 'automatic mitigation failed'));
+      }
+    } catch (err) {
+      this.ctx.logger.error({ err, incident: incident.id }, 'incident actions failed');
+    }
+  }
+
+  private handleResolved(incident: Incident): void {
+    this.webhooks.onResolved(incident);
+    this.lastRecorded.delete(incident.id);
+    this.autoTried.delete(incident.id);
+    try {
+      if (this.ctx.config.actions.remediation.enabled) this.remediation.recordIncident(incident);
+    } catch (err) {
+      this.ctx.logger.error({ err, incident: incident.id }, 'remediation update failed');
+    }
+    this.mitigator
+      .withdrawAll(incident.id, 'system', 'incident resolved')
+      .catch((err: Error) => this.ctx.logger.error({ err, incident: incident.id }, 'withdraw on resolve failed'));
+  }
+
+  private incident(id: string): Incident {
+    const inc = this.ctx.incidents.get(id) ?? this.ctx.store.getIncident(id);
+    if (!inc) throw new ReportError(`no incident ${id}`, 404, 'params.id');
+    return inc;
+  }
+
+  recipients(id: string): ReportRecipient[] {
+    return recipientsFor(this.incident(id), this.reportContext());
+  }
+
+  /** One report: for recipient `to` (an id from recipients()), else the first (largest share). */
+  report(id: string, format: 'xarf' | 'arf', to?: string): Report {
+    const inc = this.incident(id);
+    const rc = this.reportContext();
+    const all = recipientsFor(inc, rc);
+    const recipient = to === undefined ? all[0] : all.find((r) => r.id === to);
+    if (!recipient) {
+      if (to === undefined) throw new ReportError('incident has no source ASN, upstream or target network to report to', 404, 'params.id');
+      throw new ReportError(`no recipient ${to}; one of: ${all.map((r) => r.id).join(', ')}`, 400, 'query.to');
+    }
+    const safeId = id.replace(/[^A-Za-z0-9._-]/g, '_');
+    const safeTo = recipient.id.replace(/[^A-Za-z0-9._-]/g, '_');
+    if (format === 'xarf') {
+      return {
+        recipient,
+        contentType: 'application/json',
+        filename: `incident-${safeId}-${safeTo}.xarf.json`,
+        body: JSON.stringify(buildXarf(inc, recipient, rc), null, 2),
+      };
+    }
+    return { recipient, contentType: 'message/rfc822', filename: `incident-${safeId}-${safeTo}.eml`, body: buildArf(inc, recipient, rc) };
+  }
+
+  mitigate(id: string, req: MitigationRequestParsed, by: string): Promise<Mitigation> {
+    return this.mitigator.mitigate(this.incident(id), req, by);
+  }
+
+  withdraw(id: string, by: string): Promise<Mitigation[]> {
+    this.incident(id);
+    return this.mitigator.withdrawAll(id, by, 'withdrawn by operator');
+  }
+
+  async close(): Promise<void> {
+    this.ctx.incidents.off('upsert', this.onUpsert);
+    this.ctx.incidents.off('resolved', this.onResolved);
+    await this.webhooks.drain();
+    this.db.close();
+  }
+}
+
+const byContext = new WeakMap<object, Actions>();
+
+/** The Actions of an app context, created (and subscribed to incident events) on first use. */
+export function actionsFor(ctx: AppContext): Actions {
+  let a = byContext.get(ctx);
+  if (!a) {
+    a = new Actions(ctx);
+    byContext.set(ctx, a);
+  }
+  return a;
+}
+
+/** Start listening to incidents (webhooks, remediation, withdraw on resolve) without routes. */
+export function startActions(ctx: AppContext): void {
+  actionsFor(ctx);
+}
+
+export async function stopActions(ctx: AppContext): Promise<void> {
+  const a = byContext.get(ctx);
+  if (!a) return;
+  byContext.delete(ctx);
+  await a.close();
+}
