@@ -349,7 +349,8 @@ export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, op
 
   // ---- timers
   const timers = [
-    setInterval(flushPending, Math.max(10, Math.floor(o.upsertIntervalMs / 2))),
+    // Fine-grained so a coalesced update waits at most upsertIntervalMs + this; the map is small.
+    setInterval(flushPending, Math.max(10, Math.min(50, Math.floor(o.upsertIntervalMs / 5)))),
     setInterval(() => flushRooms(), Math.max(50, Math.min(o.seriesIntervalMs, o.graphIntervalMs) / 2)),
     setInterval(checkQueues, o.queueCheckMs),
     setInterval(() => {
