@@ -90,11 +90,14 @@ function toEntry(r: Row): RemediationEntry {
   };
 }
 
-/** Allowed moves: open → notified → remediated, and back to open when it is seen again. */
+/**
+ * Allowed moves: open → notified → remediated (skipping notified when fixed at once), and back to
+ * open to reopen. A remediated endpoint is not "notified" again without being reopened first.
+ */
 const ALLOWED: Record<RemediationStatus, RemediationStatus[]> = {
   open: ['notified', 'remediated'],
   notified: ['remediated', 'open'],
-  remediated: ['open', 'notified'],
+  remediated: ['open'],
 };
 
 export class RemediationTransitionError extends Error {}

@@ -90,3 +90,59 @@ export function fakeContext(rawConfig: Record<string, unknown> = {}): FakeContex
   };
   return ctx;
 }
+
+/** A plausible inbound fan-in incident: sources in two ASNs, one upstream. */
+export function sampleIncident(over: Partial<Incident> = {}): Incident {
+  const top = [
+    { ip: '203.0.113.10', asn: 65001, asName: 'TRANSIT-1', country: 'DE', packets: 5000, bytes: 320000 },
+    { ip: '203.0.113.11', asn: 65001, asName: 'TRANSIT-1', country: 'DE', packets: 4000, bytes: 256000 },
+    { ip: '192.0.2.77', asn: 65002, asName: 'Ünïcode AS, "quoted"', country: 'FR', packets: 1000, bytes: 64000 },
+  ];
+  return {
+    id: 'inc-fanin-1',
+    kind: 'ddos-fan-in',
+    direction: 'inbound',
+    severity: 'high',
+    status: 'open',
+    firstSeen: '2026-11-24T21:00:00.000Z',
+    lastSeen: '2026-11-24T21:05:00.000Z',
+    target: { ip: '198.51.100.7', asn: 64500, asName: 'EXAMPLE-ISP', customer: 'Residential pool A' },
+    sources: {
+      distinct: 12403,
+      top,
+      asns: [
+        { asn: 65001, name: 'TRANSIT-1', share: 0.9 },
+        { asn: 65002, name: 'Ünïcode AS, "quoted"', share: 0.1 },
+      ],
+    },
+    upstreams: [{ name: 'Transit A', share: 1 }],
+    peak: { pps: 380000, bps: 194560000 },
+    evidence: { ports: [{ port: 80, share: 1 }], protocols: [{ proto: 6, share: 1 }], meanPacketSize: 64, summary: '12,403 sources, 64 B' },
+    detectors: ['fan-in', 'fastnetmon'],
+    notes: [],
+    ...over,
+  };
+}
+
+/** An outbound spam-bot incident naming two customer endpoints. */
+export function outboundIncident(over: Partial<Incident> = {}): Incident {
+  return sampleIncident({
+    id: 'inc-spam-1',
+    kind: 'spam-bot',
+    direction: 'outbound',
+    severity: 'medium',
+    target: undefined,
+    sources: {
+      distinct: 2,
+      top: [
+        { ip: '198.51.100.23', asn: 64500, asName: 'EXAMPLE-ISP', country: 'NL', customer: 'Residential pool A', packets: 900, bytes: 90000 },
+        { ip: '198.51.100.24', asn: 64500, asName: 'EXAMPLE-ISP', country: 'NL', customer: '=cmd|evil', packets: 100, bytes: 10000 },
+      ],
+      asns: [{ asn: 64500, name: 'EXAMPLE-ISP', share: 1 }],
+    },
+    upstreams: [],
+    evidence: { ports: [{ port: 25, share: 1 }], protocols: [{ proto: 6, share: 1 }], distinctTargets: 812, summary: 'SMTP to 812 hosts' },
+    detectors: ['spam-bot'],
+    ...over,
+  });
+}

@@ -1,0 +1,131 @@
+import { MitigationRequest, RemediationQuery, RemediationUpdate, ReportQuery } from '@downstream/shared';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { ReportError, actionsFor } from '../actions/actions.js';
+import { MitigationError } from '../actions/exabgp.js';
+import { RemediationTransitionError } from '../actions/remediation.js';
+import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import type { AppContext } from '../context.js';
+import { jsonError, zodDetails } from './errors.js';
+
+const Id = z.string().min(1).max(200);
+
+async function jsonBody(c: Context<AuthEnv>): Promise<{ ok: true; value: unknown } | { ok: false; res: Response }> {
+  const text = await c.req.text();
+  if (!text.trim()) return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, res: jsonError(c, 400, 'body is not valid JSON', [{ path: 'body', message: (err as Error).message }]) };
+  }
+}
+
+/**
+ * Actions on incidents, mounted under `/api`:
+ * - `GET  /incidents/:id/report?format=xarf|arf&to=RECIPIENT` (viewer): X-ARF v3 JSON or ARF
+ *   (RFC 5965 message/rfc822) for one recipient, as a download. Default: the largest source ASN.
+ * - `GET  /incidents/:id/report/recipients` (viewer): who can get a report, with contacts.
+ * - `GET  /incidents/:id/mitigations` (viewer); `POST /incidents/:id/mitigation` (operator,
+ *   MitigationRequest) announces RTBH/FlowSpec; `DELETE /incidents/:id/mitigation` withdraws.
+ * - `GET  /mitigations?active=true` (viewer)
+ * - `GET  /remediation?customer=&status=` (viewer), `GET /remediation.csv` (viewer),
+ *   `POST /remediation/:id` (operator, `{ status, note? }`).
+ */
+export function reportRoutes(ctx: AppContext): Hono<AuthEnv> {
+  const actions = actionsFor(ctx);
+  const auth = authFor(ctx);
+  const viewer = requireRole(auth, 'viewer');
+  const operator = requireRole(auth, 'operator');
+  const app = new Hono<AuthEnv>();
+
+  app.onError((err, c) => {
+    if (err instanceof ReportError) return jsonError(c, err.status, err.message, [{ path: err.path, message: err.message }]);
+    if (err instanceof MitigationError) return jsonError(c, 409, err.message, [{ path: 'mitigation', message: err.message }]);
+    if (err instanceof RemediationTransitionError) return jsonError(c, 409, err.message, [{ path: 'body.status', message: err.message }]);
+    ctx.logger.error({ err, path: c.req.path }, 'action request failed');
+    return jsonError(c, 500, 'internal error');
+  });
+
+  const param = (c: Context<AuthEnv>): string | Response => {
+    const r = Id.safeParse(c.req.param('id'));
+    return r.success ? r.data : jsonError(c, 400, 'invalid id', zodDetails(r.error, 'params.id'));
+  };
+
+  app.get('/incidents/:id/report/recipients', viewer, (c) => {
+    const id = param(c);
+    if (typeof id !== 'string') return id;
+    return c.json({ recipients: actions.recipients(id) }, 200);
+  });
+
+  app.get('/incidents/:id/report', viewer, (c) => {
+    const id = param(c);
+    if (typeof id !== 'string') return id;
+    const q = ReportQuery.safeParse(c.req.query());
+    if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
+    const rep = actions.report(id, q.data.format, q.data.to);
+    return c.body(rep.body, 200, {
+      'Content-Type': rep.contentType === 'application/json' ? 'application/json; charset=utf-8' : rep.contentType,
+      'Content-Disposition': `attachment; filename="${rep.filename}"`,
+      'X-Report-Recipient': rep.recipient.id.replace(/[^\x20-\x7e]/g, '?'),
+      ...(rep.recipient.email ? { 'X-Report-To': rep.recipient.email } : {}),
+    });
+  });
+
+  app.get('/incidents/:id/mitigations', viewer, (c) => {
+    const id = param(c);
+    if (typeof id !== 'string') return id;
+    return c.json({ mitigations: actions.mitigator.list(id) }, 200);
+  });
+
+  app.post('/incidents/:id/mitigation', operator, async (c) => {
+    const id = param(c);
+    if (typeof id !== 'string') return id;
+    const b = await jsonBody(c);
+    if (!b.ok) return b.res;
+    const r = MitigationRequest.safeParse(b.value);
+    if (!r.success) return jsonError(c, 400, 'invalid mitigation request', zodDetails(r.error, 'body'));
+    const m = await actions.mitigate(id, r.data, c.get('principal').name);
+    return c.json(m, 201);
+  });
+
+  app.delete('/incidents/:id/mitigation', operator, async (c) => {
+    const id = param(c);
+    if (typeof id !== 'string') return id;
+    return c.json({ withdrawn: await actions.withdraw(id, c.get('principal').name) }, 200);
+  });
+
+  app.get('/mitigations', viewer, (c) =>
+    c.json({ mitigations: actions.mitigator.list(undefined, c.req.query('active') === 'true') }, 200),
+  );
+
+  app.get('/remediation.csv', viewer, (c) => {
+    const q = RemediationQuery.safeParse(c.req.query());
+    if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
+    return c.body(actions.remediation.csv(q.data), 200, {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': 'attachment; filename="remediation.csv"',
+    });
+  });
+
+  app.get('/remediation', viewer, (c) => {
+    const q = RemediationQuery.safeParse(c.req.query());
+    if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
+    return c.json({ entries: actions.remediation.list(q.data) }, 200);
+  });
+
+  app.post('/remediation/:id', operator, async (c) => {
+    const id = z.coerce.number().int().positive().safeParse(c.req.param('id'));
+    if (!id.success) return jsonError(c, 400, 'invalid id', zodDetails(id.error, 'params.id'));
+    const b = await jsonBody(c);
+    if (!b.ok) return b.res;
+    const r = RemediationUpdate.safeParse(b.value);
+    if (!r.success) return jsonError(c, 400, 'invalid remediation update', zodDetails(r.error, 'body'));
+    const principal = c.get('principal').name;
+    const e = actions.remediation.setStatus(id.data, r.data.status, principal, r.data.note);
+    if (!e) return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
+    ctx.store.appendAudit({ at: new Date().toISOString(), by: principal, action: `remediation.${r.data.status}`, detail: `${e.customer} ${e.ip}${r.data.note ? ` — ${r.data.note}` : ''}` });
+    return c.json(e, 200);
+  });
+
+  return app;
+}
