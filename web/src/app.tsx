@@ -3,6 +3,7 @@ import { Header } from './views/header.js';
 import { IncidentView } from './views/incident-view.js';
 import { IncidentsView } from './views/incidents-view.js';
 import { NotFoundView } from './views/not-found-view.js';
+import { WallView } from './views/wall-view.js';
 
 function Layout() {
   return (
@@ -17,6 +18,7 @@ export function App() {
   return (
     <BrowserRouter>
       <Routes>
+        <Route path="wall" element={<WallView />} />
         <Route element={<Layout />}>
           <Route index element={<IncidentsView />} />
           <Route path="incidents" element={<IncidentsView />} />
