@@ -38,8 +38,19 @@ const nowMs = (): number => performance.timeOrigin + performance.now();
 
 type ServerMsg =
   | { type: 'ready'; url: string }
-  | { type: 'stats'; cpuMs: number; wallMs: number; rss: number; heapUsed: number; peakRss: number; peakHeap: number; upserts: number; coalesced: number };
-type ClientMsg = { type: 'connected'; n: number } | { type: 'lags'; lags: number[]; received: number; disconnects: number };
+  | {
+      type: 'stats';
+      cpuMs: number;
+      wallMs: number;
+      rss: number;
+      heapUsed: number;
+      peakRss: number;
+      peakHeap: number;
+      upserts: number;
+      coalesced: number;
+    };
+type ClientMsg =
+  { type: 'connected'; n: number } | { type: 'lags'; lags: number[]; received: number; disconnects: number };
 
 // ---------------------------------------------------------------------------------------------
 async function serverMain(): Promise<void> {
@@ -86,69 +97,72 @@ async function serverMain(): Promise<void> {
     };
   };
 
-  process.on('message', (m: { type: string; incidents?: number; rate?: number; hot?: number; hotRate?: number; sources?: number }) => {
-    if (m.type === 'start') {
-      const { incidents = 50, rate = 2, hot = 1, hotRate = 50, sources = 5 } = m;
-      // Round-robin in 10 ms slots: each incident gets `rate`/s, each hot one `hotRate`/s.
-      const perTick = (incidents * rate) / 100;
-      const hotPerTick = (hot * hotRate) / 100;
-      let acc = 0;
-      let hotAcc = 0;
-      let seq = 0;
-      let next = 0;
-      let hotNext = 0;
-      timer = setInterval(() => {
-        acc += perTick;
-        hotAcc += hotPerTick;
-        while (acc >= 1) {
-          acc -= 1;
-          server.ctx.incidents.ingest(event(`198.18.${(next >> 8) & 255}.${next & 255}`, sources, ++seq));
-          next = (next + 1) % Math.max(1, incidents);
-        }
-        while (hotAcc >= 1) {
-          hotAcc -= 1;
-          server.ctx.incidents.ingest(event(`198.19.0.${hotNext}`, sources, ++seq));
-          hotNext = (hotNext + 1) % Math.max(1, hot);
-        }
-      }, 10);
-      cpu0 = process.cpuUsage();
-      wall0 = nowMs();
-      peakRss = 0;
-      peakHeap = 0;
-      upserts = 0;
-      sampler = setInterval(() => {
+  process.on(
+    'message',
+    (m: { type: string; incidents?: number; rate?: number; hot?: number; hotRate?: number; sources?: number }) => {
+      if (m.type === 'start') {
+        const { incidents = 50, rate = 2, hot = 1, hotRate = 50, sources = 5 } = m;
+        // Round-robin in 10 ms slots: each incident gets `rate`/s, each hot one `hotRate`/s.
+        const perTick = (incidents * rate) / 100;
+        const hotPerTick = (hot * hotRate) / 100;
+        let acc = 0;
+        let hotAcc = 0;
+        let seq = 0;
+        let next = 0;
+        let hotNext = 0;
+        timer = setInterval(() => {
+          acc += perTick;
+          hotAcc += hotPerTick;
+          while (acc >= 1) {
+            acc -= 1;
+            server.ctx.incidents.ingest(event(`198.18.${(next >> 8) & 255}.${next & 255}`, sources, ++seq));
+            next = (next + 1) % Math.max(1, incidents);
+          }
+          while (hotAcc >= 1) {
+            hotAcc -= 1;
+            server.ctx.incidents.ingest(event(`198.19.0.${hotNext}`, sources, ++seq));
+            hotNext = (hotNext + 1) % Math.max(1, hot);
+          }
+        }, 10);
+        cpu0 = process.cpuUsage();
+        wall0 = nowMs();
+        peakRss = 0;
+        peakHeap = 0;
+        upserts = 0;
+        sampler = setInterval(() => {
+          const mu = process.memoryUsage();
+          peakRss = Math.max(peakRss, mu.rss);
+          peakHeap = Math.max(peakHeap, mu.heapUsed);
+        }, 250);
+      } else if (m.type === 'stop') {
+        clearInterval(timer);
+        clearInterval(sampler);
+        const c = process.cpuUsage(cpu0);
         const mu = process.memoryUsage();
-        peakRss = Math.max(peakRss, mu.rss);
-        peakHeap = Math.max(peakHeap, mu.heapUsed);
-      }, 250);
-    } else if (m.type === 'stop') {
-      clearInterval(timer);
-      clearInterval(sampler);
-      const c = process.cpuUsage(cpu0);
-      const mu = process.memoryUsage();
-      const metrics = server.ctx.registry.getSingleMetric('downstream_live_coalesced_total') as unknown as {
-        get(): Promise<{ values: { value: number }[] }>;
-      };
-      void metrics.get().then((v) => {
-        send({
-          type: 'stats',
-          cpuMs: (c.user + c.system) / 1000,
-          wallMs: nowMs() - wall0,
-          rss: mu.rss,
-          heapUsed: mu.heapUsed,
-          peakRss,
-          peakHeap,
-          upserts,
-          coalesced: v.values[0]?.value ?? 0,
+        const metrics = server.ctx.registry.getSingleMetric('downstream_live_coalesced_total') as unknown as {
+          get(): Promise<{ values: { value: number }[] }>;
+        };
+        void metrics.get().then((v) => {
+          send({
+            type: 'stats',
+            cpuMs: (c.user + c.system) / 1000,
+            wallMs: nowMs() - wall0,
+            rss: mu.rss,
+            heapUsed: mu.heapUsed,
+            peakRss,
+            peakHeap,
+            upserts,
+            coalesced: v.values[0]?.value ?? 0,
+          });
         });
-      });
-    } else if (m.type === 'exit') {
-      void server.close().then(() => {
-        rmSync(dir, { recursive: true, force: true });
-        process.exit(0);
-      });
-    }
-  });
+      } else if (m.type === 'exit') {
+        void server.close().then(() => {
+          rmSync(dir, { recursive: true, force: true });
+          process.exit(0);
+        });
+      }
+    },
+  );
   send({ type: 'ready', url: server.url });
 }
 
@@ -235,13 +249,16 @@ async function main(): Promise<void> {
   );
   const server = fork(self, ['server'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(server);
-  const { url } = await once<ServerMsg>(server, (m) => m.type === 'ready', 'server start') as { url: string };
+  const { url } = (await once<ServerMsg>(server, (m) => m.type === 'ready', 'server start')) as { url: string };
 
   const t0 = nowMs();
   const share = Math.ceil(clients / procs);
   const cps: ChildProcess[] = [];
   for (let i = 0, left = clients; i < procs && left > 0; i++, left -= share) {
-    const c = fork(self, ['client', url, String(Math.min(share, left))], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const c = fork(self, ['client', url, String(Math.min(share, left))], {
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.push(c);
     cps.push(c);
   }
@@ -256,7 +273,10 @@ async function main(): Promise<void> {
   server.send({ type: 'start', incidents, rate, hot, hotRate, sources });
   await new Promise((r) => setTimeout(r, seconds * 1000));
   server.send({ type: 'stop' });
-  const stats = (await once<ServerMsg>(server, (m) => m.type === 'stats', 'server stats')) as Extract<ServerMsg, { type: 'stats' }>;
+  const stats = (await once<ServerMsg>(server, (m) => m.type === 'stats', 'server stats')) as Extract<
+    ServerMsg,
+    { type: 'stats' }
+  >;
   await new Promise((r) => setTimeout(r, 1000)); // let in-flight deliveries land
   const reports = await Promise.all(
     cps.map((c) => {
@@ -275,18 +295,26 @@ async function main(): Promise<void> {
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
   console.log('');
   console.log(`delivery lag (upsert received − event ingested), ${all.length} deliveries:`);
-  console.log(`  p50 ${pct(all, 50).toFixed(1)} ms   p90 ${pct(all, 90).toFixed(1)} ms   p99 ${pct(all, 99).toFixed(1)} ms   max ${all.length ? all[all.length - 1].toFixed(1) : 'n/a'} ms   (target p99 < 500 ms)`);
+  console.log(
+    `  p50 ${pct(all, 50).toFixed(1)} ms   p90 ${pct(all, 90).toFixed(1)} ms   p99 ${pct(all, 99).toFixed(1)} ms   max ${all.length ? all[all.length - 1].toFixed(1) : 'n/a'} ms   (target p99 < 500 ms)`,
+  );
   console.log(
     `throughput: ${(stats.upserts / (stats.wallMs / 1000)).toFixed(0)} incident updates/s in, ` +
       `${(received / (stats.wallMs / 1000)).toFixed(0)} messages/s delivered to clients; ${stats.coalesced} updates coalesced (hot incidents)`,
   );
-  console.log(`server CPU: ${((stats.cpuMs / stats.wallMs) * 100).toFixed(0)} % of one core over ${(stats.wallMs / 1000).toFixed(1)} s`);
-  console.log(`server memory: rss ${mb(stats.rss)} (peak ${mb(stats.peakRss)}), heap ${mb(stats.heapUsed)} (peak ${mb(stats.peakHeap)})`);
+  console.log(
+    `server CPU: ${((stats.cpuMs / stats.wallMs) * 100).toFixed(0)} % of one core over ${(stats.wallMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `server memory: rss ${mb(stats.rss)} (peak ${mb(stats.peakRss)}), heap ${mb(stats.heapUsed)} (peak ${mb(stats.peakHeap)})`,
+  );
   console.log(`client disconnects during the run: ${disconnects}`);
 
   for (const c of cps) c.send({ type: 'exit' });
   server.send({ type: 'exit' });
-  await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
+  await Promise.all(
+    children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
+  );
 }
 
 if (role === 'server') void serverMain();

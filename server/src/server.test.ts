@@ -41,7 +41,11 @@ const until = async (cond: () => boolean | Promise<boolean>, ms = 5000, what = '
 
 describe('startServer', () => {
   it('refuses to bind a non-loopback address without tokens, naming the fix', async () => {
-    const err = await startServer({ config: config({ http: { host: '0.0.0.0', port: 0 } }), logger, version: 't' }).catch((e: unknown) => e);
+    const err = await startServer({
+      config: config({ http: { host: '0.0.0.0', port: 0 } }),
+      logger,
+      version: 't',
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BindRefusedError);
     expect((err as Error).message).toMatch(/0\.0\.0\.0.*auth\.tokens/s);
   });
@@ -72,10 +76,14 @@ describe('startServer', () => {
     }));
     await exporter.send(flows, now);
     await exporter.close();
-    await until(async () => {
-      const h = Health.parse(await (await fetch(`${s.url}/api/health`)).json());
-      return h.exporters.some((e) => e.protocol === 'netflow-v9' && e.records >= 50);
-    }, 5000, 'exporter health');
+    await until(
+      async () => {
+        const h = Health.parse(await (await fetch(`${s.url}/api/health`)).json());
+        return h.exporters.some((e) => e.protocol === 'netflow-v9' && e.records >= 50);
+      },
+      5000,
+      'exporter health',
+    );
     const health = Health.parse(await (await fetch(`${s.url}/api/health`)).json());
     expect(health.version).toBe('1.2.3');
 

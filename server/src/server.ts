@@ -57,8 +57,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const mBatches = new Counter({ name: 'downstream_pipeline_batches_total', help: 'Flow batches processed', registers: [registry] });
-  const mFlows = new Counter({ name: 'downstream_pipeline_flows_total', help: 'Flow records processed', registers: [registry] });
+  const mBatches = new Counter({
+    name: 'downstream_pipeline_batches_total',
+    help: 'Flow batches processed',
+    registers: [registry],
+  });
+  const mFlows = new Counter({
+    name: 'downstream_pipeline_flows_total',
+    help: 'Flow records processed',
+    registers: [registry],
+  });
   const mErrors = new Counter({
     name: 'downstream_pipeline_errors_total',
     help: 'Exceptions in the pipeline by stage',
@@ -114,7 +122,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       }
     };
 
-    const collectors: CollectorSet = await startCollectors({ collectors: config.collectors, logger, registry, onBatch });
+    const collectors: CollectorSet = await startCollectors({
+      collectors: config.collectors,
+      logger,
+      registry,
+      onBatch,
+    });
     cleanups.push(() => collectors.stop());
 
     const ctx: AppContext = {
@@ -142,7 +155,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     });
     const http = createAdaptorServer({ fetch: app.fetch, hostname: config.http.host }) as HttpServer;
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`));
+      const onError = (err: Error): void =>
+        reject(new Error(`cannot listen on ${config.http.host}:${config.http.port}: ${err.message}`));
       http.once('error', onError);
       http.listen(config.http.port, config.http.host, () => {
         http.off('error', onError);

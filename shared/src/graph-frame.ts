@@ -121,7 +121,7 @@ export function wordsToIp(w: Uint32Array, o = 0): string {
   for (let k = 0; k < 4; k++) g.push(w[o + k] >>> 16, w[o + k] & 0xffff);
   let bs = -1;
   let bl = 0;
-  for (let k = 0; k < 8; ) {
+  for (let k = 0; k < 8;) {
     if (g[k] !== 0) {
       k++;
       continue;
@@ -168,10 +168,25 @@ export function encodeGraphFrame(id: string, seq: number, nodes: readonly GraphN
       if (k !== undefined) customer[i] = k;
     }
   }
-  return { id, seq, count: n, ip: ip.buffer, asn: asn.buffer, pps: pps.buffer, country: country.buffer, customer: customer.buffer, customers };
+  return {
+    id,
+    seq,
+    count: n,
+    ip: ip.buffer,
+    asn: asn.buffer,
+    pps: pps.buffer,
+    country: country.buffer,
+    customer: customer.buffer,
+    customers,
+  };
 }
 
-function column<T>(v: ArrayBuffer | ArrayBufferView, Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }, len: number, name: string): T {
+function column<T>(
+  v: ArrayBuffer | ArrayBufferView,
+  Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
+  len: number,
+  name: string,
+): T {
   let buf: ArrayBuffer;
   if (v instanceof ArrayBuffer) buf = v;
   else {
@@ -181,7 +196,9 @@ function column<T>(v: ArrayBuffer | ArrayBufferView, Ctor: { new (b: ArrayBuffer
     buf = copy.buffer;
   }
   if (buf.byteLength !== len * Ctor.BYTES_PER_ELEMENT) {
-    throw new Error(`incident:graph column ${name}: expected ${len * Ctor.BYTES_PER_ELEMENT} bytes, got ${buf.byteLength}`);
+    throw new Error(
+      `incident:graph column ${name}: expected ${len * Ctor.BYTES_PER_ELEMENT} bytes, got ${buf.byteLength}`,
+    );
   }
   return new Ctor(buf);
 }

@@ -54,7 +54,12 @@ const endpoints: Case[] = [
   { method: 'GET', path: () => '/metrics', role: 'viewer' },
   { method: 'POST', path: (id) => `/api/incidents/${id}/ack`, role: 'operator' },
   { method: 'POST', path: (id) => `/api/incidents/${id}/resolve`, role: 'operator' },
-  { method: 'POST', path: (id) => `/api/incidents/${id}/notes`, role: 'operator', body: { text: 'called the customer' } },
+  {
+    method: 'POST',
+    path: (id) => `/api/incidents/${id}/notes`,
+    role: 'operator',
+    body: { text: 'called the customer' },
+  },
 ];
 
 function req(c: Case, id: string, headers: Record<string, string>): RequestInit & { method: string } {
@@ -101,8 +106,12 @@ describe('REST API auth', () => {
 
   it('accepts the scheme name case-insensitively but nothing but Bearer', async () => {
     const { app } = setup();
-    expect((await app.request('/api/health', { headers: { Authorization: `bearer ${tokens[0].token}` } })).status).toBe(200);
-    expect((await app.request('/api/health', { headers: { Authorization: `Basic ${tokens[0].token}` } })).status).toBe(401);
+    expect((await app.request('/api/health', { headers: { Authorization: `bearer ${tokens[0].token}` } })).status).toBe(
+      200,
+    );
+    expect((await app.request('/api/health', { headers: { Authorization: `Basic ${tokens[0].token}` } })).status).toBe(
+      401,
+    );
   });
 
   it('with no tokens configured everyone is the local admin', async () => {
@@ -130,18 +139,24 @@ describe('REST API happy paths', () => {
     const res = await s.app.request('/api/health', { headers: VIEWER });
     const h = Health.parse(await res.json());
     expect(h.version).toBe('0.0.0-test');
-    expect(h.exporters).toEqual([expect.objectContaining({ address: '192.0.2.1', protocol: 'netflow-v9', records: 300, sequenceGaps: 1 })]);
+    expect(h.exporters).toEqual([
+      expect.objectContaining({ address: '192.0.2.1', protocol: 'netflow-v9', records: 300, sequenceGaps: 1 }),
+    ]);
   });
 
   it('GET /api/incidents filters and limits', async () => {
     await s.app.request(`/api/incidents/${s.id}/ack`, { method: 'POST', headers: OPERATOR });
     const all = IncidentList.parse(await (await s.app.request('/api/incidents', { headers: VIEWER })).json());
     expect(all.incidents).toHaveLength(2);
-    const acked = IncidentList.parse(await (await s.app.request('/api/incidents?status=acknowledged', { headers: VIEWER })).json());
+    const acked = IncidentList.parse(
+      await (await s.app.request('/api/incidents?status=acknowledged', { headers: VIEWER })).json(),
+    );
     expect(acked.incidents.map((i) => i.id)).toEqual([s.id]);
     const one = IncidentList.parse(await (await s.app.request('/api/incidents?limit=1', { headers: VIEWER })).json());
     expect(one.incidents).toHaveLength(1);
-    const none = IncidentList.parse(await (await s.app.request('/api/incidents?kind=scanner', { headers: VIEWER })).json());
+    const none = IncidentList.parse(
+      await (await s.app.request('/api/incidents?kind=scanner', { headers: VIEWER })).json(),
+    );
     expect(none.incidents).toHaveLength(0);
   });
 
@@ -210,7 +225,10 @@ describe('REST API validation', () => {
       expect(res.status, qs).toBe(400);
       const e = await errorOf(res);
       expect(e.error).toBe('invalid request');
-      expect(e.details?.map((d) => d.path), qs).toContain(field);
+      expect(
+        e.details?.map((d) => d.path),
+        qs,
+      ).toContain(field);
     }
   });
 
@@ -261,12 +279,21 @@ describe('OpenAPI and docs', () => {
     };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/health', '/api/incidents', '/api/incidents/{id}', '/api/incidents/{id}/ack', '/api/incidents/{id}/resolve', '/api/incidents/{id}/notes']),
+      expect.arrayContaining([
+        '/api/health',
+        '/api/incidents',
+        '/api/incidents/{id}',
+        '/api/incidents/{id}/ack',
+        '/api/incidents/{id}/resolve',
+        '/api/incidents/{id}/notes',
+      ]),
     );
     expect(doc.paths['/api/incidents'].get.parameters?.map((p) => p.name)).toEqual(
       expect.arrayContaining(['status', 'kind', 'direction', 'since', 'limit']),
     );
-    expect(Object.keys(doc.components.schemas.Incident.properties ?? {})).toEqual(expect.arrayContaining(Object.keys(Incident.shape)));
+    expect(Object.keys(doc.components.schemas.Incident.properties ?? {})).toEqual(
+      expect.arrayContaining(Object.keys(Incident.shape)),
+    );
   });
 
   it('serves a browsable reference page', async () => {

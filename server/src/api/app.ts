@@ -45,7 +45,8 @@ const security = [{ bearer: [] as string[] }];
 
 export interface AppOptions {
   /** Extra route groups mounted under a prefix (feeds, history…); see server.ts. */
-  mounts?: { prefix: string; routes: Hono<any, any, any> }[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any route group's schema type; only its handlers matter here
+  mounts?: { prefix: string; routes: Hono<AuthEnv, any, any> }[];
   /** Feed health for /api/health (server.ts passes the feeds module's). */
   feedHealth?: () => NonNullable<Health['feeds']>;
 }
@@ -132,7 +133,8 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     (c) => {
       const { id } = c.req.valid('param');
       const inc = ctx.incidents.get(id);
-      if (!inc) return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+      if (!inc)
+        return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
       return c.json(inc, 200);
     },
   );
@@ -155,7 +157,8 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
         const { id } = c.req.valid('param');
         const body = (c.req.valid('json') as IncidentActionBody | undefined) ?? {};
         const inc = ctx.incidents.setStatus(id, status, c.get('principal').name, body.note);
-        if (!inc) return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+        if (!inc)
+          return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
         return c.json(inc, 200);
       },
     );
@@ -179,7 +182,8 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       const { id } = c.req.valid('param');
       const { text } = c.req.valid('json');
       const inc = ctx.incidents.addNote(id, c.get('principal').name, text);
-      if (!inc) return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+      if (!inc)
+        return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
       return c.json(inc, 200);
     },
   );
@@ -209,7 +213,9 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
   );
 
   if (ctx.webRoot) mountSpa(app, ctx.webRoot);
-  app.notFound((c) => jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]));
+  app.notFound((c) =>
+    jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]),
+  );
   return app;
 }
 
@@ -226,7 +232,10 @@ function mountSpa(app: OpenAPIHono<AuthEnv>, webRoot: string): void {
     if (c.res.status !== 200 && c.res.status !== 206) return;
     if (c.res.headers.has('Cache-Control')) return;
     // Vite puts a content hash in every file name under /assets: safe to cache for good.
-    c.res.headers.set('Cache-Control', c.req.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    c.res.headers.set(
+      'Cache-Control',
+      c.req.path.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
   });
   app.use('*', serveStatic({ root: webRoot }));
   const fallback = async (c: Context) => {

@@ -4,7 +4,14 @@
  * the IncidentManager contract (merge by kind+key, upsert/resolved events) in the simplest way.
  */
 import { EventEmitter } from 'node:events';
-import type { DetectionEvent, Incident, IncidentDetail, IncidentListQuery, IncidentStatus, TimelinePoint } from '@downstream/shared';
+import type {
+  DetectionEvent,
+  Incident,
+  IncidentDetail,
+  IncidentListQuery,
+  IncidentStatus,
+  TimelinePoint,
+} from '@downstream/shared';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { parseConfig, type Config } from '../config/config.js';
@@ -66,13 +73,19 @@ export class FakeIncidentManager implements IncidentManager {
 
   tick(nowMs: number): void {
     for (const inc of this.byId.values()) {
-      if (inc.status !== 'resolved' && nowMs - Date.parse(inc.lastSeen) > this.quietMs) this.setStatus(inc.id, 'resolved', 'system');
+      if (inc.status !== 'resolved' && nowMs - Date.parse(inc.lastSeen) > this.quietMs)
+        this.setStatus(inc.id, 'resolved', 'system');
     }
   }
 
   list(q: IncidentListQuery): Incident[] {
     return [...this.byId.values()]
-      .filter((i) => (!q.status || i.status === q.status) && (!q.kind || i.kind === q.kind) && (!q.direction || i.direction === q.direction))
+      .filter(
+        (i) =>
+          (!q.status || i.status === q.status) &&
+          (!q.kind || i.kind === q.kind) &&
+          (!q.direction || i.direction === q.direction),
+      )
       .filter((i) => !q.since || Date.parse(i.lastSeen) >= Date.parse(q.since))
       .sort((a, b) => Date.parse(b.lastSeen) - Date.parse(a.lastSeen))
       .slice(0, q.limit);

@@ -26,7 +26,14 @@ describe('authenticator', () => {
     expect(a.enabled).toBe(true);
     expect(a.authenticate('viewer-token-0123456789')).toEqual({ name: 'wall', role: 'viewer' });
     expect(a.authenticate('operator-token-0123456789')).toEqual({ name: 'ops', role: 'operator' });
-    for (const bad of [undefined, null, '', 'viewer-token-012345678', 'viewer-token-01234567890', 'VIEWER-TOKEN-0123456789']) {
+    for (const bad of [
+      undefined,
+      null,
+      '',
+      'viewer-token-012345678',
+      'viewer-token-01234567890',
+      'VIEWER-TOKEN-0123456789',
+    ]) {
       expect(a.authenticate(bad)).toBeUndefined();
     }
   });
@@ -63,8 +70,10 @@ describe('authenticator', () => {
 
 describe('bind guard', () => {
   it('knows loopback addresses', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['0.0.0.0', '::', '192.0.2.1', '10.0.0.1', 'example.com', '::ffff:10.0.0.1']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.0.2.1', '10.0.0.1', 'example.com', '::ffff:10.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
 
   it('refuses non-loopback without tokens, allows it with tokens', () => {

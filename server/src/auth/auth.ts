@@ -32,7 +32,10 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
  * and every configured token is compared on every call so the time does not say which matched.
  */
 export function createAuthenticator(tokens: Config['auth']['tokens']): Authenticator {
-  const entries = tokens.map((t) => ({ principal: { name: t.name, role: t.role } as Principal, hash: digest(t.token) }));
+  const entries = tokens.map((t) => ({
+    principal: { name: t.name, role: t.role } as Principal,
+    hash: digest(t.token),
+  }));
   const enabled = entries.length > 0;
   return {
     enabled,

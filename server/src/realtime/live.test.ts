@@ -1,6 +1,13 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeGraphFrame, graphNodesOf, IncidentSeries, LiveEvents, LIVE_NAMESPACE, SubscribeAck } from '@downstream/shared';
+import {
+  decodeGraphFrame,
+  graphNodesOf,
+  IncidentSeries,
+  LiveEvents,
+  LIVE_NAMESPACE,
+  SubscribeAck,
+} from '@downstream/shared';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeContext, detectionEvent } from '../api/fake-context.js';
@@ -108,7 +115,11 @@ describe('/live stream', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const latest = ctx.incidents.active()[0];
-    await until(() => view.incidents.get(latest.id)?.evidence.summary === latest.evidence.summary, 3000, 'latest state');
+    await until(
+      () => view.incidents.get(latest.id)?.evidence.summary === latest.evidence.summary,
+      3000,
+      'latest state',
+    );
     const elapsed = Date.now() - started;
     // One at once plus at most one per interval.
     expect(upserts).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 2);
@@ -210,7 +221,9 @@ describe('/live reconnect', () => {
       stop = true;
       await pump;
       await until(
-        () => JSON.stringify(view.list()) === JSON.stringify([...ctx.incidents.active()].sort((a, b) => a.id.localeCompare(b.id))),
+        () =>
+          JSON.stringify(view.list()) ===
+          JSON.stringify([...ctx.incidents.active()].sort((a, b) => a.id.localeCompare(b.id))),
         3000,
         'view to converge',
       );
@@ -267,7 +280,11 @@ describe('/live slow clients', () => {
     // The healthy client converged on the server's state.
     await until(() => view.incidents.size === ctx.incidents.active().length, 3000, 'healthy view');
     const latest = ctx.incidents.active().at(-1)!;
-    await until(() => view.incidents.get(latest.id)?.evidence.summary === latest.evidence.summary, 3000, 'latest upsert');
+    await until(
+      () => view.incidents.get(latest.id)?.evidence.summary === latest.evidence.summary,
+      3000,
+      'latest upsert',
+    );
   });
 
   it('a client that catches up gets a fresh snapshot and deltas again', async () => {
@@ -282,7 +299,8 @@ describe('/live slow clients', () => {
     const c = client();
     const view = new LiveView(c);
     await until(() => view.snapshots === 1);
-    const sock = (c.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } }).transport.ws._socket;
+    const sock = (c.io.engine as unknown as { transport: { ws: { _socket: { pause(): void; resume(): void } } } })
+      .transport.ws._socket;
     sock.pause();
     const started = Date.now();
     let i = 0;

@@ -72,8 +72,9 @@ interface SocketData {
 /** Bytes the OS has not taken yet for this socket (websocket transport), 0 when unknown. */
 function pendingBytes(socket: Socket): number {
   // engine.io/ws internals: the net.Socket under the ws connection. Guarded: a polling client has none.
-  const ws = (socket.conn.transport as unknown as { socket?: { _socket?: { writableLength?: number }; bufferedAmount?: number } })
-    .socket;
+  const ws = (
+    socket.conn.transport as unknown as { socket?: { _socket?: { writableLength?: number }; bufferedAmount?: number } }
+  ).socket;
   return (ws?._socket?.writableLength ?? 0) + (ws?.bufferedAmount ?? 0);
 }
 
@@ -101,7 +102,11 @@ function terminate(socket: Socket): void {
  * queued for it); once drained it gets a fresh snapshot and rejoins; past the hard limit or
  * `maxLagMs` it is disconnected. The client sees the gap as a disconnect or a snapshot.
  */
-export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, opts: RealtimeOptions = {}): Promise<Realtime> {
+export async function attachRealtime(
+  httpServer: HttpServer,
+  ctx: AppContext,
+  opts: RealtimeOptions = {},
+): Promise<Realtime> {
   const o = {
     upsertIntervalMs: 250,
     summaryIntervalMs: 1000,
@@ -149,8 +154,16 @@ export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, op
 
   // ---- metrics
   const reg = [ctx.registry];
-  const mClients = new Gauge({ name: 'downstream_live_clients', help: 'Connected /live sockets (this process)', registers: reg });
-  const mLagging = new Gauge({ name: 'downstream_live_lagging_clients', help: 'Sockets currently skipped for being slow', registers: reg });
+  const mClients = new Gauge({
+    name: 'downstream_live_clients',
+    help: 'Connected /live sockets (this process)',
+    registers: reg,
+  });
+  const mLagging = new Gauge({
+    name: 'downstream_live_lagging_clients',
+    help: 'Sockets currently skipped for being slow',
+    registers: reg,
+  });
   const mMessages = new Counter({
     name: 'downstream_live_broadcasts_total',
     help: 'Messages broadcast on /live by event',
@@ -208,7 +221,8 @@ export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, op
     dirtyRooms.add(inc.id);
   };
 
-  const roomHasListeners = (id: string): boolean => Boolean(redisUrl) || (nsp.adapter.rooms.get(room(id))?.size ?? 0) > 0;
+  const roomHasListeners = (id: string): boolean =>
+    Boolean(redisUrl) || (nsp.adapter.rooms.get(room(id))?.size ?? 0) > 0;
 
   const seriesOf = (id: string): IncidentSeries => ({ id, points: ctx.incidents.series(id) });
   const graphOf = (id: string) => encodeGraphFrame(id, ++graphSeq, ctx.incidents.get(id)?.graph.nodes ?? []);
@@ -263,7 +277,10 @@ export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, op
       const packets = pendingPackets(socket);
       if (data.laggingSince !== undefined) {
         if (bytes > o.hardQueueBytes || now - data.laggingSince > o.maxLagMs) {
-          log.warn({ socket: socket.id, who: data.principal.name, bytes, packets }, 'disconnecting a client that does not read');
+          log.warn(
+            { socket: socket.id, who: data.principal.name, bytes, packets },
+            'disconnecting a client that does not read',
+          );
           mSlowDisconnects.inc();
           terminate(socket);
           continue;
@@ -279,7 +296,10 @@ export async function attachRealtime(httpServer: HttpServer, ctx: AppContext, op
         data.laggingSince = now;
         socket.join(LAGGING);
         lagging++;
-        log.info({ socket: socket.id, who: data.principal.name, bytes, packets }, 'client is lagging; skipping its deltas');
+        log.info(
+          { socket: socket.id, who: data.principal.name, bytes, packets },
+          'client is lagging; skipping its deltas',
+        );
       }
     }
     mLagging.set(lagging);

@@ -44,9 +44,13 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     const dir = mkdtempSync(join(tmpdir(), 'ds-redis-'));
     dirs.push(dir);
     const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('redis-server did not start')), 10_000);
       redis!.stdout!.on('data', (d: Buffer) => {
@@ -87,7 +91,11 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     const proc = fork(join(here, 'fixtures', 'live-node.ts'), [], {
       execArgv: ['--import', 'tsx'],
       cwd: join(here, '..', '..'),
-      env: { ...process.env, DS_CONFIG: JSON.stringify(config), TSX_TSCONFIG_PATH: join(here, 'fixtures', 'tsconfig.json') },
+      env: {
+        ...process.env,
+        DS_CONFIG: JSON.stringify(config),
+        TSX_TSCONFIG_PATH: join(here, 'fixtures', 'tsconfig.json'),
+      },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     nodes.push(proc);
