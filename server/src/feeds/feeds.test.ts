@@ -198,3 +198,21 @@ describe('makeIsOurs', () => {
     expect(ours('garbage')).toBe(false);
   });
 });
+
+describe('Feeds: merging with built-in incidents', () => {
+  it('gives an inbound feed detection the kind of the incident already open on its target', () => {
+    const out: DetectionEvent[] = [];
+    const feeds = new Feeds({
+      config: FeedsConfig.parse({}),
+      sink: (e) => void out.push(e),
+      lookup: fakeLookup,
+      activeInboundKind: (t) => (t === '198.51.100.7' ? 'volumetric' : undefined),
+    });
+    feeds.fastnetmon(ban); // FastNetMon's own guess: ddos-fan-in
+    feeds.fastnetmon({ ...ban, ip: '198.51.100.8', details: ban.details.replaceAll('198.51.100.7', '198.51.100.8') });
+    expect(out.map((e) => [e.key, e.kind, e.evidence.feedKind])).toEqual([
+      ['198.51.100.7', 'volumetric', 'ddos-fan-in'],
+      ['198.51.100.8', 'ddos-fan-in', undefined],
+    ]);
+  });
+});

@@ -3,6 +3,7 @@ import {
   FastNetMonNotification,
   GenericFeedEvent,
   type FeedHealth,
+  type IncidentKind,
   type FeedResult,
 } from '@downstream/shared';
 import ipaddr from 'ipaddr.js';
@@ -45,7 +46,16 @@ export interface FeedsDeps {
   logger?: Logger;
   registry?: Registry;
   now?: () => number;
+  /**
+   * The kind of an active inbound incident on this target, if any. Feeds cannot always tell
+   * fan-in from volumetric (FastNetMon only says "attack on X"), so an inbound feed detection on
+   * a target that already has an incident takes that incident's kind and merges into it
+   * (the incident manager merges by kind + key).
+   */
+  activeInboundKind?: (target: string) => IncidentKind | undefined;
 }
+
+const ALIGNABLE = new Set<IncidentKind>(['ddos-fan-in', 'volumetric', 'amplification', 'external']);
 
 function issuesOf(error: z.core.$ZodError, prefix: string): { path: string; message: string }[] {
   return error.issues.flatMap((i) => {
@@ -83,7 +93,7 @@ export class Feeds {
   constructor(private readonly deps: FeedsDeps) {
     const c = deps.config;
     this.hub = new FeedHub({
-      sink: deps.sink,
+      sink: (e) => deps.sink(this.align(e)),
       dedupWindowMs: c.dedup_window_s * 1000,
       ratePerSecond: c.rate_limit.per_second,
       burst: c.rate_limit.burst,
@@ -103,6 +113,13 @@ export class Feeds {
 
   health(): FeedHealth[] {
     return this.hub.health();
+  }
+
+  private align(e: DetectionEvent): DetectionEvent {
+    if (e.direction !== 'inbound' || !ALIGNABLE.has(e.kind) || !this.deps.activeInboundKind) return e;
+    const kind = this.deps.activeInboundKind(e.key);
+    if (!kind || kind === e.kind || !ALIGNABLE.has(kind)) return e;
+    return { ...e, kind, evidence: { ...e.evidence, feedKind: e.kind } };
   }
 
   private channel(name: FeedName): FeedChannel {
@@ -335,6 +352,15 @@ export function feedsFor(ctx: AppContext): Feeds {
       customerPrefixes: ctx.config.network.customers.flatMap((c) => c.prefixes),
       logger: ctx.logger.child({ module: 'feeds' }),
       registry: ctx.registry,
+      activeInboundKind: (target) => {
+        let best: IncidentKind | undefined;
+        for (const i of ctx.incidents.active()) {
+          if (i.direction !== 'inbound' || i.target?.ip !== target) continue;
+          // A built-in kind beats `external`: it is the more specific verdict.
+          if (!best || best === 'external') best = i.kind;
+        }
+        return best;
+      },
     });
     byContext.set(ctx, f);
   }
