@@ -1,0 +1,156 @@
+/**
+ * pnpm bench:enrich — ASN data-set load time, ASN lookups/s on one core, enrich(batch) flows/s,
+ * and the heatmap query over 90 days × 1,000 ASNs. Prints figures against the issue's targets.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/config.js';
+import { loadAsnDb } from '../src/enrich/asn-db.js';
+import { createEnricher } from '../src/enrich/index.js';
+import { lookupWords } from '../src/enrich/range-table.js';
+import { createFlowBatch, exporterIndex } from '../src/ingest/flow-batch.js';
+import { DAY, HOUR, MINUTE, openStore } from '../src/store/index.js';
+
+const fmt = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
+const line = (what: string, value: string, target: string, ok: boolean): void =>
+  console.log(`${what.padEnd(48)} ${value.padStart(18)}   target ${target.padEnd(12)} ${ok ? 'ok' : 'MISSED'}`);
+
+// Deterministic PRNG so runs compare.
+let seed = 0x2545f491;
+const rnd = (): number => {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+};
+
+// ---- load ----------------------------------------------------------------------------------
+const loads: number[] = [];
+let db = loadAsnDb();
+loads.push(db.stats.loadMs);
+for (let i = 0; i < 2; i++) {
+  db = loadAsnDb();
+  loads.push(db.stats.loadMs);
+}
+line('ASN data set load (first, cold-ish)', `${fmt(loads[0])} ms`, '< 1000 ms', loads[0] < 1000);
+line('ASN data set load (best of 3)', `${fmt(Math.min(...loads))} ms`, '< 1000 ms', Math.min(...loads) < 1000);
+console.log(`  ${db.stats.rows.toLocaleString()} rows, ${db.names.size.toLocaleString()} ASNs, v4 ${db.asnV4.values.length.toLocaleString()} + v6 ${db.asnV6.values.length.toLocaleString()} ranges`);
+
+// ---- lookups -------------------------------------------------------------------------------
+const N = 1 << 20;
+const v4words = new Uint32Array(N * 4);
+const v6words = new Uint32Array(N * 4);
+for (let i = 0; i < N; i++) {
+  v4words[i * 4 + 2] = 0xffff;
+  v4words[i * 4 + 3] = Math.floor(rnd() * 4294967296);
+  // IPv6 mostly inside 2000::/3 where the data is.
+  v6words[i * 4] = (0x20000000 + Math.floor(rnd() * 0x0fffffff)) >>> 0;
+  v6words[i * 4 + 1] = Math.floor(rnd() * 4294967296);
+  v6words[i * 4 + 2] = Math.floor(rnd() * 4294967296);
+  v6words[i * 4 + 3] = Math.floor(rnd() * 4294967296);
+}
+function lookupsPerSecond(words: Uint32Array): number {
+  let sink = 0;
+  for (let i = 0; i < N; i++) sink += lookupWords(db.asnV4, db.asnV6, words, i); // warm-up / JIT
+  let best = 0;
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (let rep = 0; rep < 4; rep++) for (let i = 0; i < N; i++) sink += lookupWords(db.asnV4, db.asnV6, words, i);
+    const s = (performance.now() - t0) / 1000;
+    best = Math.max(best, (4 * N) / s);
+  }
+  if (sink === -1) console.log(sink);
+  return best;
+}
+const v4rate = lookupsPerSecond(v4words);
+line('ASN lookups/s, IPv4 (random addresses, 1 core)', fmt(v4rate), '≥ 10,000,000', v4rate >= 10e6);
+const v6rate = lookupsPerSecond(v6words);
+line('ASN lookups/s, IPv6 (random in 2000::/4)', fmt(v6rate), '(none)', true);
+
+// ---- enrich(batch) ---------------------------------------------------------------------------
+{
+  const network = parseConfig({
+    network: {
+      customers: Array.from({ length: 200 }, (_, i) => ({ name: `cust-${i}`, prefixes: [`10.${i}.0.0/16`, `10.${i}.7.0/24`] })),
+      links: Array.from({ length: 16 }, (_, i) => ({ exporter: '192.0.2.1', ifindex: i, name: `link-${i}`, role: i < 4 ? 'upstream' : 'customer' })),
+    },
+  }).network;
+  const enricher = createEnricher(network, db);
+  const B = 65_536;
+  const batch = createFlowBatch(B);
+  exporterIndex(batch, '192.0.2.1');
+  for (let i = 0; i < B; i++) {
+    const src = i % 2 === 0 ? (0x0a000000 | Math.floor(rnd() * 200 * 65536)) >>> 0 : Math.floor(rnd() * 4294967296);
+    batch.src[i * 4 + 2] = 0xffff;
+    batch.src[i * 4 + 3] = src;
+    batch.dst[i * 4 + 2] = 0xffff;
+    batch.dst[i * 4 + 3] = Math.floor(rnd() * 4294967296);
+    batch.inIf[i] = i % 20;
+  }
+  batch.length = B;
+  for (let i = 0; i < 5; i++) enricher.enrich(batch);
+  const t0 = performance.now();
+  const reps = 40;
+  for (let i = 0; i < reps; i++) enricher.enrich(batch);
+  const rate = (reps * B) / ((performance.now() - t0) / 1000);
+  line('enrich(batch) flows/s (2 ASN + 2 customer lookups)', fmt(rate), '(none)', true);
+}
+
+// ---- heatmap -----------------------------------------------------------------------------------
+{
+  const dir = mkdtempSync(join(tmpdir(), 'ds-bench-enrich-'));
+  const now = Math.floor(Date.now() / HOUR) * HOUR;
+  const store = openStore({ path: dir, retentionDays: 90, logger: pino({ level: 'silent' }), timers: false, now: () => now });
+  const ASNS = 1000;
+  const kinds = ['ddos-fan-in', 'amplification', 'scanner', 'spam-bot'];
+  // Seeded with SQL rather than recordAbuse (which would write minute+hour+day per row):
+  // the worst case for the hour table, every ASN in every hour of 90 days (2.16 M rows), the
+  // matching daily rows, and minute rows (one per ASN per 10 minutes) for the last 7 days.
+  const t0 = performance.now();
+  const ins = (table: string) =>
+    store.db.prepare(`INSERT OR REPLACE INTO ${table} (dim, key, t, kind, packets, bytes, flows) VALUES ('asn', ?, ?, ?, ?, ?, ?)`);
+  const hourIns = ins('rollup_hour');
+  const dayIns = ins('rollup_day');
+  const minIns = ins('rollup_minute');
+  const weight = Array.from({ length: ASNS }, () => 1 + Math.floor(rnd() * 1000));
+  const start = now - 90 * DAY;
+  store.db.transaction(() => {
+    for (let a = 0; a < ASNS; a++) {
+      const key = String(1000 + a);
+      const kind = kinds[a % kinds.length];
+      for (let t = start; t < now; t += HOUR) hourIns.run(key, t, kind, weight[a] * 60, weight[a] * 6000, weight[a]);
+      for (let t = Math.floor(start / DAY) * DAY; t < now; t += DAY) dayIns.run(key, t, kind, weight[a] * 1440, weight[a] * 144_000, weight[a] * 24);
+      for (let t = now - 7 * DAY; t < now; t += 10 * MINUTE) minIns.run(key, t, kind, weight[a] * 10, weight[a] * 1000, weight[a]);
+    }
+  })();
+  store.db.exec('ANALYZE');
+  const rows = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  console.log(
+    `  seeded ${fmt(rows('rollup_hour'))} hour + ${fmt(rows('rollup_day'))} day + ${fmt(rows('rollup_minute'))} minute rows in ${fmt((performance.now() - t0) / 1000)} s`,
+  );
+
+  const time = (what: string, q: Parameters<typeof store.abuseSeries>[0], target?: number): void => {
+    store.abuseSeries(q); // warm the page cache
+    const times: number[] = [];
+    let bytes = 0;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const r = store.abuseSeries(q);
+      bytes = JSON.stringify(r).length;
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    const med = times[2];
+    line(what, `${fmt(med)} ms`, target ? `< ${target} ms` : '(none)', target ? med < target : true);
+    console.log(`  (incl. JSON of the result: ${fmt(bytes / 1024)} KiB)`);
+  };
+  time('heatmap 90 d × 1,000 ASNs, step 1d, top 50', { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 50 }, 200);
+  time('heatmap 90 d × 1,000 ASNs, step 1d, all 1,000', { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 1000 }, 200);
+  time('heatmap 90 d × 1,000 ASNs, step 1h, top 50', { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: HOUR, top: 50 }, 200);
+  time('heatmap 7 d, step 1h, top 50', { dimension: 'asn', from: now - 7 * DAY, to: now, stepMs: HOUR, top: 50 });
+  time('heatmap 24 h, step 5m, top 50', { dimension: 'asn', from: now - DAY, to: now, stepMs: 5 * MINUTE, top: 50 });
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+}
