@@ -106,7 +106,18 @@ describe('startServer', () => {
     await until(() => summaries > 0, 3000, 'summary');
 
     expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/downstream_live_clients 1/);
-    expect(await (await fetch(`${s.url}/api/openapi.json`)).json()).toMatchObject({ openapi: '3.1.0' });
+    const doc = (await (await fetch(`${s.url}/api/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    // Route groups of other modules are mounted (history documents itself in the same document).
+    expect(Object.keys(doc.paths).length).toBeGreaterThan(6);
+    const id = [...view.incidents.keys()][0];
+    for (const path of ['/api/feeds', `/api/incidents/${id}/report/recipients`]) {
+      const res = await fetch(`${s.url}${path}`);
+      expect(res.status, path).toBe(200);
+    }
 
     await s.close();
     servers.pop();

@@ -6,6 +6,8 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { createApp } from './api/app.js';
 import { feedRoutes } from './api/feeds.js';
 import { historyRoutes } from './api/history.js';
+import { reportRoutes } from './api/reports.js';
+import { stopActions } from './actions/actions.js';
 import { assertBindAllowed } from './auth/index.js';
 import type { Config } from './config/config.js';
 import type { AppContext, CollectorSet, DetectorSet, Store } from './context.js';
@@ -146,10 +148,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 
     // feedRoutes starts the feed file tailers; stop them with everything else.
     cleanups.push(() => stopFeeds(ctx));
+    // reportRoutes subscribes the actions module (webhooks, remediation, mitigation) to incidents.
+    cleanups.push(() => stopActions(ctx));
     const app = createApp(ctx, {
       mounts: [
         { prefix: '/api', routes: historyRoutes(ctx) },
         { prefix: '/api/feeds', routes: feedRoutes(ctx) },
+        { prefix: '/api', routes: reportRoutes(ctx) },
       ],
       feedHealth: () => feedHealth(ctx),
     });
