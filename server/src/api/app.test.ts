@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ApiError, Health, Incident, IncidentDetail, IncidentList } from '@downstream/shared';
 import { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from './app.js';
+import { createApp, redactSecrets } from './app.js';
 import { createFakeContext, detectionEvent } from './fake-context.js';
 
 const tokens = [
@@ -46,12 +46,18 @@ async function errorOf(res: Response): Promise<ApiError> {
   return body;
 }
 
-type Case = { method: 'GET' | 'POST'; path: (id: string) => string; role: 'viewer' | 'operator'; body?: unknown };
+type Case = {
+  method: 'GET' | 'POST';
+  path: (id: string) => string;
+  role: 'viewer' | 'operator' | 'admin';
+  body?: unknown;
+};
 const endpoints: Case[] = [
   { method: 'GET', path: () => '/api/health', role: 'viewer' },
   { method: 'GET', path: () => '/api/incidents', role: 'viewer' },
   { method: 'GET', path: (id) => `/api/incidents/${id}`, role: 'viewer' },
   { method: 'GET', path: () => '/metrics', role: 'viewer' },
+  { method: 'GET', path: () => '/api/config', role: 'admin' },
   { method: 'POST', path: (id) => `/api/incidents/${id}/ack`, role: 'operator' },
   { method: 'POST', path: (id) => `/api/incidents/${id}/resolve`, role: 'operator' },
   {
@@ -84,19 +90,24 @@ describe('REST API auth', () => {
       expect((await errorOf(wrong)).error).toBe('invalid token');
     });
 
-    if (c.role === 'operator') {
-      it(`${label}: 403 for a viewer`, async () => {
+    const below = c.role === 'admin' ? [VIEWER, OPERATOR] : c.role === 'operator' ? [VIEWER] : [];
+    if (below.length > 0) {
+      it(`${label}: 403 below ${c.role}`, async () => {
         const { app, id, ctx } = setup();
-        const res = await app.request(c.path(id), req(c, id, VIEWER));
-        expect(res.status).toBe(403);
-        expect((await errorOf(res)).error).toBe('role operator required');
+        for (const h of below) {
+          const res = await app.request(c.path(id), req(c, id, h));
+          expect(res.status).toBe(403);
+          expect((await errorOf(res)).error).toBe(`role ${c.role} required`);
+        }
         expect(ctx.incidents.get(id)?.status).toBe('open');
+        expect(ctx.incidents.get(id)?.notes).toEqual([]);
       });
     }
 
     it(`${label}: allowed for ${c.role} and above`, async () => {
       const { app, id } = setup();
-      const allowed = c.role === 'viewer' ? [VIEWER, OPERATOR, ADMIN] : [OPERATOR, ADMIN];
+      const allowed =
+        c.role === 'viewer' ? [VIEWER, OPERATOR, ADMIN] : c.role === 'operator' ? [OPERATOR, ADMIN] : [ADMIN];
       for (const h of allowed) {
         const res = await app.request(c.path(id), req(c, id, h));
         expect(res.status, `${label} as ${h.Authorization}`).toBe(200);
@@ -199,6 +210,30 @@ describe('REST API happy paths', () => {
     });
     const inc = Incident.parse(await res.json());
     expect(inc.notes).toEqual([expect.objectContaining({ by: 'ops', text: 'customer called back' })]);
+  });
+
+  it('GET /api/config shows the config in effect without secrets', async () => {
+    const res = await s.app.request('/api/config', { headers: ADMIN });
+    const body = (await res.json()) as { auth: { tokens: { name: string; token: string }[] }; http: unknown };
+    expect(body.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(body.auth.tokens.map((t) => [t.name, t.token])).toEqual(tokens.map((t) => [t.name, '***']));
+    expect(JSON.stringify(body)).not.toContain(tokens[2].token);
+  });
+
+  it('redacts tokens, header values and URL credentials at any depth', () => {
+    expect(
+      redactSecrets({
+        auth: { tokens: [{ name: 'a', token: 'x'.repeat(20) }] },
+        actions: { webhooks: [{ url: 'https://u:p@hooks.example/x', headers: { Authorization: 'Bearer s3cret' } }] },
+        realtime: { redis: 'redis://:pw@127.0.0.1:6379' },
+        plain: 'keep me',
+      }),
+    ).toEqual({
+      auth: { tokens: [{ name: 'a', token: '***' }] },
+      actions: { webhooks: [{ url: 'https://***@hooks.example/x', headers: { Authorization: '***' } }] },
+      realtime: { redis: 'redis://***@127.0.0.1:6379' },
+      plain: 'keep me',
+    });
   });
 
   it('GET /metrics is Prometheus text', async () => {

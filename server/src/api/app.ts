@@ -188,6 +188,19 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     },
   );
 
+  const admin = requireRole(auth, 'admin');
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/config',
+      summary: 'The running configuration, tokens redacted (admin)',
+      security,
+      middleware: [admin] as const,
+      responses: { 200: json(z.record(z.string(), z.unknown()), 'The validated config in effect'), ...errors },
+    }),
+    (c) => c.json(redactSecrets(ctx.config) as Record<string, unknown>, 200),
+  );
+
   app.get('/metrics', viewer, async (c) => {
     const text = await ctx.registry.metrics();
     return c.text(text, 200, { 'Content-Type': ctx.registry.contentType });
@@ -217,6 +230,29 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]),
   );
   return app;
+}
+
+/**
+ * A copy of a config safe to show an admin's browser: tokens, passwords, secrets, every HTTP
+ * header value (webhook Authorization…) and credentials inside URLs are replaced by "***".
+ */
+export function redactSecrets(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') {
+    if (/token|secret|password|passwd|authorization|api[_-]?key/i.test(key)) return '***';
+    return value.replace(/\/\/[^@/\s]+@/g, '//***@');
+  }
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, key));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] =
+        /^headers$/i.test(k) && v && typeof v === 'object'
+          ? Object.fromEntries(Object.keys(v).map((h) => [h, '***']))
+          : redactSecrets(v, k);
+    }
+    return out;
+  }
+  return value;
 }
 
 /**
