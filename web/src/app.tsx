@@ -1,8 +1,12 @@
 import { BrowserRouter, Outlet, Route, Routes } from 'react-router';
+import { AsnView } from './views/asn-view.js';
+import { AsnsView } from './views/asns-view.js';
+import { EndpointView } from './views/endpoint-view.js';
 import { Header } from './views/header.js';
 import { IncidentView } from './views/incident-view.js';
 import { IncidentsView } from './views/incidents-view.js';
 import { NotFoundView } from './views/not-found-view.js';
+import { TrendsView } from './views/trends-view.js';
 import { WallView } from './views/wall-view.js';
 
 function Layout() {
@@ -23,6 +27,10 @@ export function App() {
           <Route index element={<IncidentsView />} />
           <Route path="incidents" element={<IncidentsView />} />
           <Route path="incidents/:id" element={<IncidentView />} />
+          <Route path="endpoints/:ip" element={<EndpointView />} />
+          <Route path="asns" element={<AsnsView />} />
+          <Route path="asns/:asn" element={<AsnView />} />
+          <Route path="trends" element={<TrendsView />} />
           <Route path="*" element={<NotFoundView />} />
         </Route>
       </Routes>
