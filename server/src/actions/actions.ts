@@ -53,7 +53,11 @@ export class Actions {
       setMitigating: (id, by, note) => void ctx.incidents.setStatus(id, 'mitigating', by, note),
       logger: ctx.logger.child({ module: 'mitigation' }),
     });
-    this.webhooks = new WebhookNotifier({ hooks: a.webhooks, logger: ctx.logger.child({ module: 'webhooks' }), registry: ctx.registry });
+    this.webhooks = new WebhookNotifier({
+      hooks: a.webhooks,
+      logger: ctx.logger.child({ module: 'webhooks' }),
+      registry: ctx.registry,
+    });
     this.webhooks.seed(ctx.incidents.active());
     ctx.incidents.on('upsert', this.onUpsert);
     ctx.incidents.on('resolved', this.onResolved);
@@ -117,7 +121,8 @@ export class Actions {
     const all = recipientsFor(inc, rc);
     const recipient = to === undefined ? all[0] : all.find((r) => r.id === to);
     if (!recipient) {
-      if (to === undefined) throw new ReportError('incident has no source ASN, upstream or target network to report to', 404, 'params.id');
+      if (to === undefined)
+        throw new ReportError('incident has no source ASN, upstream or target network to report to', 404, 'params.id');
       throw new ReportError(`no recipient ${to}; one of: ${all.map((r) => r.id).join(', ')}`, 400, 'query.to');
     }
     const safeId = id.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -130,7 +135,12 @@ export class Actions {
         body: JSON.stringify(buildXarf(inc, recipient, rc), null, 2),
       };
     }
-    return { recipient, contentType: 'message/rfc822', filename: `incident-${safeId}-${safeTo}.eml`, body: buildArf(inc, recipient, rc) };
+    return {
+      recipient,
+      contentType: 'message/rfc822',
+      filename: `incident-${safeId}-${safeTo}.eml`,
+      body: buildArf(inc, recipient, rc),
+    };
   }
 
   mitigate(id: string, req: MitigationRequestParsed, by: string): Promise<Mitigation> {

@@ -11,7 +11,10 @@ const Webhook = z.strictObject({
   /** Severities that trigger this hook; default all. */
   severities: z.array(Severity).min(1).default(['low', 'medium', 'high', 'critical']),
   /** new = an incident appears; escalated = its severity rises. */
-  events: z.array(z.enum(['new', 'escalated'])).min(1).default(['new', 'escalated']),
+  events: z
+    .array(z.enum(['new', 'escalated']))
+    .min(1)
+    .default(['new', 'escalated']),
   retries: z.number().int().min(0).max(10).default(4),
   /** First retry delay; doubled each attempt (with jitter), capped at 60 s. */
   backoff_ms: z.number().int().min(1).max(60_000).default(1000),

@@ -53,7 +53,13 @@ export function exabgpLines(
   if (dominant) match.push(`protocol ${dominant};`);
   if (incident.kind === 'amplification' && dominant === 'udp') {
     const ports = (incident.evidence.ports ?? []).map((p) => p.port).filter((p) => AMPLIFICATION_PORTS.has(p));
-    if (ports.length) match.push(`source-port ${[...new Set(ports)].sort((a, b) => a - b).map((p) => `=${p}`).join(' ')};`);
+    if (ports.length)
+      match.push(
+        `source-port ${[...new Set(ports)]
+          .sort((a, b) => a - b)
+          .map((p) => `=${p}`)
+          .join(' ')};`,
+      );
   }
   let then: string;
   if (req.action === 'rate-limit') {
@@ -64,7 +70,8 @@ export function exabgpLines(
   return { prefix, announce: `${lead}announce ${body}`, withdraw: `${lead}withdraw ${body}` };
 }
 
-export type MitigationRequestParsed = Required<Pick<MitigationRequest, 'type' | 'action'>> & Pick<MitigationRequest, 'rateLimit' | 'note'>;
+export type MitigationRequestParsed = Required<Pick<MitigationRequest, 'type' | 'action'>> &
+  Pick<MitigationRequest, 'rateLimit' | 'note'>;
 
 /** Where API lines go: ExaBGP's named pipe, or a command that gets them on stdin. */
 export interface ExaBgpSink {
@@ -83,7 +90,8 @@ export function pipeSink(path: string): ExaBgpSink {
         fh = await open(path, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_APPEND);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENXIO') throw new MitigationError(`nothing is reading the ExaBGP pipe ${path} (is ExaBGP running?)`);
+        if (code === 'ENXIO')
+          throw new MitigationError(`nothing is reading the ExaBGP pipe ${path} (is ExaBGP running?)`);
         throw new MitigationError(`cannot open ExaBGP pipe ${path}: ${(err as Error).message}`);
       }
       try {

@@ -50,19 +50,46 @@ describe('ExaBGP lines', () => {
       announce: 'announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666]',
       withdraw: 'withdraw route 198.51.100.7/32 next-hop 192.0.2.1',
     });
-    const v6 = exabgpLines(sampleIncident({ target: { ip: '2001:db8::7' } }), { type: 'rtbh', action: 'discard' }, mitigationConfig({ enabled: true, pipe: '/x', neighbor: '192.0.2.254', rtbh: { next_hop: '2001:db8::1', communities: ['65535:666', '64500:9999'] } }));
-    expect(v6.announce).toBe('neighbor 192.0.2.254 announce route 2001:db8::7/128 next-hop 2001:db8::1 community [65535:666 64500:9999]');
+    const v6 = exabgpLines(
+      sampleIncident({ target: { ip: '2001:db8::7' } }),
+      { type: 'rtbh', action: 'discard' },
+      mitigationConfig({
+        enabled: true,
+        pipe: '/x',
+        neighbor: '192.0.2.254',
+        rtbh: { next_hop: '2001:db8::1', communities: ['65535:666', '64500:9999'] },
+      }),
+    );
+    expect(v6.announce).toBe(
+      'neighbor 192.0.2.254 announce route 2001:db8::7/128 next-hop 2001:db8::1 community [65535:666 64500:9999]',
+    );
   });
 
   it('FlowSpec discard and rate-limit, with protocol and reflector source ports for amplification', () => {
     expect(exabgpLines(sampleIncident(), { type: 'flowspec', action: 'discard' }, cfg).announce).toBe(
       'announce flow route { match { destination 198.51.100.7/32; protocol tcp; } then { discard; } }',
     );
-    const amp = sampleIncident({ kind: 'amplification', evidence: { protocols: [{ proto: 17, share: 0.99 }], ports: [{ port: 123, share: 0.6 }, { port: 53, share: 0.3 }, { port: 4444, share: 0.1 }] } });
+    const amp = sampleIncident({
+      kind: 'amplification',
+      evidence: {
+        protocols: [{ proto: 17, share: 0.99 }],
+        ports: [
+          { port: 123, share: 0.6 },
+          { port: 53, share: 0.3 },
+          { port: 4444, share: 0.1 },
+        ],
+      },
+    });
     const l = exabgpLines(amp, { type: 'flowspec', action: 'rate-limit', rateLimit: 125000 }, cfg);
-    expect(l.announce).toBe('announce flow route { match { destination 198.51.100.7/32; protocol udp; source-port =53 =123; } then { rate-limit 125000; } }');
-    expect(l.withdraw).toBe('withdraw flow route { match { destination 198.51.100.7/32; protocol udp; source-port =53 =123; } then { rate-limit 125000; } }');
-    expect(() => exabgpLines(sampleIncident({ target: undefined }), { type: 'rtbh', action: 'discard' }, cfg)).toThrow(MitigationError);
+    expect(l.announce).toBe(
+      'announce flow route { match { destination 198.51.100.7/32; protocol udp; source-port =53 =123; } then { rate-limit 125000; } }',
+    );
+    expect(l.withdraw).toBe(
+      'withdraw flow route { match { destination 198.51.100.7/32; protocol udp; source-port =53 =123; } then { rate-limit 125000; } }',
+    );
+    expect(() => exabgpLines(sampleIncident({ target: undefined }), { type: 'rtbh', action: 'discard' }, cfg)).toThrow(
+      MitigationError,
+    );
   });
 });
 
@@ -87,8 +114,18 @@ describe('Mitigation through a FIFO', () => {
     expect(pipe.read()).toBe('withdraw route 198.51.100.7/32 next-hop 192.0.2.1\n');
     expect(actions.mitigator.list(inc.id)[0]).toMatchObject({ withdrawnBy: 'system' });
     expect(ctx.audit.map((a) => [a.action, a.by, a.incidentId, a.detail])).toEqual([
-      ['mitigation.announce.rtbh', 'alice', inc.id, 'announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666] — customer asked'],
-      ['mitigation.withdraw.rtbh', 'system', inc.id, 'withdraw route 198.51.100.7/32 next-hop 192.0.2.1 — incident resolved'],
+      [
+        'mitigation.announce.rtbh',
+        'alice',
+        inc.id,
+        'announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666] — customer asked',
+      ],
+      [
+        'mitigation.withdraw.rtbh',
+        'system',
+        inc.id,
+        'withdraw route 198.51.100.7/32 next-hop 192.0.2.1 — incident resolved',
+      ],
     ]);
     await stopActions(ctx);
   });
@@ -96,21 +133,35 @@ describe('Mitigation through a FIFO', () => {
   it('is never automatic unless configured, and automatic when it is', async () => {
     const dir = tmp();
     const pipe = fifo(dir);
-    const off = fakeContext({ storage: { path: join(dir, 'a') }, actions: { mitigation: { enabled: true, pipe: pipe.path } } });
+    const off = fakeContext({
+      storage: { path: join(dir, 'a') },
+      actions: { mitigation: { enabled: true, pipe: pipe.path } },
+    });
     actionsFor(off);
     off.emit('upsert', sampleIncident({ severity: 'critical' }));
     await actionsFor(off).mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('');
     await stopActions(off);
 
-    const on = fakeContext({ storage: { path: join(dir, 'b') }, actions: { mitigation: { enabled: true, pipe: pipe.path, auto: { enabled: true, type: 'flowspec', min_severity: 'critical' } } } });
+    const on = fakeContext({
+      storage: { path: join(dir, 'b') },
+      actions: {
+        mitigation: {
+          enabled: true,
+          pipe: pipe.path,
+          auto: { enabled: true, type: 'flowspec', min_severity: 'critical' },
+        },
+      },
+    });
     actionsFor(on);
     on.emit('upsert', sampleIncident({ id: 'low', severity: 'high' }));
     on.emit('upsert', sampleIncident({ id: 'crit', severity: 'critical', target: { ip: '198.51.100.9' } }));
     on.emit('upsert', sampleIncident({ id: 'crit', severity: 'critical', target: { ip: '198.51.100.9' } }));
     on.emit('upsert', sampleIncident({ id: 'out', severity: 'critical', kind: 'scanner', direction: 'outbound' }));
     await actionsFor(on).mitigator.withdrawAll('none', 'x');
-    expect(pipe.read()).toBe('announce flow route { match { destination 198.51.100.9/32; protocol tcp; } then { discard; } }\n');
+    expect(pipe.read()).toBe(
+      'announce flow route { match { destination 198.51.100.9/32; protocol tcp; } then { discard; } }\n',
+    );
     expect(on.audit[0]).toMatchObject({ by: 'auto', action: 'mitigation.announce.flowspec', incidentId: 'crit' });
     await stopActions(on);
   });
@@ -122,10 +173,14 @@ describe('Mitigation through a FIFO', () => {
     const ctx = fakeContext({ storage: { path: dir }, actions: { mitigation: { enabled: true, pipe: path } } });
     const inc = sampleIncident();
     ctx.incidentMap.set(inc.id, inc);
-    await expect(actionsFor(ctx).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(/nothing is reading/);
+    await expect(actionsFor(ctx).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(
+      /nothing is reading/,
+    );
     const out = sampleIncident({ id: 'o', direction: 'outbound', kind: 'spam-bot' });
     ctx.incidentMap.set('o', out);
-    await expect(actionsFor(ctx).mitigate('o', { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(/only inbound/);
+    await expect(actionsFor(ctx).mitigate('o', { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(
+      /only inbound/,
+    );
     expect(ctx.audit).toHaveLength(0);
     await stopActions(ctx);
   });
@@ -133,12 +188,17 @@ describe('Mitigation through a FIFO', () => {
   it('can hand lines to a command instead of a pipe', async () => {
     const dir = tmp();
     const out = join(dir, 'lines.txt');
-    const ctx = fakeContext({ storage: { path: dir }, actions: { mitigation: { enabled: true, command: ['sh', '-c', `cat >> '${out}'`] } } });
+    const ctx = fakeContext({
+      storage: { path: dir },
+      actions: { mitigation: { enabled: true, command: ['sh', '-c', `cat >> '${out}'`] } },
+    });
     const inc = sampleIncident();
     ctx.incidentMap.set(inc.id, inc);
     await actionsFor(ctx).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a');
     await actionsFor(ctx).withdraw(inc.id, 'b');
-    expect(readFileSync(out, 'utf8')).toBe('announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666]\nwithdraw route 198.51.100.7/32 next-hop 192.0.2.1\n');
+    expect(readFileSync(out, 'utf8')).toBe(
+      'announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666]\nwithdraw route 198.51.100.7/32 next-hop 192.0.2.1\n',
+    );
     await stopActions(ctx);
   });
 });

@@ -3,7 +3,14 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Store } from '../context.js';
 import type { ActionsConfig } from './config.js';
-import { commandSink, exabgpLines, MitigationError, pipeSink, type ExaBgpSink, type MitigationRequestParsed } from './exabgp.js';
+import {
+  commandSink,
+  exabgpLines,
+  MitigationError,
+  pipeSink,
+  type ExaBgpSink,
+  type MitigationRequestParsed,
+} from './exabgp.js';
 
 const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
 const INBOUND_KINDS = new Set<Incident['kind']>(['ddos-fan-in', 'volumetric', 'amplification', 'external']);
@@ -89,9 +96,12 @@ export class Mitigator {
   /** Announce a mitigation for an inbound incident's target. */
   mitigate(incident: Incident, req: MitigationRequestParsed, by: string): Promise<Mitigation> {
     return this.serial(async () => {
-      if (!this.enabled) throw new MitigationError('mitigation is not enabled (actions.mitigation.enabled with a pipe or command)');
+      if (!this.enabled)
+        throw new MitigationError('mitigation is not enabled (actions.mitigation.enabled with a pipe or command)');
       if (incident.direction !== 'inbound' || !INBOUND_KINDS.has(incident.kind)) {
-        throw new MitigationError(`only inbound incidents can be mitigated; this one is ${incident.direction} ${incident.kind}`);
+        throw new MitigationError(
+          `only inbound incidents can be mitigated; this one is ${incident.direction} ${incident.kind}`,
+        );
       }
       if (incident.status === 'resolved') throw new MitigationError('incident is resolved');
       const lines = exabgpLines(incident, req, this.deps.config);
@@ -100,7 +110,9 @@ export class Mitigator {
       await this.sink!.send(lines.announce);
       const at = this.now();
       const info = this.deps.db
-        .prepare('INSERT INTO mitigations (incident_id, type, prefix, announce, withdraw, announced_at, announced_by) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO mitigations (incident_id, type, prefix, announce, withdraw, announced_at, announced_by) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(incident.id, req.type, lines.prefix, lines.announce, lines.withdraw, at, by);
       this.deps.store.appendAudit({
         at: new Date(at).toISOString(),
@@ -115,7 +127,9 @@ export class Mitigator {
       } catch (err) {
         this.deps.logger?.error({ err, incident: incident.id }, 'could not mark incident mitigating');
       }
-      return toMitigation(this.deps.db.prepare('SELECT * FROM mitigations WHERE id = ?').get(info.lastInsertRowid) as Row);
+      return toMitigation(
+        this.deps.db.prepare('SELECT * FROM mitigations WHERE id = ?').get(info.lastInsertRowid) as Row,
+      );
     });
   }
 
@@ -128,7 +142,9 @@ export class Mitigator {
         if (!this.sink) throw new MitigationError('no ExaBGP pipe or command configured to withdraw through');
         await this.sink.send(m.withdraw);
         const at = this.now();
-        this.deps.db.prepare('UPDATE mitigations SET withdrawn_at = ?, withdrawn_by = ? WHERE id = ?').run(at, by, m.id);
+        this.deps.db
+          .prepare('UPDATE mitigations SET withdrawn_at = ?, withdrawn_by = ? WHERE id = ?')
+          .run(at, by, m.id);
         this.deps.store.appendAudit({
           at: new Date(at).toISOString(),
           by,

@@ -28,7 +28,15 @@ describe('RemediationList', () => {
       ['=cmd|evil', '198.51.100.24', 'open'],
       ['Residential pool A', '198.51.100.23', 'open'],
     ]);
-    expect(entries[1]).toMatchObject({ kinds: ['spam-bot'], incidents: ['inc-spam-1'], evidence: 'SMTP to 812 hosts', packets: 900, firstSeen: '2026-11-24T21:00:00.000Z', lastSeen: '2026-11-24T21:05:00.000Z', recurred: false });
+    expect(entries[1]).toMatchObject({
+      kinds: ['spam-bot'],
+      incidents: ['inc-spam-1'],
+      evidence: 'SMTP to 812 hosts',
+      packets: 900,
+      firstSeen: '2026-11-24T21:00:00.000Z',
+      lastSeen: '2026-11-24T21:05:00.000Z',
+      recurred: false,
+    });
     expect(list.list({ customer: 'Residential pool A' })).toHaveLength(1);
     db.close();
   });
@@ -39,7 +47,11 @@ describe('RemediationList', () => {
     list.recordIncident(outboundIncident());
     const id = list.list({ customer: 'Residential pool A' })[0].id;
     const t0 = Date.parse('2026-11-24T21:10:00Z');
-    expect(list.setStatus(id, 'notified', 'alice', 'called the customer', t0)).toMatchObject({ status: 'notified', statusBy: 'alice', note: 'called the customer' });
+    expect(list.setStatus(id, 'notified', 'alice', 'called the customer', t0)).toMatchObject({
+      status: 'notified',
+      statusBy: 'alice',
+      note: 'called the customer',
+    });
     list.setStatus(id, 'remediated', 'alice', undefined, t0 + 1000);
     db.close();
 
@@ -50,8 +62,23 @@ describe('RemediationList', () => {
     list2.recordIncident(outboundIncident());
     expect(list2.get(id)!.status).toBe('remediated');
     // A new incident with traffic after the remediation: back to open, flagged.
-    list2.recordIncident(outboundIncident({ id: 'inc-spam-2', kind: 'scanner', firstSeen: '2026-11-25T08:00:00.000Z', lastSeen: '2026-11-25T08:01:00.000Z' }));
-    expect(list2.get(id)).toMatchObject({ status: 'open', recurred: true, kinds: ['spam-bot', 'scanner'], incidents: ['inc-spam-1', 'inc-spam-2'], packets: 1800, lastSeen: '2026-11-25T08:01:00.000Z', firstSeen: '2026-11-24T21:00:00.000Z' });
+    list2.recordIncident(
+      outboundIncident({
+        id: 'inc-spam-2',
+        kind: 'scanner',
+        firstSeen: '2026-11-25T08:00:00.000Z',
+        lastSeen: '2026-11-25T08:01:00.000Z',
+      }),
+    );
+    expect(list2.get(id)).toMatchObject({
+      status: 'open',
+      recurred: true,
+      kinds: ['spam-bot', 'scanner'],
+      incidents: ['inc-spam-1', 'inc-spam-2'],
+      packets: 1800,
+      lastSeen: '2026-11-25T08:01:00.000Z',
+      firstSeen: '2026-11-24T21:00:00.000Z',
+    });
     expect(list2.list({ status: 'open' })).toHaveLength(2);
     db2.close();
   });
@@ -75,7 +102,9 @@ describe('RemediationList', () => {
     list.recordIncident(outboundIncident({ evidence: { summary: 'SMTP, "bulk"\nto 812 hosts' } }));
     const csv = list.csv();
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('id,customer,ip,kinds,incidents,evidence,packets,bytes,first_seen,last_seen,status,status_at,status_by,recurred,note');
+    expect(lines[0]).toBe(
+      'id,customer,ip,kinds,incidents,evidence,packets,bytes,first_seen,last_seen,status,status_at,status_by,recurred,note',
+    );
     expect(csv).toContain(`'=cmd|evil,198.51.100.24`);
     expect(csv).toContain('"SMTP, ""bulk""\nto 812 hosts"');
     expect(list.csv({ customer: 'Residential pool A' }).trimEnd().split('\r\n')).toHaveLength(2);

@@ -201,7 +201,13 @@ export class RemediationList {
     return r ? toEntry(r) : undefined;
   }
 
-  setStatus(id: number, status: RemediationStatus, by: string, note?: string, now = Date.now()): RemediationEntry | undefined {
+  setStatus(
+    id: number,
+    status: RemediationStatus,
+    by: string,
+    note?: string,
+    now = Date.now(),
+  ): RemediationEntry | undefined {
     const cur = this.get(id);
     if (!cur) return undefined;
     if (cur.status !== status && !ALLOWED[cur.status].includes(status)) {
@@ -221,9 +227,26 @@ export class RemediationList {
       const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
       return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
     };
-    const head = 'id,customer,ip,kinds,incidents,evidence,packets,bytes,first_seen,last_seen,status,status_at,status_by,recurred,note';
+    const head =
+      'id,customer,ip,kinds,incidents,evidence,packets,bytes,first_seen,last_seen,status,status_at,status_by,recurred,note';
     const rows = this.list({ ...q, limit: 1_000_000 }).map((e) =>
-      [e.id, e.customer, e.ip, e.kinds.join(' '), e.incidents.join(' '), e.evidence, e.packets, e.bytes, e.firstSeen, e.lastSeen, e.status, e.statusAt, e.statusBy, e.recurred ? 'yes' : 'no', e.note]
+      [
+        e.id,
+        e.customer,
+        e.ip,
+        e.kinds.join(' '),
+        e.incidents.join(' '),
+        e.evidence,
+        e.packets,
+        e.bytes,
+        e.firstSeen,
+        e.lastSeen,
+        e.status,
+        e.statusAt,
+        e.statusBy,
+        e.recurred ? 'yes' : 'no',
+        e.note,
+      ]
         .map(esc)
         .join(','),
     );

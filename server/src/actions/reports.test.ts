@@ -13,7 +13,11 @@ import { buildArf, buildXarf, recipientsFor, type ReportContext } from './report
  */
 const XarfV3 = z.strictObject({
   Version: z.enum(['3', '3.0']),
-  ReporterInfo: z.strictObject({ ReporterOrg: z.string().max(200), ReporterOrgEmail: z.email(), ReporterOrgDomain: z.string().optional() }),
+  ReporterInfo: z.strictObject({
+    ReporterOrg: z.string().max(200),
+    ReporterOrgEmail: z.email(),
+    ReporterOrgDomain: z.string().optional(),
+  }),
   Report: z.strictObject({
     ReportClass: z.literal('Activity'),
     ReportType: z.enum(['Spam', 'Login-Attack', 'Port-Scan', 'DDoS', 'Phishing', 'Malware', 'Botnet', 'Copyright']),
@@ -31,7 +35,9 @@ const XarfV3 = z.strictObject({
     AttackDescription: z.string().max(1000).optional(),
     AttackCount: z.number().int().min(1).optional(),
     Samples: z
-      .array(z.strictObject({ ContentType: z.string(), Payload: z.base64(), Description: z.string().max(200).optional() }))
+      .array(
+        z.strictObject({ ContentType: z.string(), Payload: z.base64(), Description: z.string().max(200).optional() }),
+      )
       .max(10)
       .optional(),
   }),
@@ -39,7 +45,13 @@ const XarfV3 = z.strictObject({
 
 const rc: ReportContext = {
   reports: ActionsConfig.parse({
-    reports: { org: 'Example ISP NOC', email: 'abuse@isp.example', domain: 'isp.example', asn_contacts: { '65001': 'abuse@transit1.example' }, link_contacts: { 'Transit A': 'noc@transit-a.example' } },
+    reports: {
+      org: 'Example ISP NOC',
+      email: 'abuse@isp.example',
+      domain: 'isp.example',
+      asn_contacts: { '65001': 'abuse@transit1.example' },
+      link_contacts: { 'Transit A': 'noc@transit-a.example' },
+    },
   }).reports,
   ownAsn: 64500,
   version: '1.2.3',
@@ -64,19 +76,43 @@ describe('X-ARF v3', () => {
     const inc = sampleIncident();
     const [asn1] = recipientsFor(inc, rc);
     const doc = XarfV3.parse(buildXarf(inc, asn1, rc));
-    expect(doc.Report).toMatchObject({ ReportType: 'DDoS', SourceIp: '203.0.113.10', DestinationIp: '198.51.100.7', DestinationPort: 80, Protocol: 'tcp', AttackCount: 2, Date: inc.firstSeen });
+    expect(doc.Report).toMatchObject({
+      ReportType: 'DDoS',
+      SourceIp: '203.0.113.10',
+      DestinationIp: '198.51.100.7',
+      DestinationPort: 80,
+      Protocol: 'tcp',
+      AttackCount: 2,
+      Date: inc.firstSeen,
+    });
     const csv = Buffer.from(doc.Report.Samples![0].Payload, 'base64').toString('utf8').trim().split('\r\n');
     expect(csv[0]).toBe('source_ip,asn,as_name,country,packets,bytes,first_seen,last_seen,target');
     expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(['203.0.113.10', '203.0.113.11']);
   });
 
   it('maps every kind to an X-ARF report type and stays within the length limits', () => {
-    for (const kind of ['ddos-fan-in', 'volumetric', 'amplification', 'ddos-participation', 'scanner', 'spam-bot', 'external'] as const) {
-      const inc = sampleIncident({ kind, evidence: { summary: 'x'.repeat(5000) }, sources: { ...sampleIncident().sources, distinct: 1e9 } });
+    for (const kind of [
+      'ddos-fan-in',
+      'volumetric',
+      'amplification',
+      'ddos-participation',
+      'scanner',
+      'spam-bot',
+      'external',
+    ] as const) {
+      const inc = sampleIncident({
+        kind,
+        evidence: { summary: 'x'.repeat(5000) },
+        sources: { ...sampleIncident().sources, distinct: 1e9 },
+      });
       const r = recipientsFor(inc, { ...rc, reports: { ...rc.reports, org: 'O'.repeat(500) } })[2];
-      expect(() => XarfV3.parse(buildXarf(inc, r, { ...rc, reports: { ...rc.reports, org: 'O'.repeat(500) } }))).not.toThrow();
+      expect(() =>
+        XarfV3.parse(buildXarf(inc, r, { ...rc, reports: { ...rc.reports, org: 'O'.repeat(500) } })),
+      ).not.toThrow();
     }
-    expect(XarfV3.parse(buildXarf(outboundIncident(), recipientsFor(outboundIncident(), rc)[0], rc)).Report).toMatchObject({ ReportType: 'Spam', Protocol: 'smtp' });
+    expect(
+      XarfV3.parse(buildXarf(outboundIncident(), recipientsFor(outboundIncident(), rc)[0], rc)).Report,
+    ).toMatchObject({ ReportType: 'Spam', Protocol: 'smtp' });
   });
 });
 
@@ -106,7 +142,11 @@ describe('ARF (RFC 5965)', () => {
 
     // Machine-readable part: RFC 5965 §3.1 required fields, and Source-IP.
     const fields = Object.fromEntries(
-      parts[1].split('\r\n\r\n')[1].trim().split('\r\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      parts[1]
+        .split('\r\n\r\n')[1]
+        .trim()
+        .split('\r\n')
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
     );
     expect(fields['Feedback-Type']).toBe('other');
     expect(fields['User-Agent']).toBe('Downstream/1.2.3');
@@ -115,7 +155,9 @@ describe('ARF (RFC 5965)', () => {
     expect(new Date(fields['Arrival-Date']).toISOString()).toBe(inc.firstSeen);
     const fb = mail.attachments.find((a) => a.contentType === 'message/feedback-report');
     expect(fb?.content.toString()).toContain('Feedback-Type: other');
-    expect(mail.attachments.find((a) => a.contentType === 'text/rfc822-headers')?.content.toString()).toContain('X-Downstream-Incident: inc-fanin-1');
+    expect(mail.attachments.find((a) => a.contentType === 'text/rfc822-headers')?.content.toString()).toContain(
+      'X-Downstream-Incident: inc-fanin-1',
+    );
   });
 
   it('uses Feedback-Type abuse for spam and addresses a known contact', async () => {

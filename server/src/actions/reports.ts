@@ -22,12 +22,25 @@ export function recipientsFor(incident: Incident, rc: ReportContext): ReportReci
     out.push({ id: `asn:${a.asn}`, kind: 'asn', name: a.name || `AS${a.asn}`, asn: a.asn, email, share: a.share });
   }
   for (const u of incident.upstreams) {
-    out.push({ id: `upstream:${u.name}`, kind: 'upstream', name: u.name, email: rc.reports.link_contacts[u.name] ?? null, share: u.share });
+    out.push({
+      id: `upstream:${u.name}`,
+      kind: 'upstream',
+      name: u.name,
+      email: rc.reports.link_contacts[u.name] ?? null,
+      share: u.share,
+    });
   }
   if (out.length === 0 && incident.target?.asn !== undefined) {
     // A feed-only incident may know only its target: report to the target's network.
     const asn = incident.target.asn;
-    out.push({ id: `asn:${asn}`, kind: 'target-asn', name: incident.target.asName ?? `AS${asn}`, asn, email: rc.reports.asn_contacts[String(asn)] ?? null, share: 1 });
+    out.push({
+      id: `asn:${asn}`,
+      kind: 'target-asn',
+      name: incident.target.asName ?? `AS${asn}`,
+      asn,
+      email: rc.reports.asn_contacts[String(asn)] ?? null,
+      share: 1,
+    });
   }
   return out;
 }
@@ -76,7 +89,11 @@ export function evidenceCsv(incident: Incident, sources: SourceEndpoint[]): stri
   };
   const rows = ['source_ip,asn,as_name,country,packets,bytes,first_seen,last_seen,target'];
   for (const s of sources) {
-    rows.push([s.ip, s.asn, s.asName, s.country, s.packets, s.bytes, incident.firstSeen, incident.lastSeen, incident.target?.ip].map(esc).join(','));
+    rows.push(
+      [s.ip, s.asn, s.asName, s.country, s.packets, s.bytes, incident.firstSeen, incident.lastSeen, incident.target?.ip]
+        .map(esc)
+        .join(','),
+    );
   }
   return `${rows.join('\r\n')}\r\n`;
 }
@@ -86,7 +103,8 @@ function fmt(n: number): string {
 }
 
 export function describeIncident(incident: Incident, r: ReportRecipient, sources: SourceEndpoint[]): string {
-  const who = r.kind === 'upstream' ? `traffic your network (${r.name}) carried to us` : `hosts in ${r.name} (AS${r.asn})`;
+  const who =
+    r.kind === 'upstream' ? `traffic your network (${r.name}) carried to us` : `hosts in ${r.name} (AS${r.asn})`;
   const target = incident.target ? ` against ${incident.target.ip}` : '';
   return (
     `${KIND_TEXT[incident.kind]}${target} from ${who}: ${sources.length} source address(es) listed of ` +
@@ -151,8 +169,9 @@ function headerText(s: string): string {
 }
 
 function textPart(text: string): string {
-  const ascii = /^[\x00-\x7f]*$/.test(text);
-  if (ascii) return `Content-Type: text/plain; charset=us-ascii${CRLF}Content-Transfer-Encoding: 7bit${CRLF}${CRLF}${text.replace(/\r?\n/g, CRLF)}`;
+  const ascii = !/[^\t\n\r\x20-\x7e]/.test(text);
+  if (ascii)
+    return `Content-Type: text/plain; charset=us-ascii${CRLF}Content-Transfer-Encoding: 7bit${CRLF}${CRLF}${text.replace(/\r?\n/g, CRLF)}`;
   const b64 = Buffer.from(text.replace(/\r?\n/g, CRLF), 'utf8').toString('base64').replace(/.{76}/g, `$&${CRLF}`);
   return `Content-Type: text/plain; charset=utf-8${CRLF}Content-Transfer-Encoding: base64${CRLF}${CRLF}${b64}`;
 }

@@ -29,7 +29,9 @@ beforeEach(() => {
 });
 
 const hooks = async (extra: Record<string, unknown> = {}) =>
-  ActionsConfig.parse({ webhooks: [{ name: 'slack', url: `http://127.0.0.1:${await port}/hook`, backoff_ms: 40, retries: 3, ...extra }] }).webhooks;
+  ActionsConfig.parse({
+    webhooks: [{ name: 'slack', url: `http://127.0.0.1:${await port}/hook`, backoff_ms: 40, retries: 3, ...extra }],
+  }).webhooks;
 
 describe('WebhookNotifier', () => {
   it('retries with growing backoff until the receiver accepts', async () => {
@@ -47,15 +49,26 @@ describe('WebhookNotifier', () => {
   it('gives up after the configured retries, and does not retry a 4xx', async () => {
     const n = new WebhookNotifier({ hooks: await hooks({ retries: 2 }) });
     failures = 10;
-    expect(await n.deliver((await hooks({ retries: 2 }))[0], {})).toMatchObject({ ok: false, attempts: 3, status: 503 });
+    expect(await n.deliver((await hooks({ retries: 2 }))[0], {})).toMatchObject({
+      ok: false,
+      attempts: 3,
+      status: 503,
+    });
     got.length = 0;
     failStatus = 400;
-    expect(await n.deliver((await hooks({ retries: 2 }))[0], {})).toMatchObject({ ok: false, attempts: 1, status: 400 });
+    expect(await n.deliver((await hooks({ retries: 2 }))[0], {})).toMatchObject({
+      ok: false,
+      attempts: 1,
+      status: 400,
+    });
     expect(got).toHaveLength(1);
   });
 
   it('notifies new and escalated incidents for the configured severities only', async () => {
-    const n = new WebhookNotifier({ hooks: await hooks({ severities: ['high', 'critical'] }), baseUrl: 'https://noc.example/' });
+    const n = new WebhookNotifier({
+      hooks: await hooks({ severities: ['high', 'critical'] }),
+      baseUrl: 'https://noc.example/',
+    });
     expect(n.onUpsert(sampleIncident({ id: 'a', severity: 'medium' }))).toBe('new'); // event, but not for this hook
     expect(n.onUpsert(sampleIncident({ id: 'a', severity: 'medium' }))).toBeUndefined();
     expect(n.onUpsert(sampleIncident({ id: 'a', severity: 'critical' }))).toBe('escalated');

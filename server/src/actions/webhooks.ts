@@ -11,7 +11,9 @@ const COLOR: Record<Severity, string> = { low: '#439fe0', medium: '#daa038', hig
 
 /** Slack incoming-webhook JSON (also accepted by Mattermost, Rocket.Chat, Teams' Slack mode). */
 export function slackMessage(incident: Incident, event: WebhookEvent, baseUrl?: string): Record<string, unknown> {
-  const where = incident.target ? ` on ${incident.target.ip}${incident.target.customer ? ` (${incident.target.customer})` : ''}` : '';
+  const where = incident.target
+    ? ` on ${incident.target.ip}${incident.target.customer ? ` (${incident.target.customer})` : ''}`
+    : '';
   const src = incident.direction === 'outbound' && incident.sources.top[0] ? ` from ${incident.sources.top[0].ip}` : '';
   const headline = `${event === 'new' ? 'New' : 'Escalated'} ${incident.severity.toUpperCase()} incident: ${incident.kind}${where}${src}`;
   const link = baseUrl ? `${baseUrl.replace(/\/+$/, '')}/incidents/${encodeURIComponent(incident.id)}` : undefined;
@@ -65,7 +67,8 @@ export class WebhookNotifier {
     this.sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     if (deps.registry) {
       this.counter =
-        (deps.registry.getSingleMetric('downstream_webhook_deliveries_total') as Counter<'hook' | 'result'> | undefined) ??
+        (deps.registry.getSingleMetric('downstream_webhook_deliveries_total') as
+          Counter<'hook' | 'result'> | undefined) ??
         new Counter({
           name: 'downstream_webhook_deliveries_total',
           help: 'Outbound webhook deliveries by hook and result (ok, failed, retry)',
@@ -96,7 +99,9 @@ export class WebhookNotifier {
     if (!event) return undefined;
     for (const hook of this.deps.hooks) {
       if (!hook.events.includes(event) || !hook.severities.includes(incident.severity)) continue;
-      const p = this.deliver(hook, slackMessage(incident, event, this.deps.baseUrl)).finally(() => this.inflight.delete(p));
+      const p = this.deliver(hook, slackMessage(incident, event, this.deps.baseUrl)).finally(() =>
+        this.inflight.delete(p),
+      );
       this.inflight.add(p);
     }
     return event;

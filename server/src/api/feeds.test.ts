@@ -12,12 +12,22 @@ import { feedRoutes } from './feeds.js';
 
 const ADMIN = 'admin-token-0123456789';
 const VIEWER = 'viewer-token-0123456789';
-const auth = { tokens: [{ name: 'fnm', role: 'admin', token: ADMIN }, { name: 'wall', role: 'viewer', token: VIEWER }] };
+const auth = {
+  tokens: [
+    { name: 'fnm', role: 'admin', token: ADMIN },
+    { name: 'wall', role: 'viewer', token: VIEWER },
+  ],
+};
 const banDetails = readFileSync(new URL('../feeds/fixtures/fastnetmon-ban.txt', import.meta.url), 'utf8');
 const ban = { ip: '198.51.100.7', direction: 'incoming', pps: 19577, action: 'ban', details: banDetails };
 
-const post = (app: ReturnType<typeof feedRoutes>, path: string, body: string, token = ADMIN, type = 'application/json') =>
-  app.request(path, { method: 'POST', body, headers: { 'content-type': type, authorization: `Bearer ${token}` } });
+const post = (
+  app: ReturnType<typeof feedRoutes>,
+  path: string,
+  body: string,
+  token = ADMIN,
+  type = 'application/json',
+) => app.request(path, { method: 'POST', body, headers: { 'content-type': type, authorization: `Bearer ${token}` } });
 
 describe('feedRoutes', () => {
   it('accepts a FastNetMon notification, answers duplicates, and shows health', async () => {
@@ -122,7 +132,9 @@ describe('server/bin/fastnetmon-notify', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":1}');
     });
   });
-  const listening = new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  const listening = new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const run = async (args: string[], stdin: string | null) => {
@@ -148,7 +160,13 @@ describe('server/bin/fastnetmon-notify', () => {
     expect(received).toHaveLength(2);
     expect(received[1].url).toBe('/api/feeds/fastnetmon');
     expect(received[1].auth).toBe(`Bearer ${ADMIN}`);
-    expect(JSON.parse(received[1].body)).toEqual({ ip: '198.51.100.7', direction: 'incoming', pps: 19577, action: 'ban', details: banDetails });
+    expect(JSON.parse(received[1].body)).toEqual({
+      ip: '198.51.100.7',
+      direction: 'incoming',
+      pps: 19577,
+      action: 'ban',
+      details: banDetails,
+    });
   });
 
   it('does not wait for stdin on unban and fails clearly on bad usage', async () => {

@@ -52,12 +52,20 @@ export function feedRoutes(ctx: AppContext): Hono<AuthEnv> {
         const res = run(body);
         if (res.accepted === 0 && res.rateLimited > 0) {
           c.header('Retry-After', '1');
-          return c.json({ error: 'feed rate limit exceeded', details: [{ path: 'body', message: `${res.rateLimited} events dropped` }], result: res }, 429);
+          return c.json(
+            {
+              error: 'feed rate limit exceeded',
+              details: [{ path: 'body', message: `${res.rateLimited} events dropped` }],
+              result: res,
+            },
+            429,
+          );
         }
         return c.json(res, 200);
       } catch (err) {
         if (err instanceof FeedInputError) return jsonError(c, 400, err.message, err.details);
-        if (err instanceof FeedDisabledError) return jsonError(c, 404, err.message, [{ path: 'path', message: err.message }]);
+        if (err instanceof FeedDisabledError)
+          return jsonError(c, 404, err.message, [{ path: 'path', message: err.message }]);
         throw err;
       }
     });

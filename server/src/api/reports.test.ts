@@ -9,7 +9,12 @@ import { reportRoutes } from './reports.js';
 
 const VIEWER = 'viewer-token-0123456789';
 const OPERATOR = 'operator-token-0123456789';
-const auth = { tokens: [{ name: 'wall', role: 'viewer', token: VIEWER }, { name: 'alice', role: 'operator', token: OPERATOR }] };
+const auth = {
+  tokens: [
+    { name: 'wall', role: 'viewer', token: VIEWER },
+    { name: 'alice', role: 'operator', token: OPERATOR },
+  ],
+};
 const dirs: string[] = [];
 const ctxs: ReturnType<typeof fakeContext>[] = [];
 afterEach(async () => {
@@ -25,7 +30,10 @@ function setup(actions: Record<string, unknown> = {}) {
   // Mounted the way server.ts mounts route groups: under /api.
   const app = new Hono().route('/api', reportRoutes(ctx));
   const req = (path: string, token = VIEWER, init: RequestInit = {}) =>
-    app.request(path, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    app.request(path, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
   return { ctx, req, dir };
 }
 
@@ -34,10 +42,16 @@ describe('reportRoutes', () => {
     const { ctx, req } = setup({ reports: { asn_contacts: { '65001': 'abuse@transit1.example' } } });
     ctx.incidentMap.set('inc-fanin-1', sampleIncident());
     const rc = await req('/api/incidents/inc-fanin-1/report/recipients');
-    expect(((await rc.json()) as { recipients: { id: string }[] }).recipients.map((r) => r.id)).toEqual(['asn:65001', 'asn:65002', 'upstream:Transit A']);
+    expect(((await rc.json()) as { recipients: { id: string }[] }).recipients.map((r) => r.id)).toEqual([
+      'asn:65001',
+      'asn:65002',
+      'upstream:Transit A',
+    ]);
     const x = await req('/api/incidents/inc-fanin-1/report?format=xarf');
     expect(x.status).toBe(200);
-    expect(x.headers.get('content-disposition')).toBe('attachment; filename="incident-inc-fanin-1-asn_65001.xarf.json"');
+    expect(x.headers.get('content-disposition')).toBe(
+      'attachment; filename="incident-inc-fanin-1-asn_65001.xarf.json"',
+    );
     expect(x.headers.get('x-report-to')).toBe('abuse@transit1.example');
     expect(((await x.json()) as { Version: string }).Version).toBe('3');
     const a = await req('/api/incidents/inc-fanin-1/report?format=arf&to=upstream:Transit%20A');
@@ -67,7 +81,10 @@ describe('reportRoutes', () => {
     expect((await off.req('/api/incidents/inc-fanin-1/mitigation', VIEWER, { method: 'POST', body })).status).toBe(403);
     const r409 = await off.req('/api/incidents/inc-fanin-1/mitigation', OPERATOR, { method: 'POST', body });
     expect(r409.status).toBe(409);
-    const bad = await off.req('/api/incidents/inc-fanin-1/mitigation', OPERATOR, { method: 'POST', body: JSON.stringify({ type: 'nuke' }) });
+    const bad = await off.req('/api/incidents/inc-fanin-1/mitigation', OPERATOR, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'nuke' }),
+    });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ details: [{ path: 'body.type' }] });
 
@@ -94,16 +111,28 @@ describe('reportRoutes', () => {
     const { ctx, req } = setup();
     reportRoutes(ctx); // subscribes actions to incident events (idempotent per context)
     ctx.emit('upsert', outboundIncident());
-    const list = (await (await req('/api/remediation?customer=Residential%20pool%20A')).json()) as { entries: { id: number; ip: string }[] };
+    const list = (await (await req('/api/remediation?customer=Residential%20pool%20A')).json()) as {
+      entries: { id: number; ip: string }[];
+    };
     expect(list.entries.map((e) => e.ip)).toEqual(['198.51.100.23']);
     const id = list.entries[0].id;
-    expect((await req(`/api/remediation/${id}`, VIEWER, { method: 'POST', body: '{"status":"notified"}' })).status).toBe(403);
-    const up = await req(`/api/remediation/${id}`, OPERATOR, { method: 'POST', body: JSON.stringify({ status: 'notified', note: 'letter sent' }) });
+    expect(
+      (await req(`/api/remediation/${id}`, VIEWER, { method: 'POST', body: '{"status":"notified"}' })).status,
+    ).toBe(403);
+    const up = await req(`/api/remediation/${id}`, OPERATOR, {
+      method: 'POST',
+      body: JSON.stringify({ status: 'notified', note: 'letter sent' }),
+    });
     expect(await up.json()).toMatchObject({ status: 'notified', statusBy: 'alice', note: 'letter sent' });
     expect(ctx.audit.at(-1)).toMatchObject({ action: 'remediation.notified', by: 'alice' });
-    const bad = await req(`/api/remediation/${id}`, OPERATOR, { method: 'POST', body: JSON.stringify({ status: 'fixed' }) });
+    const bad = await req(`/api/remediation/${id}`, OPERATOR, {
+      method: 'POST',
+      body: JSON.stringify({ status: 'fixed' }),
+    });
     expect(await bad.json()).toMatchObject({ details: [{ path: 'body.status' }] });
-    expect((await req('/api/remediation/99999', OPERATOR, { method: 'POST', body: '{"status":"notified"}' })).status).toBe(404);
+    expect(
+      (await req('/api/remediation/99999', OPERATOR, { method: 'POST', body: '{"status":"notified"}' })).status,
+    ).toBe(404);
     const csv = await req('/api/remediation.csv?status=notified');
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (await csv.text()).trimEnd().split('\r\n');

@@ -16,7 +16,10 @@ async function jsonBody(c: Context<AuthEnv>): Promise<{ ok: true; value: unknown
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    return { ok: false, res: jsonError(c, 400, 'body is not valid JSON', [{ path: 'body', message: (err as Error).message }]) };
+    return {
+      ok: false,
+      res: jsonError(c, 400, 'body is not valid JSON', [{ path: 'body', message: (err as Error).message }]),
+    };
   }
 }
 
@@ -39,9 +42,12 @@ export function reportRoutes(ctx: AppContext): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
   app.onError((err, c) => {
-    if (err instanceof ReportError) return jsonError(c, err.status, err.message, [{ path: err.path, message: err.message }]);
-    if (err instanceof MitigationError) return jsonError(c, 409, err.message, [{ path: 'mitigation', message: err.message }]);
-    if (err instanceof RemediationTransitionError) return jsonError(c, 409, err.message, [{ path: 'body.status', message: err.message }]);
+    if (err instanceof ReportError)
+      return jsonError(c, err.status, err.message, [{ path: err.path, message: err.message }]);
+    if (err instanceof MitigationError)
+      return jsonError(c, 409, err.message, [{ path: 'mitigation', message: err.message }]);
+    if (err instanceof RemediationTransitionError)
+      return jsonError(c, 409, err.message, [{ path: 'body.status', message: err.message }]);
     ctx.logger.error({ err, path: c.req.path }, 'action request failed');
     return jsonError(c, 500, 'internal error');
   });
@@ -122,8 +128,14 @@ export function reportRoutes(ctx: AppContext): Hono<AuthEnv> {
     if (!r.success) return jsonError(c, 400, 'invalid remediation update', zodDetails(r.error, 'body'));
     const principal = c.get('principal').name;
     const e = actions.remediation.setStatus(id.data, r.data.status, principal, r.data.note);
-    if (!e) return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
-    ctx.store.appendAudit({ at: new Date().toISOString(), by: principal, action: `remediation.${r.data.status}`, detail: `${e.customer} ${e.ip}${r.data.note ? ` — ${r.data.note}` : ''}` });
+    if (!e)
+      return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
+    ctx.store.appendAudit({
+      at: new Date().toISOString(),
+      by: principal,
+      action: `remediation.${r.data.status}`,
+      detail: `${e.customer} ${e.ip}${r.data.note ? ` — ${r.data.note}` : ''}`,
+    });
     return c.json(e, 200);
   });
 

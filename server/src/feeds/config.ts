@@ -21,7 +21,12 @@ export const FeedsConfig = z
     /** The same alert seen again within this many seconds is one detection. */
     dedup_window_s: z.number().int().positive().default(600),
     /** Largest request body a feed endpoint accepts. */
-    max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .positive()
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     /** Detections per second each feed may hand the incident manager (token bucket). */
     rate_limit: z
       .strictObject({

@@ -16,13 +16,17 @@ export interface FakeContext extends AppContext {
 }
 
 export function fakeLookup(ip: string): AddressInfo {
-  if (ip.startsWith('198.51.100.')) return { asn: 64500, asName: 'EXAMPLE-ISP', country: 'NL', customer: 'Residential pool A' };
+  if (ip.startsWith('198.51.100.'))
+    return { asn: 64500, asName: 'EXAMPLE-ISP', country: 'NL', customer: 'Residential pool A' };
   const second = Number(ip.split('.')[1] ?? 0);
   return { asn: 65000 + (second % 10), asName: `TRANSIT-${second % 10}`, country: 'DE' };
 }
 
 export function fakeContext(rawConfig: Record<string, unknown> = {}): FakeContext {
-  const config = parseConfig({ network: { customers: [{ name: 'Residential pool A', prefixes: ['198.51.100.0/24'] }] }, ...rawConfig });
+  const config = parseConfig({
+    network: { customers: [{ name: 'Residential pool A', prefixes: ['198.51.100.0/24'] }] },
+    ...rawConfig,
+  });
   const listeners: { [E in keyof IncidentEvents]: Set<IncidentEvents[E]> } = { upsert: new Set(), resolved: new Set() };
   const incidentMap = new Map<string, Incident>();
   const ingested: DetectionEvent[] = [];
@@ -117,7 +121,12 @@ export function sampleIncident(over: Partial<Incident> = {}): Incident {
     },
     upstreams: [{ name: 'Transit A', share: 1 }],
     peak: { pps: 380000, bps: 194560000 },
-    evidence: { ports: [{ port: 80, share: 1 }], protocols: [{ proto: 6, share: 1 }], meanPacketSize: 64, summary: '12,403 sources, 64 B' },
+    evidence: {
+      ports: [{ port: 80, share: 1 }],
+      protocols: [{ proto: 6, share: 1 }],
+      meanPacketSize: 64,
+      summary: '12,403 sources, 64 B',
+    },
     detectors: ['fan-in', 'fastnetmon'],
     notes: [],
     ...over,
@@ -135,13 +144,34 @@ export function outboundIncident(over: Partial<Incident> = {}): Incident {
     sources: {
       distinct: 2,
       top: [
-        { ip: '198.51.100.23', asn: 64500, asName: 'EXAMPLE-ISP', country: 'NL', customer: 'Residential pool A', packets: 900, bytes: 90000 },
-        { ip: '198.51.100.24', asn: 64500, asName: 'EXAMPLE-ISP', country: 'NL', customer: '=cmd|evil', packets: 100, bytes: 10000 },
+        {
+          ip: '198.51.100.23',
+          asn: 64500,
+          asName: 'EXAMPLE-ISP',
+          country: 'NL',
+          customer: 'Residential pool A',
+          packets: 900,
+          bytes: 90000,
+        },
+        {
+          ip: '198.51.100.24',
+          asn: 64500,
+          asName: 'EXAMPLE-ISP',
+          country: 'NL',
+          customer: '=cmd|evil',
+          packets: 100,
+          bytes: 10000,
+        },
       ],
       asns: [{ asn: 64500, name: 'EXAMPLE-ISP', share: 1 }],
     },
     upstreams: [],
-    evidence: { ports: [{ port: 25, share: 1 }], protocols: [{ proto: 6, share: 1 }], distinctTargets: 812, summary: 'SMTP to 812 hosts' },
+    evidence: {
+      ports: [{ port: 25, share: 1 }],
+      protocols: [{ proto: 6, share: 1 }],
+      distinctTargets: 812,
+      summary: 'SMTP to 812 hosts',
+    },
     detectors: ['spam-bot'],
     ...over,
   });

@@ -17,8 +17,11 @@ import { startServer, type RunningServer } from '../server.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { UdpExporter } from '../sim/udp-exporter.js';
 
-const FASTNETMON = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find((p) => spawnSync(p, ['--version']).status === 0);
-if (!FASTNETMON) console.warn('fastnetmon not installed (Debian package `fastnetmon`): skipping the real-FastNetMon feed test');
+const FASTNETMON = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find(
+  (p) => spawnSync(p, ['--version']).status === 0,
+);
+if (!FASTNETMON)
+  console.warn('fastnetmon not installed (Debian package `fastnetmon`): skipping the real-FastNetMon feed test');
 
 const NOTIFY = fileURLToPath(new URL('../../bin/fastnetmon-notify', import.meta.url));
 const TOKEN = 'fastnetmon-admin-token-0123456789';
@@ -144,16 +147,24 @@ describe.skipIf(!FASTNETMON)('real FastNetMon → feed → merged incident', () 
         '',
       ].join('\n'),
     );
-    fnm = spawn(FASTNETMON!, ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DOWNSTREAM_URL: server.url, DOWNSTREAM_TOKEN: TOKEN },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    fnm = spawn(
+      FASTNETMON!,
+      ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DOWNSTREAM_URL: server.url, DOWNSTREAM_TOKEN: TOKEN },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const keep = (c: Buffer) => (fnmLog = (fnmLog + c.toString()).slice(-20_000));
     fnm.stdout!.on('data', keep);
     fnm.stderr!.on('data', keep);
 
     // The same router exports the same traffic to both, as when one NetFlow stream is duplicated.
-    const toDownstream = new UdpExporter({ host: '127.0.0.1', port: server.ctx.collectors.ports.netflow!, protocol: 'netflow-v5' });
+    const toDownstream = new UdpExporter({
+      host: '127.0.0.1',
+      port: server.ctx.collectors.ports.netflow!,
+      protocol: 'netflow-v5',
+    });
     const toFastNetMon = new UdpExporter({ host: '127.0.0.1', port: fnmPort, protocol: 'netflow-v5' });
     exporters.push(toDownstream, toFastNetMon);
 
@@ -177,7 +188,11 @@ describe.skipIf(!FASTNETMON)('real FastNetMon → feed → merged incident', () 
         `no merged incident on ${TARGET}; incidents there: ${JSON.stringify(onTarget.map((i) => [i.kind, i.detectors]))}\nFastNetMon log tail:\n${fnmLog.slice(-3000)}`,
       );
     }
-    expect(merged).toMatchObject({ kind: 'ddos-fan-in', direction: 'inbound', target: { ip: TARGET, customer: 'Residential pool A' } });
+    expect(merged).toMatchObject({
+      kind: 'ddos-fan-in',
+      direction: 'inbound',
+      target: { ip: TARGET, customer: 'Residential pool A' },
+    });
     expect(onTarget).toHaveLength(1);
 
     const feeds = (await (await fetch(`${server.url}/api/feeds`, { headers: auth })).json()) as { feeds: FeedHealth[] };

@@ -142,7 +142,8 @@ export function fastNetMonToDetection(n: FastNetMonNotification, lookup: Lookup,
     const num = p && p in PROTO ? PROTO[p as keyof typeof PROTO] : undefined;
     if (num !== undefined) protocols.set(num, (protocols.get(num) ?? 0) + f.packets);
   }
-  if (protocols.size === 0 && d.protocol && d.protocol in PROTO) protocols.set(PROTO[d.protocol as keyof typeof PROTO], 1);
+  if (protocols.size === 0 && d.protocol && d.protocol in PROTO)
+    protocols.set(PROTO[d.protocol as keyof typeof PROTO], 1);
 
   let kind: IncidentKind;
   let key: string;

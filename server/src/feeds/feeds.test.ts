@@ -34,7 +34,15 @@ const alert = (over: Record<string, unknown> = {}) => ({
   dest_ip: '192.0.2.50',
   dest_port: 22,
   proto: 'TCP',
-  alert: { action: 'allowed', gid: 1, signature_id: 2001219, rev: 20, signature: 'ET SCAN Potential SSH Scan', category: 'Attempted Information Leak', severity: 2 },
+  alert: {
+    action: 'allowed',
+    gid: 1,
+    signature_id: 2001219,
+    rev: 20,
+    signature: 'ET SCAN Potential SSH Scan',
+    category: 'Attempted Information Leak',
+    severity: 2,
+  },
   ...over,
 });
 
@@ -99,7 +107,14 @@ describe('Feeds: FastNetMon', () => {
 });
 
 describe('Feeds: generic webhook', () => {
-  const ev = { detector: 'honeypot', id: 'a-1', kind: 'scanner', direction: 'outbound', sources: [{ ip: '198.51.100.9', packets: 10, bytes: 600 }], pps: 5 };
+  const ev = {
+    detector: 'honeypot',
+    id: 'a-1',
+    kind: 'scanner',
+    direction: 'outbound',
+    sources: [{ ip: '198.51.100.9', packets: 10, bytes: 600 }],
+    pps: 5,
+  };
 
   it('maps an outbound scanner to the customer endpoint key, dedups by id', () => {
     const { feeds, out } = setup();
@@ -117,7 +132,9 @@ describe('Feeds: generic webhook', () => {
 
   it('takes the valid events of a batch and names the invalid ones', () => {
     const { feeds, out } = setup();
-    const r = feeds.generic({ events: [ev, { ...ev, id: 'a-2', kind: 'nonsense' }, { ...ev, id: 'a-3', direction: undefined }] });
+    const r = feeds.generic({
+      events: [ev, { ...ev, id: 'a-2', kind: 'nonsense' }, { ...ev, id: 'a-3', direction: undefined }],
+    });
     expect(r.accepted).toBe(1);
     expect(r.errors!.map((e) => e.path)).toEqual(['body.events[1].kind', 'body.events[2].direction']);
     expect(out).toHaveLength(1);
@@ -134,16 +151,46 @@ describe('Feeds: Suricata EVE', () => {
   it('maps an ET SCAN alert from a customer to an outbound scanner keyed by the endpoint', () => {
     const { feeds, out } = setup();
     expect(feeds.suricata(alert()).accepted).toBe(1);
-    expect(out[0]).toMatchObject({ detector: 'suricata', kind: 'scanner', direction: 'outbound', key: '198.51.100.23', at: '2026-11-24T21:40:01.123Z' });
-    expect(out[0].evidence).toMatchObject({ signatureId: 2001219, ports: [{ port: 22, share: 1 }], protocols: [{ proto: 6, share: 1 }] });
+    expect(out[0]).toMatchObject({
+      detector: 'suricata',
+      kind: 'scanner',
+      direction: 'outbound',
+      key: '198.51.100.23',
+      at: '2026-11-24T21:40:01.123Z',
+    });
+    expect(out[0].evidence).toMatchObject({
+      signatureId: 2001219,
+      ports: [{ port: 22, share: 1 }],
+      protocols: [{ proto: 6, share: 1 }],
+    });
   });
 
   it('maps a DoS alert aimed at a customer to inbound volumetric keyed by the target; unknown signatures to external', () => {
     const { feeds, out } = setup();
     feeds.suricata([
-      alert({ flow_id: 1, src_ip: '203.0.113.5', dest_ip: '198.51.100.7', alert: { signature_id: 2019010, signature: 'ET DOS Possible NTP DDoS Multiple MON_LIST Seq 0 Response Spanning Multiple Packets IMPL 0x02', category: 'Attempted Denial of Service', severity: 2 } }),
-      alert({ flow_id: 2, src_ip: '203.0.113.5', dest_ip: '198.51.100.8', alert: { signature_id: 1, signature: 'ET DOS Inbound flood', severity: 1 } }),
-      alert({ flow_id: 3, src_ip: '203.0.113.5', dest_ip: '198.51.100.9', alert: { signature_id: 2, signature: 'ET POLICY curl User-Agent', severity: 3 } }),
+      alert({
+        flow_id: 1,
+        src_ip: '203.0.113.5',
+        dest_ip: '198.51.100.7',
+        alert: {
+          signature_id: 2019010,
+          signature: 'ET DOS Possible NTP DDoS Multiple MON_LIST Seq 0 Response Spanning Multiple Packets IMPL 0x02',
+          category: 'Attempted Denial of Service',
+          severity: 2,
+        },
+      }),
+      alert({
+        flow_id: 2,
+        src_ip: '203.0.113.5',
+        dest_ip: '198.51.100.8',
+        alert: { signature_id: 1, signature: 'ET DOS Inbound flood', severity: 1 },
+      }),
+      alert({
+        flow_id: 3,
+        src_ip: '203.0.113.5',
+        dest_ip: '198.51.100.9',
+        alert: { signature_id: 2, signature: 'ET POLICY curl User-Agent', severity: 3 },
+      }),
     ]);
     expect(out.map((e) => [e.kind, e.direction, e.key])).toEqual([
       ['amplification', 'inbound', '198.51.100.7'],
@@ -167,9 +214,19 @@ describe('Feeds: Suricata EVE', () => {
       src_ip: '198.51.100.23',
       dest_ip: '192.0.2.50',
       proto: 'TCP',
-      flow: { pkts_toserver: 100, pkts_toclient: 0, bytes_toserver: 6000, bytes_toclient: 0, start: '2026-11-24T21:40:01.000000+0000', end: '2026-11-24T21:40:11.000000+0000', alerted: true },
+      flow: {
+        pkts_toserver: 100,
+        pkts_toclient: 0,
+        bytes_toserver: 6000,
+        bytes_toclient: 0,
+        start: '2026-11-24T21:40:01.000000+0000',
+        end: '2026-11-24T21:40:11.000000+0000',
+        alerted: true,
+      },
     };
-    const ndjson = [alert(), flow, { ...flow, flow_id: 99 }, { event_type: 'dns', timestamp: flow.timestamp }].map((r) => JSON.stringify(r)).join('\n');
+    const ndjson = [alert(), flow, { ...flow, flow_id: 99 }, { event_type: 'dns', timestamp: flow.timestamp }]
+      .map((r) => JSON.stringify(r))
+      .join('\n');
     const r = feeds.suricata(ndjson);
     expect(r).toEqual({ accepted: 2, duplicates: 0, ignored: 2, rateLimited: 0 });
     expect(out[1]).toMatchObject({ kind: 'scanner', key: '198.51.100.23', rate: { pps: 10, bps: 4800 } });

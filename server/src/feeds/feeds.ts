@@ -63,7 +63,8 @@ function issuesOf(error: z.core.$ZodError, prefix: string): { path: string; mess
       (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
       prefix,
     );
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: 'unknown field' }));
+    if (i.code === 'unrecognized_keys')
+      return i.keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: 'unknown field' }));
     return [{ path: base || '(root)', message: i.message }];
   });
 }
@@ -194,7 +195,9 @@ export class Feeds {
     } else if (Array.isArray(body)) records = body;
     else records = [body];
     if (records.length > 10_000) {
-      return this.fail(ch, 'too many EVE records', [{ path: 'body', message: `${records.length} records, at most 10000` }]);
+      return this.fail(ch, 'too many EVE records', [
+        { path: 'body', message: `${records.length} records, at most 10000` },
+      ]);
     }
     return this.batch(ch, records, (item, i) => this.mapEve(item, `body[${i}]`));
   }
@@ -238,8 +241,7 @@ export class Feeds {
     // Keys line up with the built-in detectors: inbound → target; participation → the outside
     // victim; spam-bot/scanner → the customer endpoint (the first source).
     const firstSource = e.sources[0]?.ip;
-    const key =
-      inbound || e.kind === 'ddos-participation' ? (e.target ?? firstSource) : (firstSource ?? e.target);
+    const key = inbound || e.kind === 'ddos-participation' ? (e.target ?? firstSource) : (firstSource ?? e.target);
     const event: DetectionEvent = {
       detector: e.detector,
       kind: e.kind,

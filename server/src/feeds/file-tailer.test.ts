@@ -16,7 +16,13 @@ function setup(fromStart = false, maxLineBytes?: number) {
   const lines: string[] = [];
   const errors: string[] = [];
   // A long poll interval: the test drives polls itself so nothing depends on timing.
-  const t = new FileTailer(path, { pollMs: 60_000, fromStart, maxLineBytes, onLine: (l) => lines.push(l), onError: (e) => errors.push(e) });
+  const t = new FileTailer(path, {
+    pollMs: 60_000,
+    fromStart,
+    maxLineBytes,
+    onLine: (l) => lines.push(l),
+    onError: (e) => errors.push(e),
+  });
   return { path, lines, errors, t };
 }
 

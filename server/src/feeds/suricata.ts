@@ -92,7 +92,10 @@ export class SuricataMapper {
   private readonly alerted = new Map<number, DetectionEvent>();
 
   constructor(private readonly opts: SuricataOptions) {
-    this.rules = [...(opts.rules ?? []).map((r) => ({ re: new RegExp(r.match, 'i'), kind: r.kind })), ...BUILT_IN_RULES];
+    this.rules = [
+      ...(opts.rules ?? []).map((r) => ({ re: new RegExp(r.match, 'i'), kind: r.kind })),
+      ...BUILT_IN_RULES,
+    ];
   }
 
   kindOf(signature: string, category = ''): IncidentKind {
@@ -140,8 +143,7 @@ export class SuricataMapper {
       while (this.alerted.size > 50_000) this.alerted.delete(this.alerted.keys().next().value as number);
     }
     // One flow raising the same signature again is the same alert.
-    const dedupKey =
-      a.flow_id !== undefined ? `alert:${a.flow_id}:${a.alert.signature_id}` : `alert:${contentKey(a)}`;
+    const dedupKey = a.flow_id !== undefined ? `alert:${a.flow_id}:${a.alert.signature_id}` : `alert:${contentKey(a)}`;
     return { event, dedupKey };
   }
 
@@ -159,7 +161,10 @@ export class SuricataMapper {
     const event: DetectionEvent = {
       ...base,
       at: evTime(f.timestamp),
-      sources: buildSources([{ ip: src, packets: f.flow.pkts_toserver, bytes: f.flow.bytes_toserver }], this.opts.lookup),
+      sources: buildSources(
+        [{ ip: src, packets: f.flow.pkts_toserver, bytes: f.flow.bytes_toserver }],
+        this.opts.lookup,
+      ),
       rate: { pps: packets / secs, bps: (bytes * 8) / secs },
       evidence: {
         ...base.evidence,
