@@ -74,6 +74,12 @@ describe('/live auth', () => {
     await connected(ok);
   });
 
+  it('also takes the token from an Authorization header (scripts)', async () => {
+    const { client } = await setup();
+    const c = client(null, { extraHeaders: { Authorization: `Bearer ${TOKEN}` } });
+    await connected(c);
+  });
+
   it('needs no token when none are configured', async () => {
     const { client } = await setup({}, false);
     await connected(client(null));
@@ -124,6 +130,21 @@ describe('/live stream', () => {
     // One at once plus at most one per interval.
     expect(upserts).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 2);
     expect(upserts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('trims long source lists in snapshots and upserts, keeping the distinct count', async () => {
+    const { ctx, client } = await setup({ upsertIntervalMs: 0, maxLiveSources: 25 });
+    ctx.incidents.ingest(detectionEvent('203.0.113.60', 150));
+    const c = client();
+    const view = new LiveView(c);
+    await until(() => view.snapshots === 1);
+    const snap = [...view.incidents.values()][0];
+    expect(snap.sources.top).toHaveLength(25);
+    expect(snap.sources.distinct).toBe(150);
+    expect(snap.sources.top).toEqual(ctx.incidents.active()[0].sources.top.slice(0, 25));
+    ctx.incidents.ingest(detectionEvent('203.0.113.60', 150));
+    await until(() => view.deltas === 1);
+    expect([...view.incidents.values()][0].sources.top).toHaveLength(25);
   });
 
   it('sends summary at most once per interval', async () => {
@@ -182,6 +203,23 @@ describe('/live rooms', () => {
     expect(SubscribeAck.parse(await c.emitWithAck(LiveEvents.subscribe, { incident: 'b' })).ok).toBe(true);
     const third = SubscribeAck.parse(await c.emitWithAck(LiveEvents.subscribe, { incident: 'c' }));
     expect(third).toMatchObject({ ok: false, error: 'too many subscriptions' });
+  });
+});
+
+describe('/live request limits', () => {
+  it('rate-limits subscribe floods and finally disconnects the flooder', async () => {
+    const { client } = await setup({ clientEventsPerSecond: 5, clientEventBurst: 5 });
+    const c = client(null, { auth: { token: TOKEN }, reconnection: false });
+    await connected(c);
+    const acks = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        c.emitWithAck(LiveEvents.subscribe, { incident: `x${i}` }).then((a) => SubscribeAck.parse(a)),
+      ),
+    );
+    expect(acks.filter((a) => a.ok)).toHaveLength(5);
+    expect(acks.filter((a) => !a.ok)[0]).toMatchObject({ ok: false, error: 'rate limited' });
+    for (let i = 0; i < 60; i++) c.emit(LiveEvents.unsubscribe, { incident: 'x0' });
+    await until(() => !c.connected, 3000, 'flooder disconnected');
   });
 });
 
@@ -244,6 +282,7 @@ describe('/live slow clients', () => {
       hardQueueBytes: hard,
       maxLagMs: 1500,
       queueCheckMs: 20,
+      maxLiveSources: 1000, // these tests want big messages
     });
     const healthy = client();
     const stalled = client();
@@ -295,6 +334,7 @@ describe('/live slow clients', () => {
       hardQueueBytes: 64 * 1024 * 1024,
       maxLagMs: 60_000,
       queueCheckMs: 20,
+      maxLiveSources: 1000, // these tests want big messages
     });
     const c = client();
     const view = new LiveView(c);

@@ -15,7 +15,7 @@ import {
 import { Counter, Gauge } from 'prom-client';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { zodDetails } from '../api/errors.js';
-import { authFor, type Principal } from '../auth/index.js';
+import { authFor, bearerToken, type Principal } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 
 export interface RealtimeOptions {
@@ -36,6 +36,14 @@ export interface RealtimeOptions {
   maxLagMs?: number;
   /** Rooms one socket may be in at once. */
   maxSubscriptions?: number;
+  /** Client → server events (subscribe/unsubscribe) per second per socket, and burst. */
+  clientEventsPerSecond?: number;
+  clientEventBurst?: number;
+  /**
+   * `sources.top` entries carried per incident in snapshots and upserts. Outbound incidents can
+   * list 10,000 endpoints; the full call list is one REST call away (GET /api/incidents/:id).
+   */
+  maxLiveSources?: number;
   /** socket.io connection state recovery window. */
   recoveryMs?: number;
 }
@@ -65,6 +73,7 @@ const room = (id: string): string => `inc:${id}`;
 
 interface SocketData {
   principal: Principal;
+  bucket: { tokens: number; at: number };
   laggingSince?: number;
   subscriptions: Set<string>;
 }
@@ -118,6 +127,9 @@ export async function attachRealtime(
     hardQueueBytes: 8 << 20,
     maxLagMs: 30_000,
     maxSubscriptions: 32,
+    clientEventsPerSecond: 10,
+    clientEventBurst: 20,
+    maxLiveSources: 100,
     recoveryMs: 120_000,
     ...opts,
   };
@@ -186,7 +198,11 @@ export async function attachRealtime(
   const nextRev = (): number => (rev = Math.max(rev + 1, Date.now() * 1000));
 
   const summary = (): Summary => ctx.traffic.summary(ctx.incidents, ctx.collectors);
-  const snapshot = (): Snapshot => ({ summary: summary(), incidents: ctx.incidents.active(), rev });
+  const trim = (inc: Incident): Incident =>
+    inc.sources.top.length <= o.maxLiveSources
+      ? inc
+      : { ...inc, sources: { ...inc.sources, top: inc.sources.top.slice(0, o.maxLiveSources) } };
+  const snapshot = (): Snapshot => ({ summary: summary(), incidents: ctx.incidents.active().map(trim), rev });
 
   // ---- incident deltas, coalesced per incident
   const pending = new Map<string, Incident>();
@@ -197,7 +213,7 @@ export async function attachRealtime(
 
   const sendUpsert = (inc: Incident, now: number): void => {
     lastSent.set(inc.id, now);
-    const msg: IncidentUpsert = { rev: nextRev(), incident: inc };
+    const msg: IncidentUpsert = { rev: nextRev(), incident: trim(inc) };
     nsp.except(LAGGING).emit(LiveEvents.upsert, msg);
     mMessages.inc({ event: LiveEvents.upsert });
   };
@@ -307,8 +323,10 @@ export async function attachRealtime(
 
   // ---- connections
   nsp.use((socket, next) => {
-    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-    const principal = auth.authenticate(typeof token === 'string' ? token : undefined);
+    // handshake.auth.token (browsers); an Authorization header also works for scripts.
+    const fromAuth = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const token = typeof fromAuth === 'string' ? fromAuth : bearerToken(socket.handshake.headers.authorization);
+    const principal = auth.authenticate(token);
     if (!principal) {
       const err = new Error('unauthorized') as Error & { data: unknown };
       err.data = {
@@ -318,6 +336,7 @@ export async function attachRealtime(
       return next(err);
     }
     (socket.data as SocketData).principal = principal;
+    (socket.data as SocketData).bucket = { tokens: o.clientEventBurst, at: Date.now() };
     next();
   });
 
@@ -335,8 +354,32 @@ export async function attachRealtime(
     const reply = (ack: unknown, body: SubscribeAck): void => {
       if (typeof ack === 'function') (ack as (b: SubscribeAck) => void)(body);
     };
+    // Each subscribe costs a series and a graph encode: a looping client must not make us spin.
+    data.bucket ??= { tokens: o.clientEventBurst, at: Date.now() };
+    let refused = 0;
+    const allowed = (ack: unknown): boolean => {
+      const now = Date.now();
+      const b = data.bucket;
+      b.tokens = Math.min(o.clientEventBurst, b.tokens + ((now - b.at) / 1000) * o.clientEventsPerSecond);
+      b.at = now;
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return true;
+      }
+      reply(ack, {
+        ok: false,
+        error: 'rate limited',
+        details: [{ path: 'event', message: `at most ${o.clientEventsPerSecond} requests/s per connection` }],
+      });
+      if (++refused > 10 * o.clientEventBurst) {
+        log.warn({ socket: socket.id, who: data.principal.name }, 'disconnecting a client flooding requests');
+        socket.disconnect(true);
+      }
+      return false;
+    };
 
     socket.on(LiveEvents.subscribe, (req: unknown, ack?: unknown) => {
+      if (!allowed(ack)) return;
       const r = SubscribeRequest.safeParse(req);
       if (!r.success) return reply(ack, { ok: false, error: 'invalid subscribe', details: zodDetails(r.error) });
       const id = r.data.incident;
@@ -355,6 +398,7 @@ export async function attachRealtime(
     });
 
     socket.on(LiveEvents.unsubscribe, (req: unknown, ack?: unknown) => {
+      if (!allowed(ack)) return;
       const r = SubscribeRequest.safeParse(req);
       if (!r.success) return reply(ack, { ok: false, error: 'invalid unsubscribe', details: zodDetails(r.error) });
       data.subscriptions.delete(r.data.incident);
