@@ -278,7 +278,8 @@ function mountSpa(app: OpenAPIHono<AuthEnv>, webRoot: string): void {
     if (!hasIndex) return jsonError(c, 404, 'web UI not built', [{ path: 'webRoot', message: `${index} missing` }]);
     const last = c.req.path.split('/').pop() ?? '';
     // A missing hashed asset is a real 404, not a page: index.html there would confuse the browser.
-    if (c.req.path.startsWith('/assets/') || /\.[a-z0-9]{1,8}$/i.test(last)) {
+    // Extensions start with a letter, so SPA routes ending in an address (/endpoints/192.0.2.1) still get the page.
+    if (c.req.path.startsWith('/assets/') || /\.[a-z][a-z0-9]{0,7}$/i.test(last)) {
       return jsonError(c, 404, 'not found', [{ path: 'path', message: c.req.path }]);
     }
     c.header('Cache-Control', 'no-cache');
