@@ -8,7 +8,7 @@ import { feedRoutes } from './api/feeds.js';
 import { historyRoutes } from './api/history.js';
 import { reportRoutes } from './api/reports.js';
 import { stopActions } from './actions/actions.js';
-import { assertBindAllowed } from './auth/index.js';
+import { assertBindAllowed, rateLimit } from './auth/index.js';
 import type { Config } from './config/config.js';
 import type { AppContext, CollectorSet, DetectorSet, Store } from './context.js';
 import { createDetectors } from './detect/index.js';
@@ -153,7 +153,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const app = createApp(ctx, {
       mounts: [
         { prefix: '/api', routes: historyRoutes(ctx) },
-        { prefix: '/api/feeds', routes: feedRoutes(ctx) },
+        {
+          prefix: '/api/feeds',
+          routes: feedRoutes(ctx),
+          // Per peer address, before any parsing: the feeds service also limits events per feed.
+          middleware: [rateLimit({ perSecond: 20, burst: 50 })],
+        },
         { prefix: '/api', routes: reportRoutes(ctx) },
       ],
       feedHealth: () => feedHealth(ctx),

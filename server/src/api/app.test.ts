@@ -287,6 +287,17 @@ describe('REST API validation', () => {
     await errorOf(wrongType);
   });
 
+  it('oversized bodies are refused with a JSON 413', async () => {
+    const { app, id } = setup();
+    const res = await app.request(`/api/incidents/${id}/notes`, {
+      method: 'POST',
+      headers: { ...OPERATOR, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: 'x'.repeat(100_000) }),
+    });
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).details?.[0].path).toBe('body');
+  });
+
   it('unknown API routes are JSON 404s; thrown errors are JSON 500s without a stack', async () => {
     const ctx = createFakeContext({ tokens });
     ctx.incidents.list = () => {
@@ -341,8 +352,25 @@ describe('OpenAPI and docs', () => {
   it('mounts extra route groups (feeds, history) under their prefix', async () => {
     const ctx = createFakeContext({ tokens });
     const extra = new Hono().get('/ping', (c) => c.json({ pong: true }));
-    const app = createApp(ctx, { mounts: [{ prefix: '/api/feeds', routes: extra }] });
+    let seen = 0;
+    const app = createApp(ctx, {
+      mounts: [
+        {
+          prefix: '/api/feeds',
+          routes: extra,
+          middleware: [
+            async (_c, next) => {
+              seen++;
+              await next();
+            },
+          ],
+        },
+      ],
+    });
     expect(await (await app.request('/api/feeds/ping')).json()).toEqual({ pong: true });
+    expect(seen).toBe(1);
+    await app.request('/api/incidents', { headers: VIEWER });
+    expect(seen).toBe(1);
   });
 });
 

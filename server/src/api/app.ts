@@ -15,7 +15,8 @@ import {
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
@@ -46,7 +47,7 @@ const security = [{ bearer: [] as string[] }];
 export interface AppOptions {
   /** Extra route groups mounted under a prefix (feeds, history…); see server.ts. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any route group's schema type; only its handlers matter here
-  mounts?: { prefix: string; routes: Hono<AuthEnv, any, any> }[];
+  mounts?: { prefix: string; routes: Hono<AuthEnv, any, any>; middleware?: MiddlewareHandler<AuthEnv>[] }[];
   /** Feed health for /api/health (server.ts passes the feeds module's). */
   feedHealth?: () => NonNullable<Health['feeds']>;
 }
@@ -78,6 +79,15 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error in request');
     return jsonError(c, 500, 'internal error');
   });
+
+  // Notes are short; a bounded body keeps a bad client from making us buffer megabytes.
+  app.use(
+    '/api/incidents/*',
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: (c) => jsonError(c, 413, 'request body too large', [{ path: 'body', message: 'at most 65536 bytes' }]),
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -206,7 +216,10 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     return c.text(text, 200, { 'Content-Type': ctx.registry.contentType });
   });
 
-  for (const m of opts.mounts ?? []) app.route(m.prefix, m.routes);
+  for (const m of opts.mounts ?? []) {
+    if (m.middleware?.length) app.use(`${m.prefix}/*`, ...m.middleware);
+    app.route(m.prefix, m.routes);
+  }
 
   // The document and the reference page describe the API; they hold no data, so no token.
   app.doc31('/api/openapi.json', {
