@@ -157,7 +157,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
           prefix: '/api/feeds',
           routes: feedRoutes(ctx),
           // Per peer address, before any parsing: the feeds service also limits events per feed.
-          middleware: [rateLimit({ perSecond: 20, burst: 50 })],
+          middleware: [rateLimit({ perSecond: 50, burst: 200 })],
         },
         { prefix: '/api', routes: reportRoutes(ctx) },
       ],
