@@ -59,9 +59,9 @@ const Scanner = z.strictObject({
   minDistinctTargets: z.number().int().positive().default(200),
   /** … or distinct destination ports (a vertical scan of one host). */
   minDistinctPorts: z.number().int().positive().default(200),
-  /** Share of TCP flows that never saw an ACK (SYN-only probes) at or above which it is unanswered. */
+  /** Mostly-TCP endpoints: share of TCP flows that never saw an ACK (SYN-only probes) at or above which probes go unanswered. */
   minUnansweredShare: z.number().min(0).max(1).default(0.6),
-  /** Or: packets coming back per packet sent at or below this. */
+  /** Mostly UDP/ICMP endpoints: packets coming back per packet sent at or below this. */
   maxAnswerRatio: z.number().min(0).default(0.2),
   /** Probes are single-packet flows: mean packets per flow at or below this. */
   maxPacketsPerFlow: z.number().positive().default(4),

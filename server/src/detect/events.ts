@@ -54,12 +54,14 @@ export function asnShares(asnBytes: Map<number, number>, names: Map<number, stri
     .map(([asn, v]) => ({ asn, name: names.get(asn) ?? (asn === 0 ? 'unknown' : `AS${asn}`), share: round3(v / total) }));
 }
 
-export function linkShares(linkBytes: Map<number, number>, enricher: Enricher): DetectionEvent['upstreams'] {
+/** @param offset what was added to link indexes when counting (1 when -1 = unknown was stored as 0). */
+export function linkShares(linkBytes: Map<number, number>, enricher: Enricher, offset = 0): DetectionEvent['upstreams'] {
   let total = 0;
   for (const v of linkBytes.values()) total += v;
   if (total <= 0) return [];
   const byName = new Map<string, number>();
-  for (const [idx, v] of linkBytes) {
+  for (const [k, v] of linkBytes) {
+    const idx = k - offset;
     const name = (idx >= 0 ? enricher.linkName(idx) : undefined) ?? 'unknown link';
     byName.set(name, (byName.get(name) ?? 0) + v);
   }

@@ -1,6 +1,11 @@
 /**
- * 32-bit MurmurHash3-style hashing of addresses straight from the FlowBatch's word arrays, so
- * the hot loops never build a string or an object per record.
+ * MurmurHash3-style hashing of addresses straight from the FlowBatch's word arrays, so the hot
+ * loops never build a string or an object per record.
+ *
+ * Results are 30-bit (0 .. 2^30-1): V8 keeps such integers unboxed (Smi) wherever they go,
+ * while a full 32-bit value passed to a non-inlined call or stored in a field is boxed — an
+ * allocation per record. 30 bits are plenty for table buckets and for HyperLogLog up to
+ * hundreds of millions of distinct keys.
  */
 
 const C1 = 0xcc9e2d51;
@@ -21,8 +26,10 @@ function fmix(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h >>> 2;
 }
+
+export const HASH_BITS = 30;
 
 /** Hash of the 4 words at `words[off .. off+3]` (one 128-bit address). */
 export function hashWords(words: Uint32Array, off: number, seed = 0x9747b28c): number {

@@ -4,7 +4,8 @@
  *
  * Each sketch is `m = 2^p` one-byte registers at `base = slot * m`. The input is an already
  * computed 32-bit hash (see hash.ts): the top p bits pick the register, the rank of the rest
- * is stored. Standard error is 1.04 / sqrt(m): 3.3 % at p = 10, 6.5 % at p = 8.
+ * is stored. Standard error is 1.04 / sqrt(m): 3.3 % at p = 10, 6.5 % at p = 8. Hashes are
+ * 30-bit (hash.ts), so the rank comes from the 30 - p bits below the index.
  */
 export class HllPool {
   readonly m: number;
@@ -28,9 +29,9 @@ export class HllPool {
 
   add(slot: number, hash: number): void {
     const p = this.p;
-    const idx = hash >>> (32 - p);
-    // Rank of the remaining 32 - p bits: leading zeros + 1, capped when they are all zero.
-    const w = (hash << p) | (1 << (p - 1));
+    const idx = hash >>> (30 - p);
+    // Rank of the remaining 30 - p bits: leading zeros + 1, capped when they are all zero.
+    const w = (hash << (p + 2)) | (1 << (p + 1));
     const rank = Math.clz32(w) + 1;
     const at = slot * this.m + idx;
     if (rank > this.registers[at]) this.registers[at] = rank;

@@ -186,11 +186,11 @@ export class InboundDetector {
       at,
       key: ip,
       target: { ip, asn: info.asn, asName: info.asName, ...(customer ? { customer } : {}) },
-      sources: { distinct, top: listed.top, asns: w ? asnShares(w.asnBytes, listed.asnNames) : [] },
-      upstreams: w ? linkShares(w.linkBytes, this.enricher) : [],
+      sources: { distinct, top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), listed.asnNames) : [] },
+      upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
       rate: { pps: Math.round(pps), bps: Math.round(bps) },
       evidence: {
-        ports: w ? topShares(kind === KIND_AMPLIFICATION ? w.srcPorts : w.dstPorts, 5) : undefined,
+        ports: w ? topShares((kind === KIND_AMPLIFICATION ? w.srcPorts : w.dstPorts).toMap(), 5) : undefined,
         protocols: w ? protoShares(w.protoPackets) : undefined,
         meanPacketSize,
         samplingRate: st.maxSampling,
@@ -200,7 +200,7 @@ export class InboundDetector {
         windowSeconds: st.span,
         sampledPackets: Math.round(st.rawPackets),
         ...(kind === KIND_VOLUMETRIC ? { baselinePps: Math.round(t.baselinePps[s]), baselineBps: Math.round(t.baselineBps[s]) } : {}),
-        ...(reflectors !== undefined ? { reflectors, reflectorPorts: w ? topShares(w.srcPorts, 5) : [] } : {}),
+        ...(reflectors !== undefined ? { reflectors, reflectorPorts: w ? topShares(w.srcPorts.toMap(), 5) : [] } : {}),
         ...(kind === KIND_FAN_IN ? { minSources: th.fanIn.minSources } : {}),
       },
     };

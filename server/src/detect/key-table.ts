@@ -10,7 +10,7 @@
 export class KeyTable {
   readonly capacity: number;
   readonly keys: Uint32Array;
-  readonly hashes: Uint32Array;
+  readonly hashes: Int32Array;
   /** 1 where the slot holds a key. */
   readonly used: Uint8Array;
   private readonly index: Int32Array;
@@ -18,7 +18,8 @@ export class KeyTable {
   private readonly freeList: Int32Array;
   private freeTop: number;
   private count = 0;
-  private rng = 0x1234567;
+  /** xorshift state in a typed array: a 32-bit value in a plain field would be boxed on every write. */
+  private readonly rng = new Int32Array([0x1234567]);
   evictions = 0;
 
   /**
@@ -29,7 +30,7 @@ export class KeyTable {
     capacity: number,
     private readonly score: (slot: number) => number,
     private readonly onEvict: (slot: number) => void = () => {},
-    private readonly sample = 8,
+    private readonly sample = 24,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
@@ -38,7 +39,7 @@ export class KeyTable {
     this.index = new Int32Array(size).fill(-1);
     this.mask = size - 1;
     this.keys = new Uint32Array(capacity * 4);
-    this.hashes = new Uint32Array(capacity);
+    this.hashes = new Int32Array(capacity);
     this.used = new Uint8Array(capacity);
     this.freeList = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
@@ -99,19 +100,19 @@ export class KeyTable {
   }
 
   private nextRandom(): number {
-    let x = this.rng;
+    let x = this.rng[0];
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    this.rng = x;
-    return x >>> 0;
+    this.rng[0] = x;
+    return (x >>> 2) % this.capacity;
   }
 
   private evictOne(): void {
     let victim = -1;
     let best = Infinity;
     for (let i = 0; i < this.sample; i++) {
-      const s = this.nextRandom() % this.capacity;
+      const s = this.nextRandom();
       if (!this.used[s]) continue;
       const sc = this.score(s);
       if (sc < best) {

@@ -7,6 +7,7 @@ import type { CustomerThresholds, DetectConfig } from './config.js';
 import { InfoCache, fmtRate, linkShares, round3, samplingConfidence, topShares } from './events.js';
 import { hashInt, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
+import { IntCounter } from './int-counter.js';
 import { KeyTable } from './key-table.js';
 import { TCP } from './target-table.js';
 
@@ -32,8 +33,9 @@ export function seenProbability(n: number, k: number): number {
 }
 
 interface EndpointWatch {
-  dstPorts: Map<number, number>;
-  linkBytes: Map<number, number>;
+  dstPorts: IntCounter;
+  /** By link index + 1. */
+  linkBytes: IntCounter;
   packets: number;
   bytes: number;
   quiet: number;
@@ -154,11 +156,8 @@ export class OutboundDetector {
       if (this.firing[s]) {
         const w = this.watches.get(s);
         if (w) {
-          const pc = w.dstPorts.get(dport);
-          if (pc !== undefined) w.dstPorts.set(dport, pc + pk);
-          else if (w.dstPorts.size < 256) w.dstPorts.set(dport, pk);
-          const li = b.inLink[i];
-          w.linkBytes.set(li, (w.linkBytes.get(li) ?? 0) + by);
+          w.dstPorts.add(dport, pk);
+          w.linkBytes.add(b.inLink[i] + 1, by);
           w.packets += pk;
           w.bytes += by;
         }
@@ -200,13 +199,16 @@ export class OutboundDetector {
       const p1 = seenProbability(n, 1);
       const wasScan = (this.firing[s] & SCAN) !== 0;
       const f = wasScan ? 0.5 : 1;
-      const scanNeedT = Math.max(10, th.scanner.minDistinctTargets * p1) * f;
-      const scanNeedP = Math.max(10, th.scanner.minDistinctPorts * p1) * f;
+      const scanNeedT = Math.max(20, th.scanner.minDistinctTargets * p1) * f;
+      const scanNeedP = Math.max(20, th.scanner.minDistinctPorts * p1) * f;
       if (dstDistinct >= scanNeedT || portDistinct >= scanNeedP) {
         const pktsPerFlow = sum[F_RAW] / Math.max(1, sum[F_FLOWS]);
         const unanswered = sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0;
         const answerRatio = sum[F_ANSWER] / Math.max(1, sum[F_PKTS]);
-        if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && (unanswered >= th.scanner.minUnansweredShare || answerRatio <= th.scanner.maxAnswerRatio)) fire |= SCAN;
+        // TCP probes tell on themselves (no ACK ever); for UDP/ICMP probes, count what comes back.
+        const mostlyTcp = sum[F_TCP_FLOWS] >= sum[F_FLOWS] / 2;
+        const unansweredOk = mostlyTcp ? unanswered >= th.scanner.minUnansweredShare : answerRatio <= th.scanner.maxAnswerRatio;
+        if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && unansweredOk) fire |= SCAN;
       }
       // Hold: a firing kind that drops out keeps reporting a few ticks so incidents do not split.
       let w = this.watches.get(s);
@@ -218,7 +220,7 @@ export class OutboundDetector {
         continue;
       }
       if (!w) {
-        w = { dstPorts: new Map(), linkBytes: new Map(), packets: 0, bytes: 0, quiet: 0 };
+        w = { dstPorts: new IntCounter(256), linkBytes: new IntCounter(64), packets: 0, bytes: 0, quiet: 0 };
         this.watches.set(s, w);
       }
       this.firing[s] = fire;
@@ -233,7 +235,7 @@ export class OutboundDetector {
         at,
         key: ip,
         sources: { distinct: 1, top: [endpoint], asns: [{ asn: info.asn, name: info.asName, share: 1 }] },
-        upstreams: linkShares(w.linkBytes, this.enricher),
+        upstreams: linkShares(w.linkBytes.toMap(), this.enricher, 1),
         rate: { pps: Math.round(pps), bps: Math.round(bps) },
       };
       const confidence = samplingConfidence(sum[F_RAW], n);
@@ -245,7 +247,7 @@ export class OutboundDetector {
           detector: 'spam-bot',
           kind: 'spam-bot',
           evidence: {
-            ports: topShares(w.dstPorts, 5),
+            ports: topShares(w.dstPorts.toMap(), 5),
             protocols: [{ proto: 6, share: round3(sum[F_SMTP_PKTS] / Math.max(1, sum[F_PKTS])) }],
             distinctTargets: est,
             observedDistinctTargets: smtpDistinct,
@@ -264,7 +266,7 @@ export class OutboundDetector {
           detector: 'scanner',
           kind: 'scanner',
           evidence: {
-            ports: topShares(w.dstPorts, 5),
+            ports: topShares(w.dstPorts.toMap(), 5),
             distinctTargets: Math.round(dstDistinct / p),
             observedDistinctTargets: dstDistinct,
             distinctPorts: portDistinct,

@@ -38,8 +38,12 @@ export class SourceSet {
 
   add(words: Uint32Array, off: number, hash: number, packets: number, bytes: number, asn: number, customer: number, tick: number): void {
     const t = this.table;
-    const s = t.upsert(words, off, hash);
-    if (t.isNew) {
+    let s = t.find(words, off, hash);
+    if (s < 0) {
+      // Full: a newcomer only displaces a lighter entry (space-saving style admission), so a
+      // flood of one-packet spoofed sources cannot churn out the real heavy hitters.
+      if (t.size >= this.capacity && !this.admit(packets)) return;
+      s = t.upsert(words, off, hash);
       this.packets[s] = 0;
       this.bytes[s] = 0;
       this.asn[s] = asn;
@@ -49,6 +53,22 @@ export class SourceSet {
     }
     this.packets[s] += packets;
     this.bytes[s] += bytes;
+  }
+
+  private readonly rng = new Int32Array([0x2545f491]);
+
+  private admit(packets: number): boolean {
+    let min = Infinity;
+    for (let k = 0; k < 4; k++) {
+      let x = this.rng[0];
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.rng[0] = x;
+      const p = this.packets[(x >>> 2) % this.capacity];
+      if (p < min) min = p;
+    }
+    return packets > min;
   }
 
   /** Occupied slots, heaviest (packets) first. */

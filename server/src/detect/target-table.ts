@@ -2,6 +2,7 @@ import type { EnrichedBatch } from '../enrich/enriched-batch.js';
 import { hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { KeyTable } from './key-table.js';
+import { IntCounter } from './int-counter.js';
 import { SourceSet } from './source-set.js';
 
 /** TCP flag bits as NetFlow/IPFIX export them. */
@@ -43,11 +44,12 @@ export class Watch {
   quietTicks = 0;
   keyText = '';
   readonly sources: SourceSet;
-  readonly asnBytes = new Map<number, number>();
-  readonly linkBytes = new Map<number, number>();
+  readonly asnBytes = new IntCounter(1024);
+  /** Keyed by link index + 1 (0 = unknown link). */
+  readonly linkBytes = new IntCounter(64);
   readonly protoPackets = new Float64Array(256);
-  readonly dstPorts = new Map<number, number>();
-  readonly srcPorts = new Map<number, number>();
+  readonly dstPorts = new IntCounter(512);
+  readonly srcPorts = new IntCounter(512);
   packets = 0;
   bytes = 0;
   peakPps = 0;
@@ -73,14 +75,6 @@ export class Watch {
     this.peakPps = 0;
     this.peakBps = 0;
   }
-}
-
-const MAX_TALLY = 512;
-
-function tally(m: Map<number, number>, k: number, v: number): void {
-  const cur = m.get(k);
-  if (cur !== undefined) m.set(k, cur + v);
-  else if (m.size < MAX_TALLY) m.set(k, v);
 }
 
 const FIELDS = 7;
@@ -135,6 +129,8 @@ export class TargetTable {
   readonly firingKind: Uint8Array;
   /** Customer index of the key (inbound targets), -1 when none. */
   readonly owner: Int16Array;
+  /** Packets in the window as of the last `stats` call: a cheap eviction score. */
+  private readonly windowPackets: Float64Array;
 
   constructor(private readonly opts: TargetTableOptions) {
     const C = opts.capacity;
@@ -147,6 +143,7 @@ export class TargetTable {
     this.baselineBps = new Float64Array(C);
     this.firingKind = new Uint8Array(C);
     this.owner = new Int16Array(C).fill(-1);
+    this.windowPackets = new Float64Array(C);
     this.hll = new HllPool(opts.hllPrecision, C * 2);
     this.ampHll = new HllPool(Math.max(4, opts.hllPrecision - 3), C * 2);
     this.watchOf = new Int16Array(C).fill(-1);
@@ -156,14 +153,8 @@ export class TargetTable {
     this.halfTicks = Math.max(1, Math.floor(this.window / 2));
     this.keys = new KeyTable(
       C,
-      (s) => {
-        // Never evict a key under watch; otherwise the quietest goes first.
-        if (this.watchOf[s] >= 0) return Infinity;
-        let p = 0;
-        const o = s * this.stride;
-        for (let b = 0; b < this.window; b++) p += this.counters[o + b * FIELDS + F_PKTS];
-        return p;
-      },
+      // Never evict a key under watch; otherwise the quietest (last window + this second) goes first.
+      (s) => (this.watchOf[s] >= 0 ? Infinity : this.windowPackets[s] + this.counters[s * this.stride + this.bucket * FIELDS + F_PKTS]),
       (s) => this.resetSlot(s),
     );
   }
@@ -171,7 +162,7 @@ export class TargetTable {
   /** Bytes of state, all fixed at construction except the watch lists (bounded by maxWatched). */
   get memoryBytes(): number {
     let w = 0;
-    for (const x of this.watches) w += x.sources.memoryBytes + x.protoPackets.byteLength;
+    for (const x of this.watches) w += x.sources.memoryBytes + x.protoPackets.byteLength + x.asnBytes.bytes + x.linkBytes.bytes + x.dstPorts.bytes + x.srcPorts.bytes;
     return (
       this.keys.bytes +
       this.counters.byteLength +
@@ -180,6 +171,7 @@ export class TargetTable {
       this.baselinePps.byteLength * 2 +
       this.firingKind.byteLength +
       this.owner.byteLength +
+      this.windowPackets.byteLength +
       this.hll.bytes +
       this.ampHll.bytes +
       this.watchOf.byteLength +
@@ -190,6 +182,7 @@ export class TargetTable {
   private resetSlot(s: number): void {
     this.counters.fill(0, s * this.stride, (s + 1) * this.stride);
     this.maxSampling[s] = 0;
+    this.windowPackets[s] = 0;
     this.baselinePps[s] = 0;
     this.baselineBps[s] = 0;
     this.firingKind[s] = 0;
@@ -236,11 +229,11 @@ export class TargetTable {
     if (wi >= 0) {
       const w = this.watches[wi];
       w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.tickCount);
-      tally(w.asnBytes, b.srcAsn[i], by);
-      tally(w.linkBytes, b.inLink[i], by);
+      w.asnBytes.add(b.srcAsn[i], by);
+      w.linkBytes.add(b.inLink[i] + 1, by);
       w.protoPackets[proto] += pk;
-      tally(w.dstPorts, b.dstPort[i], pk);
-      tally(w.srcPorts, b.srcPort[i], pk);
+      w.dstPorts.add(b.dstPort[i], pk);
+      w.srcPorts.add(b.srcPort[i], pk);
       w.packets += pk;
       w.bytes += by;
     }
@@ -260,6 +253,7 @@ export class TargetTable {
       raw += c[o + F_RAW];
       fl += c[o + F_FLOWS];
     }
+    this.windowPackets[s] = pk;
     out.span = Math.max(1, Math.min(this.window, this.tickCount - this.createdTick[s] + 1));
     out.packets = pk;
     out.bytes = by;

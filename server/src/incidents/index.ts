@@ -1,7 +1,8 @@
 import type { IncidentManager } from '../context.js';
 import { Incidents, type IncidentManagerOptions } from './manager.js';
 
-export { Incidents, mergeKeyOf, type IncidentManagerOptions } from './manager.js';
+export { Incidents, mergeKeyOf, type IncidentManagerOptions, type IncidentStore } from './manager.js';
+export { MemoryStore } from './memory-store.js';
 export { severityOf } from './severity.js';
 
 /**

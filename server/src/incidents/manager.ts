@@ -53,8 +53,11 @@ function isCampaign(mergeKey: string): boolean {
   return mergeKey.includes('|customer:');
 }
 
+/** The part of the Store the incident manager uses (any full Store fits). */
+export type IncidentStore = Pick<Store, 'upsertIncident' | 'getIncident' | 'listIncidents' | 'appendAudit' | 'recordAbuse'>;
+
 export interface IncidentManagerOptions {
-  store: Store;
+  store: IncidentStore;
   logger: Logger;
   config: Config;
   now?: () => number;
@@ -68,7 +71,7 @@ export class Incidents implements IncidentManager {
   private readonly recent = new Map<string, Live>();
   private readonly rollups = new RollupAccumulator();
   private readonly now: () => number;
-  private readonly store: Store;
+  private readonly store: IncidentStore;
   private readonly logger: Logger;
   private readonly quietMs: number;
   private readonly reopenMs: number;
