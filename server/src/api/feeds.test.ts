@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fakeContext } from '../feeds/fake-context.js';
 import { feedHealth, feedsFor, stopFeeds } from '../feeds/feeds.js';
+import { createApp } from './app.js';
 import { feedRoutes } from './feeds.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -112,6 +113,31 @@ describe('feedRoutes', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('feed documentation', () => {
+  it('serves the generic webhook JSON Schema and lists the feeds in the OpenAPI document', async () => {
+    const ctx = fakeContext({ auth });
+    const routes = feedRoutes(ctx);
+    const schema = (await (await routes.request('/generic/schema')).json()) as {
+      required: string[];
+      properties: Record<string, unknown>;
+    };
+    expect(schema.required.sort()).toEqual(['detector', 'direction']);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['kind', 'target', 'sources', 'pps', 'id']));
+    const app = createApp(ctx, { mounts: [{ prefix: '/api/feeds', routes }] });
+    const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/feeds/fastnetmon', '/api/feeds/suricata', '/api/feeds/generic']),
+    );
+    // Mounted in the real app, the feed routes still do their own validation and auth.
+    const r = await app.request('/api/feeds/generic', {
+      method: 'POST',
+      body: '{}',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    });
+    expect(r.status).toBe(400);
   });
 });
 

@@ -1,8 +1,18 @@
-import { Hono, type Context } from 'hono';
+import {
+  ApiError,
+  FastNetMonNotification,
+  FeedHealth,
+  FeedResult,
+  GenericFeedBody,
+  GenericFeedEvent,
+} from '@downstream/shared';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { FeedDisabledError, FeedInputError, feedsFor, type FeedName } from '../feeds/feeds.js';
+import { z } from 'zod';
 import { jsonError } from './errors.js';
 
 /**
@@ -14,7 +24,7 @@ import { jsonError } from './errors.js';
  * - `POST /generic`     GenericFeedEvent or `{ events: [...] }` (shared/src/feeds.ts documents it)
  * - `GET  /`            feed health
  */
-export function feedRoutes(ctx: AppContext): Hono<AuthEnv> {
+export function feedRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   const feeds = feedsFor(ctx);
   // Tailing starts with the routes so a server that mounts feeds gets its EVE files read too;
   // start() is idempotent and stopFeeds(ctx) ends it.
@@ -22,7 +32,8 @@ export function feedRoutes(ctx: AppContext): Hono<AuthEnv> {
   const auth = authFor(ctx);
   const admin = requireRole(auth, 'admin');
   const maxSize = ctx.config.feeds.max_body_bytes;
-  const app = new Hono<AuthEnv>();
+  const app = new OpenAPIHono<AuthEnv>();
+  document(app);
 
   const limit = (name: FeedName) =>
     bodyLimit({
@@ -74,5 +85,69 @@ export function feedRoutes(ctx: AppContext): Hono<AuthEnv> {
   handle('suricata', (b) => feeds.suricata(b), true);
   handle('generic', (b) => feeds.generic(b));
   app.get('/', requireRole(auth, 'viewer'), (c) => c.json({ feeds: feeds.health() }, 200));
+  app.get('/generic/schema', (c) => c.json(z.toJSONSchema(GenericFeedEvent, { io: 'input' }), 200));
   return app;
+}
+
+/**
+ * The feed endpoints in /api/openapi.json (merged in when mounted). Documentation only: bodies
+ * are validated by the Feeds service so rejected input is counted in each feed's health.
+ */
+function document(app: OpenAPIHono<AuthEnv>): void {
+  const err = (description: string) => ({ description, content: { 'application/json': { schema: ApiError } } });
+  const common = {
+    400: err('Invalid input; `details` names each offending field'),
+    401: err('Missing or unrecognised token'),
+    403: err('Token role below admin'),
+    413: err('Body larger than feeds.max_body_bytes'),
+    429: err('Feed over its rate limit'),
+  };
+  const ok = {
+    200: {
+      description: 'Accepted, duplicate, ignored and rate-limited counts',
+      content: { 'application/json': { schema: FeedResult } },
+    },
+  };
+  const security = [{ bearer: [] as string[] }];
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/fastnetmon',
+    summary: 'FastNetMon notification (what server/bin/fastnetmon-notify posts)',
+    security,
+    request: { body: { required: true, content: { 'application/json': { schema: FastNetMonNotification } } } },
+    responses: { ...ok, ...common },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/suricata',
+    summary: 'Suricata EVE JSON alert/flow records: one object, an array, or NDJSON (application/x-ndjson)',
+    security,
+    request: {
+      body: {
+        required: true,
+        content: { 'application/json': { schema: z.unknown() }, 'application/x-ndjson': { schema: z.string() } },
+      },
+    },
+    responses: { ...ok, ...common },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: '/generic',
+    summary: 'Generic detector webhook: one event or { events: [...] } (JSON Schema at /api/feeds/generic/schema)',
+    security,
+    request: { body: { required: true, content: { 'application/json': { schema: GenericFeedBody } } } },
+    responses: { ...ok, ...common },
+  });
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/',
+    summary: 'Feed health: last event, events, errors, duplicates, rate-limited',
+    security,
+    responses: {
+      200: {
+        description: 'Every enabled feed',
+        content: { 'application/json': { schema: z.object({ feeds: z.array(FeedHealth) }) } },
+      },
+    },
+  });
 }

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stopActions } from '../actions/actions.js';
 import { fakeContext, outboundIncident, sampleIncident } from '../feeds/fake-context.js';
+import { createApp } from './app.js';
 import { reportRoutes } from './reports.js';
 
 const VIEWER = 'viewer-token-0123456789';
@@ -138,5 +139,19 @@ describe('reportRoutes', () => {
     const lines = (await csv.text()).trimEnd().split('\r\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain('198.51.100.23');
+  });
+
+  it('documents its endpoints in the OpenAPI document when mounted', async () => {
+    const { ctx } = setup();
+    const app = createApp(ctx, { mounts: [{ prefix: '/api', routes: reportRoutes(ctx) }] });
+    const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/incidents/{id}/report',
+        '/api/incidents/{id}/mitigation',
+        '/api/remediation',
+        '/api/remediation.csv',
+      ]),
+    );
   });
 });

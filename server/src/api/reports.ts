@@ -1,5 +1,16 @@
-import { MitigationRequest, RemediationQuery, RemediationUpdate, ReportQuery } from '@downstream/shared';
-import { Hono, type Context } from 'hono';
+import {
+  ApiError,
+  Mitigation,
+  MitigationRequest,
+  RemediationEntry,
+  RemediationList,
+  RemediationQuery,
+  RemediationUpdate,
+  ReportQuery,
+  ReportRecipient,
+} from '@downstream/shared';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { ReportError, actionsFor } from '../actions/actions.js';
 import { MitigationError } from '../actions/exabgp.js';
@@ -34,12 +45,13 @@ async function jsonBody(c: Context<AuthEnv>): Promise<{ ok: true; value: unknown
  * - `GET  /remediation?customer=&status=` (viewer), `GET /remediation.csv` (viewer),
  *   `POST /remediation/:id` (operator, `{ status, note? }`).
  */
-export function reportRoutes(ctx: AppContext): Hono<AuthEnv> {
+export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   const actions = actionsFor(ctx);
   const auth = authFor(ctx);
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
-  const app = new Hono<AuthEnv>();
+  const app = new OpenAPIHono<AuthEnv>();
+  document(app);
 
   app.onError((err, c) => {
     if (err instanceof ReportError)
@@ -140,4 +152,112 @@ export function reportRoutes(ctx: AppContext): Hono<AuthEnv> {
   });
 
   return app;
+}
+
+/** The action endpoints in /api/openapi.json (documentation; validation is done above). */
+function document(app: OpenAPIHono<AuthEnv>): void {
+  const security = [{ bearer: [] as string[] }];
+  const json = (schema: z.ZodType, description: string) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const errors = {
+    400: json(ApiError, 'Invalid request; `details` names each offending field'),
+    401: json(ApiError, 'Missing or unrecognised token'),
+    403: json(ApiError, 'Token role too low'),
+    404: json(ApiError, 'No such incident or entry'),
+  };
+  const id = z.object({ id: z.string() });
+  const r = app.openAPIRegistry;
+  r.registerPath({
+    method: 'get',
+    path: '/incidents/{id}/report',
+    summary: 'Abuse report for one recipient: X-ARF v3 JSON or ARF (RFC 5965) message, as a download',
+    security,
+    request: { params: id, query: ReportQuery },
+    responses: {
+      200: {
+        description: 'The report',
+        content: {
+          'application/json': { schema: z.record(z.string(), z.unknown()) },
+          'message/rfc822': { schema: z.string() },
+        },
+      },
+      ...errors,
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/incidents/{id}/report/recipients',
+    summary: 'Who a report can go to: source ASNs and upstreams, with configured abuse contacts',
+    security,
+    request: { params: id },
+    responses: {
+      200: json(z.object({ recipients: z.array(ReportRecipient) }), 'Recipients, largest share first'),
+      ...errors,
+    },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/incidents/{id}/mitigations',
+    summary: 'RTBH / FlowSpec mitigations of an incident',
+    security,
+    request: { params: id },
+    responses: { 200: json(z.object({ mitigations: z.array(Mitigation) }), 'Mitigations, newest first'), ...errors },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/incidents/{id}/mitigation',
+    summary: 'Announce RTBH or FlowSpec for an inbound target via ExaBGP (operator)',
+    security,
+    request: { params: id, body: { content: { 'application/json': { schema: MitigationRequest } } } },
+    responses: {
+      201: json(Mitigation, 'Announced'),
+      409: json(ApiError, 'Mitigation not enabled, not possible, or ExaBGP unreachable'),
+      ...errors,
+    },
+  });
+  r.registerPath({
+    method: 'delete',
+    path: '/incidents/{id}/mitigation',
+    summary: 'Withdraw every active mitigation of an incident (operator)',
+    security,
+    request: { params: id },
+    responses: { 200: json(z.object({ withdrawn: z.array(Mitigation) }), 'Withdrawn'), ...errors },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/mitigations',
+    summary: 'All mitigations (active=true: not withdrawn)',
+    security,
+    request: { query: z.object({ active: z.enum(['true', 'false']).optional() }) },
+    responses: { 200: json(z.object({ mitigations: z.array(Mitigation) }), 'Mitigations') },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/remediation',
+    summary: 'Customer remediation list: infected endpoints with evidence and status',
+    security,
+    request: { query: RemediationQuery },
+    responses: { 200: json(RemediationList, 'Entries by customer'), ...errors },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/remediation.csv',
+    summary: 'Customer remediation list as CSV',
+    security,
+    request: { query: RemediationQuery },
+    responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...errors },
+  });
+  r.registerPath({
+    method: 'post',
+    path: '/remediation/{id}',
+    summary: 'Move an entry: open → notified → remediated (operator)',
+    security,
+    request: {
+      params: z.object({ id: z.coerce.number().int() }),
+      body: { content: { 'application/json': { schema: RemediationUpdate } } },
+    },
+    responses: { 200: json(RemediationEntry, 'Updated entry'), 409: json(ApiError, 'Move not allowed'), ...errors },
+  });
 }
