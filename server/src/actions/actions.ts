@@ -55,6 +55,7 @@ export class Actions {
     });
     this.webhooks = new WebhookNotifier({
       hooks: a.webhooks,
+      baseUrl: a.public_url,
       logger: ctx.logger.child({ module: 'webhooks' }),
       registry: ctx.registry,
     });

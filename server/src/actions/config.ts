@@ -25,6 +25,8 @@ const Webhook = z.strictObject({
 /** `actions:` — what Downstream does about incidents: reports, notifications, mitigation. */
 export const ActionsConfig = z
   .strictObject({
+    /** Address operators open the UI at, for links in webhook messages (e.g. https://noc.example.net). */
+    public_url: z.url({ protocol: /^https?$/ }).optional(),
     reports: z
       .strictObject({
         /** Who the reports come from (X-ARF ReporterInfo, ARF From:). */
