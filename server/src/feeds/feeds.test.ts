@@ -140,6 +140,15 @@ describe('Feeds: generic webhook', () => {
     expect(out).toHaveLength(1);
   });
 
+  it('refuses events from the future, beyond clock skew', () => {
+    const { feeds, out } = setup({}, () => Date.parse('2026-11-24T12:00:00Z'));
+    expect(errorOf(() => feeds.generic({ ...ev, at: '2026-11-24T13:00:00Z' })).details).toEqual([
+      { path: 'body.at', message: '3600 s in the future (clock skew?)' },
+    ]);
+    expect(feeds.generic({ ...ev, at: '2026-11-24T12:01:00Z' }).accepted).toBe(1);
+    expect(out[0].at).toBe('2026-11-24T12:01:00.000Z');
+  });
+
   it('rejects a body with nothing valid', () => {
     const { feeds } = setup();
     const e = errorOf(() => feeds.generic({ detector: 'bad name!', direction: 'up' }));

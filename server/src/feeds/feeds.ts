@@ -132,6 +132,15 @@ export class Feeds {
     return new Date(this.deps.now?.() ?? Date.now());
   }
 
+  /** A detection from the future would keep an incident open forever: allow 5 min of clock skew. */
+  private future(at: string | undefined, path: string): { path: string; message: string } | undefined {
+    if (!at) return undefined;
+    const skew = Date.parse(at) - this.now().getTime();
+    return skew > 5 * 60_000
+      ? { path, message: `${Math.round(skew / 1000)} s in the future (clock skew?)` }
+      : undefined;
+  }
+
   /** Count an input rejected before it reached a feed (body too large, not JSON). */
   rejected(name: FeedName, message: string): void {
     if (this.deps.config[name].enabled) this.hub.channel(name).error(message);
@@ -163,11 +172,14 @@ export class Feeds {
       return this.batch(ch, b.data.events, (item, i) => {
         const e = GenericFeedEvent.safeParse(item);
         if (!e.success) return { errors: issuesOf(e.error, `body.events[${i}]`) };
-        return { mapped: this.mapGeneric(e.data) };
+        const late = this.future(e.data.at, `body.events[${i}].at`);
+        return late ? { errors: [late] } : { mapped: this.mapGeneric(e.data) };
       });
     }
     const r = GenericFeedEvent.safeParse(body);
     if (!r.success) return this.fail(ch, 'invalid generic feed event', issuesOf(r.error, 'body'));
+    const late = this.future(r.data.at, 'body.at');
+    if (late) return this.fail(ch, 'invalid generic feed event', [late]);
     const res = emptyResult();
     const m = this.mapGeneric(r.data);
     tally(res, ch.submit(m.event, m.dedupKey));
