@@ -172,3 +172,40 @@ function udpFromFrame(v: DataView, off: number, len: number, link: number, timeM
   const payload = new Uint8Array(v.buffer, v.byteOffset + udp + 8, payloadEnd - udp - 8).slice();
   return { timeMs, src, dst, srcPort: v.getUint16(udp), dstPort: v.getUint16(udp + 2), payload };
 }
+
+/**
+ * Build a classic pcap (raw IPv4 link type) holding UDP datagrams — for tests and for saving
+ * received export traffic. Addresses are IPv4 dotted quads.
+ */
+export function buildPcap(packets: { timeMs: number; src: string; dst: string; srcPort: number; dstPort: number; payload: Uint8Array }[]): Uint8Array {
+  const size = 24 + packets.reduce((a, p) => a + 16 + 28 + p.payload.byteLength, 0);
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, 0xa1b2c3d4);
+  v.setUint16(4, 2);
+  v.setUint16(6, 4);
+  v.setUint32(16, 65535);
+  v.setUint32(20, 101); // LINKTYPE_RAW
+  let p = 24;
+  const ip = (s: string): number => s.split('.').reduce((a, x) => a * 256 + Number(x), 0);
+  for (const pk of packets) {
+    const len = 28 + pk.payload.byteLength;
+    v.setUint32(p, Math.floor(pk.timeMs / 1000));
+    v.setUint32(p + 4, Math.round((pk.timeMs % 1000) * 1000));
+    v.setUint32(p + 8, len);
+    v.setUint32(p + 12, len);
+    p += 16;
+    v.setUint8(p, 0x45);
+    v.setUint16(p + 2, len);
+    v.setUint8(p + 8, 64);
+    v.setUint8(p + 9, 17);
+    v.setUint32(p + 12, ip(pk.src));
+    v.setUint32(p + 16, ip(pk.dst));
+    v.setUint16(p + 20, pk.srcPort);
+    v.setUint16(p + 22, pk.dstPort);
+    v.setUint16(p + 24, 8 + pk.payload.byteLength);
+    out.set(pk.payload, p + 28);
+    p += len;
+  }
+  return out;
+}

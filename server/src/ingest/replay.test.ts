@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FlowBatch } from './flow-batch.js';
+import { type Collectors, startCollectors } from './index.js';
+import { buildPcap, parsePcap, PcapError, readPcapFile } from './pcap.js';
+import { replayPcap } from './replay.js';
+
+const testdata = fileURLToPath(new URL('./testdata', import.meta.url));
+let running: Collectors | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+describe('pcap reader', () => {
+  it('reads the UDP payloads of a capture with their times', () => {
+    const pkts = readPcapFile(`${testdata}/softflowd-v9.pcap`);
+    expect(pkts).toHaveLength(3);
+    expect(pkts[0].dstPort).toBe(39055);
+    expect(pkts[0].payload[1]).toBe(9);
+    expect(pkts[1].timeMs).toBeGreaterThanOrEqual(pkts[0].timeMs);
+  });
+
+  it('rejects a file that is not a capture, naming the problem', () => {
+    expect(() => parsePcap(Uint8Array.from([1, 2, 3, 4, 5, 6]), 'x.pcap')).toThrow(PcapError);
+    expect(() => parsePcap(Uint8Array.from([1, 2, 3, 4, 5, 6]), 'x.pcap')).toThrow(/x.pcap: not a pcap or pcapng file/);
+  });
+});
+
+describe('replayPcap', () => {
+  it('sends every datagram of a capture to a collector, which decodes them all', async () => {
+    const batches: FlowBatch[] = [];
+    running = await startCollectors({
+      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      onBatch: (b) => batches.push(b),
+    });
+    const r = await replayPcap({ file: `${testdata}/pmacct-nfprobe-v9.pcap`, host: '127.0.0.1', port: running.ports.netflow!, speed: 0 });
+    expect(r.datagrams).toBe(11);
+    const t0 = Date.now();
+    while (batches.reduce((a, b) => a + b.length, 0) < 70 && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 20));
+    expect(batches.reduce((a, b) => a + b.length, 0)).toBe(70);
+    expect(running.health()[0]).toMatchObject({ address: '127.0.0.1', protocol: 'netflow-v9', datagrams: 11, records: 70, decodeErrors: 0 });
+  });
+
+  it('paces at the capture speed divided by `speed`', async () => {
+    running = await startCollectors({
+      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      onBatch: () => {},
+    });
+    // three datagrams one second apart in capture time, replayed 10× faster: ≈ 200 ms
+    const payload = readPcapFile(`${testdata}/softflowd-v5.pcap`)[0].payload;
+    const file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'paced.pcap');
+    writeFileSync(file, buildPcap([0, 1000, 2000].map((t) => ({ timeMs: 1.7e12 + t, src: '192.0.2.1', dst: '192.0.2.2', srcPort: 1, dstPort: 2055, payload }))));
+    const t0 = performance.now();
+    const r = await replayPcap({ file, host: '127.0.0.1', port: running.ports.netflow!, speed: 10 });
+    const took = performance.now() - t0;
+    expect(r.datagrams).toBe(3);
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(2000); // original pace would take 2 s
+    rmSync(file);
+  });
+
+  it('rejects bad options with a clear message', async () => {
+    await expect(replayPcap({ file: 'x.pcap', host: '127.0.0.1', port: 0, speed: 1 })).rejects.toThrow(/port/);
+    await expect(replayPcap({ file: '/nonexistent.pcap', host: '127.0.0.1', port: 9, speed: -1 })).rejects.toThrow(/speed/);
+  });
+});
