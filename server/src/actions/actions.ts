@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import type { AppContext } from '../context.js';
 import type { MitigationRequestParsed } from './exabgp.js';
 import { Mitigator } from './mitigation.js';
+import { RdapContacts } from './rdap.js';
 import { RemediationList, openActionsDb } from './remediation.js';
 import { buildArf, buildXarf, recipientsFor, type ReportContext } from './reports.js';
 import { WebhookNotifier } from './webhooks.js';
@@ -37,6 +38,7 @@ export class Actions {
   readonly remediation: RemediationList;
   readonly mitigator: Mitigator;
   readonly webhooks: WebhookNotifier;
+  readonly rdap: RdapContacts;
   private readonly lastRecorded = new Map<string, number>();
   private readonly autoTried = new Set<string>();
   private readonly onUpsert = (i: Incident): void => this.handleUpsert(i);
@@ -60,6 +62,7 @@ export class Actions {
       registry: ctx.registry,
     });
     this.webhooks.seed(ctx.incidents.active());
+    this.rdap = new RdapContacts(this.db, a.reports.rdap, ctx.logger.child({ module: 'rdap' }));
     ctx.incidents.on('upsert', this.onUpsert);
     ctx.incidents.on('resolved', this.onResolved);
   }
@@ -111,16 +114,28 @@ export class Actions {
     return inc;
   }
 
-  recipients(id: string): ReportRecipient[] {
-    return recipientsFor(this.incident(id), this.reportContext());
+  /** Fill in unknown ASN contacts from RDAP when enabled. */
+  private async withContacts(list: ReportRecipient[]): Promise<ReportRecipient[]> {
+    return Promise.all(
+      list.map(async (r) => {
+        if (r.email !== null || r.asn === undefined || r.kind === 'upstream') return r;
+        const email = await this.rdap.lookup(r.asn);
+        return email ? { ...r, email } : r;
+      }),
+    );
+  }
+
+  recipients(id: string): Promise<ReportRecipient[]> {
+    return this.withContacts(recipientsFor(this.incident(id), this.reportContext()));
   }
 
   /** One report: for recipient `to` (an id from recipients()), else the first (largest share). */
-  report(id: string, format: 'xarf' | 'arf', to?: string): Report {
+  async report(id: string, format: 'xarf' | 'arf', to?: string): Promise<Report> {
     const inc = this.incident(id);
     const rc = this.reportContext();
     const all = recipientsFor(inc, rc);
-    const recipient = to === undefined ? all[0] : all.find((r) => r.id === to);
+    const picked = to === undefined ? all[0] : all.find((r) => r.id === to);
+    const recipient = picked ? (await this.withContacts([picked]))[0] : undefined;
     if (!recipient) {
       if (to === undefined)
         throw new ReportError('incident has no source ASN, upstream or target network to report to', 404, 'params.id');

@@ -39,6 +39,16 @@ export const ActionsConfig = z
         link_contacts: z.record(z.string(), Email).default({}),
         /** How many source ASNs (largest share first) get a report for one incident. */
         max_asn_recipients: z.number().int().min(1).max(100).default(10),
+        /** Look up unknown ASN abuse contacts in RDAP (RFC 9083 entities with role "abuse"); cached. */
+        rdap: z
+          .strictObject({
+            enabled: z.boolean().default(false),
+            /** An RDAP bootstrap redirector or a registry's server; `/autnum/N` is appended. */
+            base_url: z.url({ protocol: /^https?$/ }).default('https://rdap.org'),
+            timeout_ms: z.number().int().min(100).max(60_000).default(5000),
+            cache_days: z.number().positive().default(7),
+          })
+          .prefault({}),
       })
       .prefault({}),
     remediation: z

@@ -69,18 +69,18 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     return r.success ? r.data : jsonError(c, 400, 'invalid id', zodDetails(r.error, 'params.id'));
   };
 
-  app.get('/incidents/:id/report/recipients', viewer, (c) => {
+  app.get('/incidents/:id/report/recipients', viewer, async (c) => {
     const id = param(c);
     if (typeof id !== 'string') return id;
-    return c.json({ recipients: actions.recipients(id) }, 200);
+    return c.json({ recipients: await actions.recipients(id) }, 200);
   });
 
-  app.get('/incidents/:id/report', viewer, (c) => {
+  app.get('/incidents/:id/report', viewer, async (c) => {
     const id = param(c);
     if (typeof id !== 'string') return id;
     const q = ReportQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    const rep = actions.report(id, q.data.format, q.data.to);
+    const rep = await actions.report(id, q.data.format, q.data.to);
     return c.body(rep.body, 200, {
       'Content-Type': rep.contentType === 'application/json' ? 'application/json; charset=utf-8' : rep.contentType,
       'Content-Disposition': `attachment; filename="${rep.filename}"`,
