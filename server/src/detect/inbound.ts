@@ -4,7 +4,7 @@ import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
 import { InfoCache, asnShares, fmtRate, linkShares, listSources, protoShares, round3, samplingConfidence, topShares } from './events.js';
-import { TargetTable, type TargetStats, type Watch } from './target-table.js';
+import { TargetTable, emptyStats, type TargetStats, type Watch } from './target-table.js';
 
 const KIND_NONE = 0;
 const KIND_FAN_IN = 1;
@@ -16,7 +16,7 @@ const KINDS: Record<number, { kind: IncidentKind; detector: string }> = {
   [KIND_AMPLIFICATION]: { kind: 'amplification', detector: 'amplification' },
 };
 
-/** A key stops firing after this many ticks below the sustain level (half the thresholds). */
+/** A key lets go of its kind after this many ticks below the sustain level (half the thresholds). */
 const HOLD_TICKS = 3;
 /** Start listing a target's sources at this fraction of the lowest threshold, so the list is full when it fires. */
 const WATCH_FRACTION = 0.25;
@@ -30,7 +30,7 @@ const WATCH_FRACTION = 0.25;
  */
 export class InboundDetector {
   readonly table: TargetTable;
-  private readonly st: TargetStats = { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, maxSampling: 1 };
+  private readonly st: TargetStats = emptyStats();
   private readonly cache: InfoCache;
   private readonly alpha: number;
 
@@ -71,12 +71,14 @@ export class InboundDetector {
       if (!t.keys.used[s]) continue;
       t.stats(s, st);
       const th = t.owner[s] >= 0 ? (this.thresholds.byCustomer[t.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
-      const pps = st.packets / st.span;
-      const bps = (st.bytes * 8) / st.span;
+      const pps = st.recentPackets / st.recentSpan;
+      const bps = (st.recentBytes * 8) / st.recentSpan;
       const was = t.firingKind[s];
       let kind = KIND_NONE;
       if (was !== KIND_NONE && this.rule(was, s, th, st, pps, bps, 0.5)) kind = was;
-      else kind = this.classify(s, th, st, pps, bps);
+      // A key that just stopped firing one kind does not turn into another on the way down
+      // (a fan-in's tail is not a volumetric attack): only the same kind until the hold ends.
+      else if (was === KIND_NONE) kind = this.classify(s, th, st, pps, bps);
 
       let w = t.watchFor(s);
       if (kind !== KIND_NONE) {
@@ -90,8 +92,8 @@ export class InboundDetector {
         }
         out.push(this.event(kind, s, th, st, pps, bps, w, at));
       } else if (was !== KIND_NONE && w && ++w.quietTicks < HOLD_TICKS) {
-        // Inside the hold time: keep reporting so a brief dip does not split the incident.
-        out.push(this.event(was, s, th, st, pps, bps, w, at));
+        // Hold time: silent (the incident manager has its own quiet period), but the key keeps
+        // its kind and its source list, so a brief dip neither splits nor relabels the attack.
       } else {
         t.firingKind[s] = KIND_NONE;
         // Baselines learn only from traffic that is not (or no longer) an attack.
@@ -115,7 +117,7 @@ export class InboundDetector {
   private near(th: CustomerThresholds, st: TargetStats, pps: number, bps: number): boolean {
     const minPps = Math.min(th.fanIn.minPps, th.volumetric.minPps, th.amplification.minPps);
     const minBps = Math.min(th.volumetric.minBps, th.amplification.minBps);
-    const attackShare = st.packets > 0 ? st.attackPackets / st.packets : 0;
+    const attackShare = st.recentPackets > 0 ? st.recentAttackPackets / st.recentPackets : 0;
     return (pps >= minPps * WATCH_FRACTION || bps >= minBps * WATCH_FRACTION) && attackShare >= 0.25;
   }
 
@@ -128,22 +130,22 @@ export class InboundDetector {
 
   /** Whether `kind`'s rule holds with thresholds scaled by `f` (1 to fire, 0.5 to sustain). */
   private rule(kind: number, s: number, th: CustomerThresholds, st: TargetStats, pps: number, bps: number, f: number): boolean {
-    if (st.packets <= 0) return false;
-    const attackShare = st.attackPackets / st.packets;
+    if (st.recentPackets <= 0) return false;
+    const attackShare = st.recentAttackPackets / st.recentPackets;
     const t = this.table;
     switch (kind) {
       case KIND_AMPLIFICATION: {
         const a = th.amplification;
-        const ampPps = st.ampPackets / st.span;
-        const ampBps = (st.ampBytes * 8) / st.span;
-        if (st.bytes <= 0 || st.ampBytes / st.bytes < a.minShare * f) return false;
+        const ampPps = st.recentAmpPackets / st.recentSpan;
+        const ampBps = (st.recentAmpBytes * 8) / st.recentSpan;
+        if (st.recentBytes <= 0 || st.recentAmpBytes / st.recentBytes < a.minShare * f) return false;
         if (ampPps < a.minPps * f && ampBps < a.minBps * f) return false;
         return t.distinctReflectors(s) >= a.minReflectors * f;
       }
       case KIND_FAN_IN: {
         const a = th.fanIn;
         if (pps < a.minPps * f) return false;
-        if (st.bytes / st.packets > a.maxMeanPacketSize / f) return false;
+        if (st.recentBytes / st.recentPackets > a.maxMeanPacketSize / f) return false;
         if (1 - attackShare > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
         return t.distinctSources(s) >= a.minSources * f;
       }
@@ -168,7 +170,7 @@ export class InboundDetector {
     const distinct = t.distinctSources(s);
     const { kind: k, detector } = KINDS[kind];
     const listed = w ? listSources(w.sources, this.cfg.limits.maxListedSources, this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
-    const meanPacketSize = st.packets > 0 ? Math.round(st.bytes / st.packets) : 0;
+    const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const reflectors = kind === KIND_AMPLIFICATION ? t.distinctReflectors(s) : undefined;
     const confidence = samplingConfidence(st.rawPackets, st.maxSampling);
     const parts = [
@@ -196,7 +198,7 @@ export class InboundDetector {
         samplingRate: st.maxSampling,
         confidence,
         summary: parts.join(', '),
-        attackShare: round3(st.attackPackets / Math.max(1, st.packets)),
+        attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         windowSeconds: st.span,
         sampledPackets: Math.round(st.rawPackets),
         ...(kind === KIND_VOLUMETRIC ? { baselinePps: Math.round(t.baselinePps[s]), baselineBps: Math.round(t.baselineBps[s]) } : {}),

@@ -211,9 +211,10 @@ export class OutboundDetector {
         if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && unansweredOk) fire |= SCAN;
       }
       // Hold: a firing kind that drops out keeps reporting a few ticks so incidents do not split.
+      // Hold time: silent, but the endpoint keeps its (lower) sustain thresholds for a few ticks.
       let w = this.watches.get(s);
-      if (fire === 0 && this.firing[s] !== 0 && w && ++w.quiet < HOLD_TICKS) fire = this.firing[s];
-      else if (w && fire !== 0) w.quiet = 0;
+      if (fire === 0 && this.firing[s] !== 0 && w && ++w.quiet < HOLD_TICKS) continue;
+      if (w && fire !== 0) w.quiet = 0;
       if (fire === 0) {
         this.firing[s] = 0;
         this.watches.delete(s);

@@ -4,7 +4,7 @@ import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { DetectConfig } from './config.js';
 import { InfoCache, fmtRate, linkShares, listSources, asnShares, protoShares, round3, samplingConfidence, topShares } from './events.js';
-import { TargetTable, type TargetStats, type Watch } from './target-table.js';
+import { TargetTable, emptyStats, type TargetStats, type Watch } from './target-table.js';
 
 const HOLD_TICKS = 3;
 const WATCH_FRACTION = 0.25;
@@ -18,7 +18,7 @@ const WATCH_FRACTION = 0.25;
  */
 export class ParticipationDetector {
   readonly table: TargetTable;
-  private readonly st: TargetStats = { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, maxSampling: 1 };
+  private readonly st: TargetStats = emptyStats();
   private readonly cache: InfoCache;
 
   constructor(
@@ -47,8 +47,8 @@ export class ParticipationDetector {
 
   private rule(s: number, st: TargetStats, pps: number, f: number): boolean {
     const a = this.cfg.participation;
-    if (st.packets <= 0 || pps < a.minPps * f) return false;
-    if (1 - st.attackPackets / st.packets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
+    if (st.recentPackets <= 0 || pps < a.minPps * f) return false;
+    if (1 - st.recentAttackPackets / st.recentPackets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
     const d = this.table.distinctSources(s);
     return d >= a.minSources * f && pps / Math.max(1, d) >= a.minPpsPerSource * f;
   }
@@ -60,21 +60,23 @@ export class ParticipationDetector {
     for (let s = 0; s < t.keys.capacity; s++) {
       if (!t.keys.used[s]) continue;
       t.stats(s, st);
-      const pps = st.packets / st.span;
-      const bps = (st.bytes * 8) / st.span;
+      const pps = st.recentPackets / st.recentSpan;
+      const bps = (st.recentBytes * 8) / st.recentSpan;
       const was = t.firingKind[s] !== 0;
       const fire = this.rule(s, st, pps, was ? 0.5 : 1);
       let w = t.watchFor(s);
-      if (fire || (was && w && ++w.quietTicks < HOLD_TICKS)) {
+      if (fire) {
         t.firingKind[s] = 1;
         w ??= t.watch(s, addrToString(t.keys.keys, s));
-        if (w && fire) w.quietTicks = 0;
+        if (w) w.quietTicks = 0;
         out.push(this.event(s, st, pps, bps, w, at));
         continue;
       }
+      // Hold time: silent, but keeps the sustain thresholds and the endpoint list.
+      if (was && w && ++w.quietTicks < HOLD_TICKS) continue;
       t.firingKind[s] = 0;
       const a = this.cfg.participation;
-      const near = pps >= a.minPps * WATCH_FRACTION && st.attackPackets >= st.packets * 0.25;
+      const near = pps >= a.minPps * WATCH_FRACTION && st.recentAttackPackets >= st.recentPackets * 0.25;
       if (near && !w) t.watch(s, addrToString(t.keys.keys, s));
       else if (!near && w) t.unwatch(s);
     }
@@ -88,7 +90,7 @@ export class ParticipationDetector {
     const info = this.cache.get(ip);
     const distinct = t.distinctSources(s);
     const listed = w ? listSources(w.sources, this.cfg.limits.maxListedSources, this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
-    const meanPacketSize = st.packets > 0 ? Math.round(st.bytes / st.packets) : 0;
+    const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const coordination = w ? startSpread(w) : undefined;
     return {
       detector: 'participation',
@@ -106,7 +108,7 @@ export class ParticipationDetector {
         samplingRate: st.maxSampling,
         confidence: samplingConfidence(st.rawPackets, st.maxSampling),
         windowSeconds: st.span,
-        attackShare: round3(st.attackPackets / Math.max(1, st.packets)),
+        attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
         ...(coordination !== undefined ? { startSpreadSeconds: coordination } : {}),
         summary: `${distinct} customer endpoints → ${ip} (${info.asName || 'unknown AS'}), ${fmtRate(pps, 'pps')}, ${fmtRate(bps, 'bps')}, ${meanPacketSize} B mean packet size${coordination !== undefined ? `, 90 % started within ${coordination} s` : ''}`,

@@ -32,6 +32,23 @@ export interface TargetStats {
   flows: number;
   /** Highest 1-in-N sampling rate among the window's records. */
   maxSampling: number;
+  /**
+   * The same sums over the last few seconds only (RECENT_SECONDS): what rates are judged on,
+   * so a detector reacts within seconds and lets go as soon as an attack stops, while distinct
+   * counts still cover the whole window.
+   */
+  recentSpan: number;
+  recentPackets: number;
+  recentBytes: number;
+  recentAttackPackets: number;
+  recentAmpPackets: number;
+  recentAmpBytes: number;
+}
+
+export const RECENT_SECONDS = 3;
+
+export function emptyStats(): TargetStats {
+  return { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, maxSampling: 1, recentSpan: 1, recentPackets: 0, recentBytes: 0, recentAttackPackets: 0, recentAmpPackets: 0, recentAmpBytes: 0 };
 }
 
 /** What is kept for a watched key: every source (up to a cap), per-ASN/link/proto/port tallies. */
@@ -254,7 +271,24 @@ export class TargetTable {
       fl += c[o + F_FLOWS];
     }
     this.windowPackets[s] = pk;
-    out.span = Math.max(1, Math.min(this.window, this.tickCount - this.createdTick[s] + 1));
+    const age = this.tickCount - this.createdTick[s] + 1;
+    out.span = Math.max(1, Math.min(this.window, age));
+    const r = Math.max(1, Math.min(RECENT_SECONDS, this.window, age));
+    let rp = 0, rb = 0, ra = 0, rap = 0, rab = 0;
+    for (let k = 0; k < r; k++) {
+      const o = base + ((this.bucket - k + this.window) % this.window) * FIELDS;
+      rp += c[o + F_PKTS];
+      rb += c[o + F_BYTES];
+      ra += c[o + F_ATTACK];
+      rap += c[o + F_AMP_PKTS];
+      rab += c[o + F_AMP_BYTES];
+    }
+    out.recentSpan = r;
+    out.recentPackets = rp;
+    out.recentBytes = rb;
+    out.recentAttackPackets = ra;
+    out.recentAmpPackets = rap;
+    out.recentAmpBytes = rab;
     out.packets = pk;
     out.bytes = by;
     out.attackPackets = at;
