@@ -65,6 +65,24 @@ export class Actions {
     this.rdap = new RdapContacts(this.db, a.reports.rdap, ctx.logger.child({ module: 'rdap' }));
     ctx.incidents.on('upsert', this.onUpsert);
     ctx.incidents.on('resolved', this.onResolved);
+    this.reconcile();
+  }
+
+  /**
+   * A blackhole must not outlive its incident: mitigations still announced for incidents that
+   * resolved (or vanished) while Downstream was down are withdrawn at start-up.
+   */
+  private reconcile(): void {
+    const stale = new Set<string>();
+    for (const m of this.mitigator.list(undefined, true)) {
+      const inc = this.ctx.incidents.get(m.incidentId) ?? this.ctx.store.getIncident(m.incidentId);
+      if (!inc || inc.status === 'resolved') stale.add(m.incidentId);
+    }
+    for (const id of stale) {
+      this.mitigator
+        .withdrawAll(id, 'system', 'incident resolved while Downstream was down')
+        .catch((err: Error) => this.ctx.logger.error({ err, incident: id }, 'withdraw at start-up failed'));
+    }
   }
 
   private reportContext(): ReportContext {

@@ -130,6 +130,35 @@ describe('Mitigation through a FIFO', () => {
     await stopActions(ctx);
   });
 
+  it('withdraws at start-up what is still announced for an incident that resolved while down', async () => {
+    const dir = tmp();
+    const pipe = fifo(dir);
+    const raw = { storage: { path: dir }, actions: { mitigation: { enabled: true, pipe: pipe.path } } };
+    const first = fakeContext(raw);
+    const inc = sampleIncident();
+    first.incidentMap.set(inc.id, inc);
+    await actionsFor(first).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'alice');
+    await stopActions(first);
+    expect(pipe.read()).toMatch(/^announce route/);
+
+    const still = fakeContext(raw); // incident still open after restart: nothing withdrawn
+    still.incidentMap.set(inc.id, inc);
+    await actionsFor(still).mitigator.withdrawAll('none', 'x');
+    expect(pipe.read()).toBe('');
+    await stopActions(still);
+
+    const after = fakeContext(raw);
+    after.incidentMap.set(inc.id, { ...inc, status: 'resolved' });
+    await actionsFor(after).mitigator.withdrawAll('none', 'x');
+    expect(pipe.read()).toBe('withdraw route 198.51.100.7/32 next-hop 192.0.2.1\n');
+    expect(after.audit[0]).toMatchObject({
+      action: 'mitigation.withdraw.rtbh',
+      by: 'system',
+      detail: expect.stringContaining('while Downstream was down'),
+    });
+    await stopActions(after);
+  });
+
   it('is never automatic unless configured, and automatic when it is', async () => {
     const dir = tmp();
     const pipe = fifo(dir);
