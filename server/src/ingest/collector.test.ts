@@ -69,6 +69,51 @@ describe('startCollectors', () => {
     expect(metrics).toMatch(/downstream_ingest_records_total\{exporter="127.0.0.2",protocol="netflow-v9"\} 500/);
   });
 
+  it('worker-thread mode: same behaviour, batches transferred from the worker', async () => {
+    const batches: FlowBatch[] = [];
+    const registry = new Registry();
+    running = await startCollectors({
+      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+      logger,
+      registry,
+      onBatch: (b) => batches.push(b),
+      worker: true,
+    });
+    expect(running.threaded).toBe(true);
+    const v9 = new UdpExporter({ host: '127.0.0.1', port: running.ports.netflow!, protocol: 'netflow-v9', samplingRate: 1 });
+    const sf = new UdpExporter({ host: '127.0.0.1', port: running.ports.sflow!, protocol: 'sflow-v5', bindAddress: '127.0.0.3' });
+    await v9.send(flows(300), Date.now());
+    await sf.send(flows(20), Date.now());
+    await Promise.all([v9.close(), sf.close()]);
+    await until(() => batches.reduce((a, b) => a + b.length, 0) >= 320);
+    await running.flush();
+    const all = batches.flatMap((b) => Array.from({ length: b.length }, (_, i) => b.exporters[b.exporter[i]]));
+    expect(all.filter((x) => x === '127.0.0.1')).toHaveLength(300);
+    expect(all.filter((x) => x === '127.0.0.3')).toHaveLength(20);
+    expect(batches[0].src).toBeInstanceOf(Uint32Array);
+    const h = running.health();
+    expect(h.find((x) => x.protocol === 'netflow-v9')).toMatchObject({ records: 300, decodeErrors: 0 });
+    expect(h.find((x) => x.protocol === 'sflow-v5')).toMatchObject({ address: '127.0.0.3', records: 20 });
+    expect(await registry.metrics()).toMatch(/downstream_ingest_records_total\{exporter="127.0.0.3",protocol="sflow-v5"\} 20/);
+  });
+
+  it('reports a port that cannot be bound', async () => {
+    running = await startCollectors({
+      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+      logger,
+      registry: new Registry(),
+      onBatch: () => {},
+    });
+    await expect(
+      startCollectors({
+        collectors: { ipfix: { port: running.ports.netflow!, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+        logger,
+        registry: new Registry(),
+        onBatch: () => {},
+      }),
+    ).rejects.toThrow(/cannot bind ipfix collector on 127.0.0.1:\d+/);
+  });
+
   it('keeps serving after garbage and counts it', async () => {
     const batches: FlowBatch[] = [];
     running = await startCollectors({

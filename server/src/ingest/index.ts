@@ -1,123 +1,208 @@
 /**
  * UDP collectors: one socket per configured protocol port, one FlowDecoder behind them all, and
  * a flusher that hands FlowBatches to the pipeline when they fill up or every FLUSH_MS.
+ *
+ * Two modes, same API: in a worker thread (the default when running compiled JavaScript), so
+ * the socket is drained even while the main thread is busy; or in-process (the default under
+ * tsx/vitest, where a worker cannot load a .ts file without a loader, and where tests want
+ * synchronous flush()).
  */
-import dgram from 'node:dgram';
+import { Worker } from 'node:worker_threads';
 import type { ExporterHealth } from '@downstream/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { CollectorSet } from '../context.js';
+import type { FromWorker, ToWorker, WorkerInit } from './collector-worker.js';
 import { FlowDecoder, type DecoderOptions } from './decoder.js';
+import type { ExporterStats } from './exporter-stats.js';
 import type { FlowBatch } from './flow-batch.js';
-import { registerIngestMetrics } from './metrics.js';
+import { registerIngestMetrics, type StatsSource } from './metrics.js';
+import { statsFromSnapshot } from './stats-snapshot.js';
+import { bindCollectorSockets } from './udp-sockets.js';
 
 export { FlowDecoder } from './decoder.js';
-export type { DecoderOptions, InterfaceCounters } from './decoder.js';
+export type { DecoderOptions, InterfaceCounters, SamplingConfig } from './decoder.js';
+export type { FlowBatch } from './flow-batch.js';
 
 /** Batches are handed on at this size… */
 export const FLUSH_RECORDS = 8192;
 /** …or at least this often (ms), so detection latency stays well under its 2 s budget. */
 export const FLUSH_MS = 100;
-/** Requested socket receive buffer; Linux caps it at net.core.rmem_max. */
-const RECV_BUFFER = 32 * 1024 * 1024;
 
 export interface StartCollectorsOptions {
   collectors: Config['collectors'];
   logger: Logger;
   registry: Registry;
   onBatch: (batch: FlowBatch) => void;
-  /** Overrides for tests (pending hold time, limits). */
+  /** Overrides (pending hold time, limits), mostly for tests. */
   decoder?: Omit<DecoderOptions, 'sampling'>;
+  /**
+   * Decode in a worker thread. Default: yes when this module runs as compiled .js, no under
+   * tsx/vitest (where forcing it loads the .ts worker through tsx's loader).
+   */
+  worker?: boolean;
 }
 
 export interface Collectors extends CollectorSet {
-  readonly decoder: FlowDecoder;
-  /** Hand over whatever is buffered now (tests, shutdown). */
-  flush(): void;
+  /** True when decoding runs in a worker thread. */
+  readonly threaded: boolean;
+  /** In-process mode only: the decoder (tests, interface counters). */
+  readonly decoder?: FlowDecoder;
+  /**
+   * Hand over whatever is buffered now. In-process: synchronous. Worker mode: the batch
+   * arrives through onBatch when the returned promise resolves (health() is fresh then too).
+   */
+  flush(): Promise<void>;
 }
 
 export async function startCollectors(opts: StartCollectorsOptions): Promise<Collectors> {
-  const { collectors, logger, onBatch } = opts;
-  const decoder = new FlowDecoder({ ...opts.decoder, sampling: collectors.sampling });
-  const log = logger.child({ module: 'ingest' });
-  const sockets: dgram.Socket[] = [];
-  const ports: CollectorSet['ports'] = {};
-  let handlerErrors = 0;
+  const useWorker = opts.worker ?? import.meta.url.endsWith('.js');
+  return useWorker ? startInWorker(opts) : startInProcess(opts);
+}
 
-  const flush = (): void => {
-    const b = decoder.takeBatch();
-    if (!b) return;
+function safeOnBatch(onBatch: (b: FlowBatch) => void, log: Logger): (b: FlowBatch) => void {
+  let failures = 0;
+  return (b) => {
     try {
       onBatch(b);
     } catch (err) {
       // a failing consumer must not stop ingest
-      handlerErrors++;
-      if (handlerErrors <= 10 || handlerErrors % 1000 === 0) log.error({ err, handlerErrors }, 'onBatch threw');
+      failures++;
+      if (failures <= 10 || failures % 1000 === 0) log.error({ err, failures }, 'onBatch threw');
     }
   };
+}
 
-  const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
-    // strip the IPv4-mapped prefix of dual-stack sockets so one router has one name
-    const addr = rinfo.address.startsWith('::ffff:') ? rinfo.address.slice(7) : rinfo.address;
-    decoder.decode(msg, addr, Date.now());
-    if (decoder.batch.length >= FLUSH_RECORDS) flush();
+async function startInProcess(opts: StartCollectorsOptions): Promise<Collectors> {
+  const log = opts.logger.child({ module: 'ingest' });
+  const decoder = new FlowDecoder({ ...opts.decoder, sampling: opts.collectors.sampling });
+  const deliver = safeOnBatch(opts.onBatch, log);
+  const flushNow = (): void => {
+    const b = decoder.takeBatch();
+    if (b) deliver(b);
   };
-
-  const bind = async (key: 'netflow' | 'ipfix' | 'sflow'): Promise<void> => {
-    const c = collectors[key];
-    if (!c) return;
-    const type = c.host.includes(':') ? 'udp6' : 'udp4';
-    const sock = dgram.createSocket({ type, recvBufferSize: RECV_BUFFER, reuseAddr: false });
-    sock.on('message', onMessage);
-    sock.on('error', (err) => log.error({ err, collector: key }, 'UDP socket error'));
-    await new Promise<void>((resolve, reject) => {
-      const onErr = (err: Error): void => reject(new Error(`cannot bind ${key} collector on ${c.host}:${c.port}: ${err.message}`));
-      sock.once('error', onErr);
-      sock.bind(c.port, c.host, () => {
-        sock.off('error', onErr);
-        resolve();
-      });
-    });
-    sockets.push(sock);
-    ports[key] = sock.address().port;
-    let rcvbuf = 0;
-    try {
-      rcvbuf = sock.getRecvBufferSize();
-    } catch {
-      /* not available on every platform */
-    }
-    log.info({ collector: key, host: c.host, port: ports[key], rcvbuf }, 'collector listening');
-  };
-
-  try {
-    await bind('netflow');
-    await bind('ipfix');
-    await bind('sflow');
-  } catch (err) {
-    for (const s of sockets) s.close();
-    throw err;
-  }
-
+  const bound = await bindCollectorSockets(
+    opts.collectors,
+    (msg, address) => {
+      decoder.decode(msg, address, Date.now());
+      if (decoder.batch.length >= FLUSH_RECORDS) flushNow();
+    },
+    (err, collector) => log.error({ err, collector }, 'UDP socket error'),
+  );
+  log.info({ ports: bound.ports, rcvbuf: bound.rcvbuf, threaded: false }, 'collectors listening');
   const timer = setInterval(() => {
-    flush();
+    flushNow();
     decoder.tick(Date.now());
   }, FLUSH_MS);
   timer.unref();
-
   const unregister = registerIngestMetrics(opts.registry, decoder);
-
   return {
-    ports,
+    ports: bound.ports,
+    threaded: false,
     decoder,
-    flush,
-    health(): ExporterHealth[] {
-      return decoder.health();
-    },
+    flush: async () => flushNow(),
+    health: (): ExporterHealth[] => decoder.health(),
     async stop(): Promise<void> {
       clearInterval(timer);
-      await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      flush();
+      await bound.close();
+      flushNow();
+      unregister();
+    },
+  };
+}
+
+async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> {
+  const log = opts.logger.child({ module: 'ingest' });
+  const deliver = safeOnBatch(opts.onBatch, log);
+  const init: WorkerInit = { collectors: opts.collectors, decoder: opts.decoder ?? {}, flushRecords: FLUSH_RECORDS, flushMs: FLUSH_MS };
+  let worker: Worker;
+  if (import.meta.url.endsWith('.ts')) {
+    // source run (tsx, vitest): register tsx's loader inside the worker, then load the .ts entry
+    const entry = new URL('./collector-worker.ts', import.meta.url).href;
+    const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+    worker = new Worker(boot, { eval: true, workerData: init });
+  } else {
+    worker = new Worker(new URL('./collector-worker.js', import.meta.url), { workerData: init });
+  }
+
+  let stats: ExporterStats[] = [];
+  const cache: StatsSource & { pendingSets: number; droppedExporterLimit: number } = {
+    allStats: () => stats,
+    pendingSets: 0,
+    droppedExporterLimit: 0,
+  };
+  const flushWaiters = new Map<number, () => void>();
+  let nextFlush = 1;
+  let stopped: (() => void) | undefined;
+
+  const ready = new Promise<{ ports: CollectorSet['ports']; rcvbuf: Record<string, number> }>((resolve, reject) => {
+    worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'ready':
+          resolve({ ports: m.ports, rcvbuf: m.rcvbuf });
+          break;
+        case 'error':
+          reject(new Error(m.message));
+          break;
+        case 'socket-error':
+          log.error({ collector: m.collector, err: m.message }, 'UDP socket error');
+          break;
+        case 'batch':
+          deliver(m.batch);
+          break;
+        case 'stats':
+          stats = m.stats.map(statsFromSnapshot);
+          cache.pendingSets = m.pendingSets;
+          cache.droppedExporterLimit = m.droppedExporterLimit;
+          if (m.flushId !== undefined) {
+            flushWaiters.get(m.flushId)?.();
+            flushWaiters.delete(m.flushId);
+          }
+          break;
+        case 'stopped':
+          stopped?.();
+          break;
+      }
+    });
+    worker.once('error', (err) => {
+      log.error({ err }, 'collector worker failed');
+      reject(err);
+      for (const w of flushWaiters.values()) w();
+      stopped?.();
+    });
+    worker.once('exit', (code) => {
+      reject(new Error(`collector worker exited (${code}) before it was ready`));
+      for (const w of flushWaiters.values()) w();
+      stopped?.();
+    });
+  });
+  let started: { ports: CollectorSet['ports']; rcvbuf: Record<string, number> };
+  try {
+    started = await ready;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  log.info({ ports: started.ports, rcvbuf: started.rcvbuf, threaded: true }, 'collectors listening');
+  const unregister = registerIngestMetrics(opts.registry, cache);
+  const send = (m: ToWorker): void => worker.postMessage(m);
+  return {
+    ports: started.ports,
+    threaded: true,
+    flush: () =>
+      new Promise<void>((resolve) => {
+        const id = nextFlush++;
+        flushWaiters.set(id, resolve);
+        send({ type: 'flush', id });
+      }),
+    health: (): ExporterHealth[] => stats.map((s) => s.toHealth()),
+    async stop(): Promise<void> {
+      const done = new Promise<void>((r) => (stopped = r));
+      send({ type: 'stop' });
+      const timeout = new Promise<void>((r) => setTimeout(r, 2000).unref());
+      await Promise.race([done, timeout]);
+      await worker.terminate();
       unregister();
     },
   };

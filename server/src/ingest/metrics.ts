@@ -1,11 +1,18 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { FlowDecoder } from './decoder.js';
+import type { ExporterStats } from './exporter-stats.js';
+
+/** What the metrics read: the decoder itself, or a cached copy of a worker's stats. */
+export interface StatsSource {
+  allStats(): Iterable<ExporterStats>;
+  readonly pendingSets: number;
+  readonly droppedExporterLimit: number;
+}
 
 /**
  * Ingest metrics, read from the decoder's own counters at scrape time: the hot path bumps plain
  * numbers and never touches prom-client. Returns a function that removes them again.
  */
-export function registerIngestMetrics(registry: Registry, decoder: FlowDecoder): () => void {
+export function registerIngestMetrics(registry: Registry, decoder: StatsSource): () => void {
   const labelNames = ['exporter', 'protocol'] as const;
   const names: string[] = [];
   const reg = <T>(name: string, m: T): T => {
