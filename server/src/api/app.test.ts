@@ -140,6 +140,31 @@ describe('REST API auth', () => {
   });
 });
 
+describe('cross-site requests without tokens', () => {
+  it('refuses writes from another site, allows same origin, loopback pages and scripts', async () => {
+    const ctx = createFakeContext();
+    ctx.incidents.ingest(detectionEvent('203.0.113.9'));
+    const app = createApp(ctx);
+    const id = ctx.incidents.active()[0].id;
+    const ack = (headers: Record<string, string>) =>
+      app.request(`http://127.0.0.1:8080/api/incidents/${id}/ack`, {
+        method: 'POST',
+        headers: { Host: '127.0.0.1:8080', ...headers },
+      });
+    const evil = await ack({ Origin: 'https://evil.example' });
+    expect(evil.status).toBe(403);
+    expect((await errorOf(evil)).details?.[0].path).toBe('headers.origin');
+    expect(ctx.incidents.get(id)?.status).toBe('open');
+    expect((await ack({ Origin: 'null' })).status).toBe(403);
+    expect((await ack({ Origin: 'http://127.0.0.1:8080' })).status).toBe(200);
+    expect((await ack({ Origin: 'http://localhost:5173' })).status).toBe(200);
+    expect((await ack({})).status).toBe(200);
+    // Reads stay open (same-origin policy already keeps other sites from reading them).
+    const read = await app.request('/api/incidents', { headers: { Origin: 'https://evil.example' } });
+    expect(read.status).toBe(200);
+  });
+});
+
 describe('REST API happy paths', () => {
   let s: ReturnType<typeof setup>;
   beforeEach(() => {

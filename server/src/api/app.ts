@@ -19,7 +19,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { authFor, requireRole, sameOriginWrites, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { errorBody, jsonError, zodDetails } from './errors.js';
 
@@ -79,6 +79,8 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error in request');
     return jsonError(c, 500, 'internal error');
   });
+
+  if (!auth.enabled) app.use('*', sameOriginWrites());
 
   // Notes are short; a bounded body keeps a bad client from making us buffer megabytes.
   app.use(

@@ -9,6 +9,7 @@ import {
   createAuthenticator,
   isLoopbackHost,
   LOCAL_PRINCIPAL,
+  originAllowed,
   rateLimit,
   requireRole,
   roleAtLeast,
@@ -81,6 +82,19 @@ describe('bind guard', () => {
     expect(() => assertBindAllowed('0.0.0.0', [])).toThrow(/auth\.tokens/);
     expect(() => assertBindAllowed('127.0.0.1', [])).not.toThrow();
     expect(() => assertBindAllowed('0.0.0.0', tokens)).not.toThrow();
+  });
+});
+
+describe('origin check', () => {
+  it('allows no origin, the same host, and loopback pages only', () => {
+    expect(originAllowed(undefined, '127.0.0.1:8080')).toBe(true);
+    expect(originAllowed('http://127.0.0.1:8080', '127.0.0.1:8080')).toBe(true);
+    expect(originAllowed('https://noc.example:8443', 'noc.example:8443')).toBe(true);
+    expect(originAllowed('http://localhost:5173', '127.0.0.1:8080')).toBe(true);
+    expect(originAllowed('http://[::1]:5173', '127.0.0.1:8080')).toBe(true);
+    expect(originAllowed('https://evil.example', '127.0.0.1:8080')).toBe(false);
+    expect(originAllowed('https://127.0.0.1.evil.example', '127.0.0.1:8080')).toBe(false);
+    expect(originAllowed('null', '127.0.0.1:8080')).toBe(false);
   });
 });
 

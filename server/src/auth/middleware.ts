@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { jsonError } from '../api/errors.js';
-import { bearerToken, roleAtLeast, type Authenticator, type Principal, type Role } from './auth.js';
+import { bearerToken, isLoopbackHost, roleAtLeast, type Authenticator, type Principal, type Role } from './auth.js';
 
 /** Hono env every route of the app uses: the authenticated caller. */
 export interface AuthEnv {
@@ -85,6 +85,44 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AuthEnv> {
       ]);
     }
     b.tokens -= 1;
+    await next();
+  };
+}
+
+/**
+ * Whether a browser request's Origin may act on this server: no Origin (curl, scripts), the
+ * same host:port as the request, or a page served from loopback (the Vite dev server).
+ */
+export function originAllowed(origin: string | undefined | null, host: string | undefined | null): boolean {
+  if (!origin) return true;
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (host && u.host.toLowerCase() === host.toLowerCase()) return true;
+  return isLoopbackHost(u.hostname);
+}
+
+/**
+ * Without tokens anyone on this machine is admin, and so would be any web page the operator
+ * has open: a cross-site `fetch(…/resolve, { method: 'POST', mode: 'no-cors' })` needs no
+ * preflight. Refuse state-changing requests whose Origin is another site.
+ */
+export function sameOriginWrites(): MiddlewareHandler<AuthEnv> {
+  return async (c, next) => {
+    const m = c.req.method;
+    if (
+      m !== 'GET' &&
+      m !== 'HEAD' &&
+      m !== 'OPTIONS' &&
+      !originAllowed(c.req.header('origin'), c.req.header('host'))
+    ) {
+      return jsonError(c, 403, 'cross-site request refused', [
+        { path: 'headers.origin', message: `${c.req.header('origin')} may not act on this server` },
+      ]);
+    }
     await next();
   };
 }

@@ -80,9 +80,14 @@ describe('/live auth', () => {
     await connected(c);
   });
 
-  it('needs no token when none are configured', async () => {
+  it('needs no token when none are configured, but then refuses pages of other sites', async () => {
     const { client } = await setup({}, false);
     await connected(client(null));
+    await connected(client(null, { extraHeaders: { Origin: 'http://localhost:5173' } }));
+    const evil = client(null, { extraHeaders: { Origin: 'https://evil.example' }, reconnection: false });
+    const err = await new Promise<Error>((r) => evil.once('connect_error', r));
+    expect(evil.connected).toBe(false);
+    expect(err).toBeInstanceOf(Error);
   });
 });
 

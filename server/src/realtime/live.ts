@@ -15,7 +15,7 @@ import {
 import { Counter, Gauge } from 'prom-client';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { zodDetails } from '../api/errors.js';
-import { authFor, bearerToken, type Principal } from '../auth/index.js';
+import { authFor, bearerToken, originAllowed, type Principal } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 
 export interface RealtimeOptions {
@@ -141,6 +141,8 @@ export async function attachRealtime(
     // Graph frames of 10k nodes are ~300 KB; client messages are tiny, so keep the inbound cap low.
     maxHttpBufferSize: 64 * 1024,
     connectionStateRecovery: { maxDisconnectionDuration: o.recoveryMs, skipMiddlewares: false },
+    // WebSockets ignore CORS: without tokens, any web page could otherwise read the stream.
+    allowRequest: (req, cb) => cb(null, auth.enabled || originAllowed(req.headers.origin, req.headers.host)),
   });
 
   let redisClose: (() => Promise<void>) | undefined;
