@@ -1,0 +1,215 @@
+import type { DetectionEvent, Incident } from '@downstream/shared';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.js';
+import { createIncidentManager } from './index.js';
+import { MemoryStore } from './memory-store.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+const logger = pino({ level: 'silent' });
+
+function setup(detect: Record<string, unknown> = {}, store = new MemoryStore()) {
+  const clock = { now: T0 };
+  const config = parseConfig({ detect: { incidents: { quietSeconds: 30, reopenSeconds: 600 }, ...detect } });
+  const m = createIncidentManager({ store, logger, config, now: () => clock.now });
+  const upserts: Incident[] = [];
+  const resolved: Incident[] = [];
+  m.on('upsert', (i) => upserts.push(i));
+  m.on('resolved', (i) => resolved.push(i));
+  return { m, store, clock, upserts, resolved, config };
+}
+
+function fanIn(atMs: number, over: Partial<DetectionEvent> = {}): DetectionEvent {
+  return {
+    detector: 'fan-in',
+    kind: 'ddos-fan-in',
+    direction: 'inbound',
+    at: new Date(atMs).toISOString(),
+    key: '198.51.100.10',
+    target: { ip: '198.51.100.10', asn: 0, asName: '', customer: 'Residential' },
+    sources: {
+      distinct: 3000,
+      top: [
+        { ip: '73.1.2.3', asn: 7922, asName: 'Comcast', country: 'US', packets: 1000, bytes: 64_000 },
+        { ip: '14.160.0.9', asn: 45899, asName: 'VNPT', country: 'VN', packets: 500, bytes: 32_000 },
+      ],
+      asns: [
+        { asn: 7922, name: 'Comcast', share: 0.6 },
+        { asn: 45899, name: 'VNPT', share: 0.4 },
+      ],
+    },
+    upstreams: [
+      { name: 'Transit A', share: 0.7 },
+      { name: 'IX', share: 0.3 },
+    ],
+    rate: { pps: 300_000, bps: 150_000_000 },
+    evidence: { meanPacketSize: 64, summary: 'fan-in' },
+    ...over,
+  };
+}
+
+function spam(atMs: number, endpoint: string, customer = 'Residential'): DetectionEvent {
+  return {
+    detector: 'spam-bot',
+    kind: 'spam-bot',
+    direction: 'outbound',
+    at: new Date(atMs).toISOString(),
+    key: endpoint,
+    sources: { distinct: 1, top: [{ ip: endpoint, asn: 64500, asName: 'Us', country: 'NL', customer, packets: 100, bytes: 30_000 }], asns: [{ asn: 64500, name: 'Us', share: 1 }] },
+    upstreams: [{ name: 'Residential aggregation', share: 1 }],
+    rate: { pps: 100, bps: 240_000 },
+    evidence: { distinctTargets: 300, summary: 'spam' },
+  };
+}
+
+/** Feed one event a second for `seconds`, ticking the manager like the pipeline does. */
+function play(s: ReturnType<typeof setup>, seconds: number, make: (at: number) => DetectionEvent[]) {
+  for (let k = 0; k < seconds; k++) {
+    for (const e of make(s.clock.now)) s.m.ingest(e);
+    s.m.tick(s.clock.now);
+    s.clock.now += 1000;
+  }
+}
+
+describe('incident manager', () => {
+  it('opens one incident per kind + target, merges detections and persists it', () => {
+    const s = setup();
+    play(s, 5, (at) => [fanIn(at, { rate: { pps: 100_000 * (1 + ((at - T0) / 1000) % 3), bps: 1e8 } })]);
+    const list = s.m.list({ limit: 10 });
+    expect(list).toHaveLength(1);
+    const inc = list[0];
+    expect(inc).toMatchObject({ kind: 'ddos-fan-in', direction: 'inbound', status: 'open', target: { ip: '198.51.100.10' }, detectors: ['fan-in'] });
+    expect(inc.peak.pps).toBe(300_000);
+    expect(inc.firstSeen).toBe(new Date(T0).toISOString());
+    expect(inc.lastSeen).toBe(new Date(T0 + 4000).toISOString());
+    expect(s.upserts).toHaveLength(5);
+    expect(s.store.getIncident(inc.id)?.kind).toBe('ddos-fan-in');
+    const d = s.m.get(inc.id)!;
+    expect(d.timeline.map((p) => p.pps)).toEqual([100_000, 200_000, 300_000, 100_000, 200_000]);
+    expect(d.graph.nodes.map((n) => n.ip)).toEqual(['73.1.2.3', '14.160.0.9']);
+    expect(s.m.series(inc.id)).toHaveLength(5);
+    expect(s.m.active()).toHaveLength(1);
+  });
+
+  it('resolves after the quiet period, re-opens the same incident if it returns, and starts a new one much later', () => {
+    const s = setup();
+    play(s, 3, (at) => [fanIn(at)]);
+    const id = s.m.list({ limit: 10 })[0].id;
+    play(s, 29, () => []);
+    expect(s.resolved).toHaveLength(0);
+    play(s, 2, () => []);
+    expect(s.resolved.map((i) => i.id)).toEqual([id]);
+    expect(s.m.get(id)?.status).toBe('resolved');
+    expect(s.store.getIncident(id)?.status).toBe('resolved');
+    expect(s.m.active()).toEqual([]);
+
+    play(s, 2, (at) => [fanIn(at)]);
+    expect(s.m.get(id)?.status).toBe('open');
+    expect(s.store.listAudit(id).map((a) => a.action)).toContain('reopen');
+
+    play(s, 40, () => []);
+    s.clock.now += 700_000;
+    play(s, 1, (at) => [fanIn(at)]);
+    const all = s.m.list({ limit: 10 });
+    expect(all).toHaveLength(2);
+    expect(all[0].id).not.toBe(id);
+  });
+
+  it('merges spam-bot endpoints of one customer into one campaign listing every endpoint', () => {
+    const s = setup();
+    const bots = ['198.51.100.200', '198.51.100.201', '198.51.100.202', '198.51.100.203'];
+    play(s, 3, (at) => bots.map((b) => spam(at, b)));
+    play(s, 1, (at) => [spam(at, '203.0.113.9', 'Business')]);
+    const list = s.m.list({ kind: 'spam-bot', limit: 10 });
+    expect(list).toHaveLength(2);
+    const campaign = list.find((i) => i.sources.top.length === 4)!;
+    expect(campaign.sources.distinct).toBe(4);
+    expect(campaign.sources.top.map((t) => t.ip).sort()).toEqual(bots);
+    expect(campaign.target).toBeUndefined();
+    expect(campaign.evidence.customer).toBe('Residential');
+    expect(campaign.severity).toBe('medium');
+    // Rates of one second add up over the campaign's endpoints.
+    expect(campaign.peak.pps).toBe(400);
+  });
+
+  it('grades severity by volume and spread', () => {
+    const s = setup();
+    play(s, 1, (at) => [
+      fanIn(at, { key: '198.51.100.1', target: { ip: '198.51.100.1' }, rate: { pps: 20_000, bps: 10e6 }, sources: { distinct: 600, top: [], asns: [] } }),
+      fanIn(at, { key: '198.51.100.2', target: { ip: '198.51.100.2' }, rate: { pps: 2e6, bps: 2e9 } }),
+      fanIn(at, { key: '198.51.100.3', target: { ip: '198.51.100.3' }, rate: { pps: 6e6, bps: 3e9 } }),
+    ]);
+    const sev = Object.fromEntries(s.m.list({ limit: 10 }).map((i) => [i.target!.ip, i.severity]));
+    expect(sev).toEqual({ '198.51.100.1': 'low', '198.51.100.2': 'high', '198.51.100.3': 'critical' });
+  });
+
+  it('records operator actions with audit entries and notes; a manual resolve is not undone by the detector tail', () => {
+    const s = setup();
+    play(s, 2, (at) => [fanIn(at)]);
+    const id = s.m.list({ limit: 1 })[0].id;
+    const acked = s.m.setStatus(id, 'acknowledged', 'ops', 'looking at it')!;
+    expect(acked.status).toBe('acknowledged');
+    expect(acked.notes).toEqual([{ at: new Date(s.clock.now).toISOString(), by: 'ops', text: 'looking at it' }]);
+    s.m.addNote(id, 'ops', 'upstream asked to filter');
+    expect(s.m.get(id)!.notes.map((n) => n.text)).toEqual(['looking at it', 'upstream asked to filter']);
+    expect(s.store.getIncident(id)!.notes).toHaveLength(2);
+    // Detections keep the operator's status.
+    play(s, 1, (at) => [fanIn(at)]);
+    expect(s.m.get(id)!.status).toBe('acknowledged');
+
+    s.m.setStatus(id, 'resolved', 'ops');
+    expect(s.resolved.map((i) => i.id)).toEqual([id]);
+    play(s, 5, (at) => [fanIn(at)]); // the detector's tail
+    expect(s.m.get(id)!.status).toBe('resolved');
+    s.clock.now += 20_000;
+    play(s, 1, (at) => [fanIn(at)]); // it really is back
+    expect(s.m.get(id)!.status).toBe('open');
+    expect(s.store.listAudit(id).map((a) => [a.action, a.by])).toEqual([
+      ['ack', 'ops'],
+      ['note', 'ops'],
+      ['resolve', 'ops'],
+      ['reopen', 'system'],
+    ]);
+    expect(s.m.setStatus('nope', 'acknowledged', 'ops')).toBeUndefined();
+    expect(s.m.addNote('nope', 'ops', 'x')).toBeUndefined();
+  });
+
+  it('survives a restart: open incidents come back from the store and keep merging', () => {
+    const first = setup();
+    play(first, 3, (at) => [fanIn(at)]);
+    const id = first.m.list({ limit: 1 })[0].id;
+    first.m.setStatus(id, 'acknowledged', 'ops');
+    const second = setup({}, first.store);
+    second.clock.now = first.clock.now + 5000;
+    expect(second.m.active().map((i) => [i.id, i.status])).toEqual([[id, 'acknowledged']]);
+    play(second, 1, (at) => [fanIn(at)]);
+    expect(second.m.list({ limit: 10 }).map((i) => i.id)).toEqual([id]);
+    // …and resolves after its quiet period like any other.
+    play(second, 31, () => []);
+    expect(second.resolved.map((i) => i.id)).toEqual([id]);
+  });
+
+  it('writes per-minute abuse rollups by ASN, upstream, customer and endpoint', () => {
+    const s = setup();
+    play(s, 60, (at) => [fanIn(at)]); // one full minute at 300 kpps
+    play(s, 1, () => []); // the next minute closes it
+    const rows = s.store.rollups.filter((r) => r.minute === T0);
+    const get = (dimension: string, key: string) => rows.find((r) => r.dimension === dimension && r.key === key);
+    expect(get('endpoint', '198.51.100.10')?.packets).toBe(60 * 300_000);
+    expect(get('customer', 'Residential')?.bytes).toBe((60 * 150_000_000) / 8);
+    expect(get('asn', '7922')?.packets).toBe(0.6 * 60 * 300_000);
+    expect(get('upstream', 'IX')?.packets).toBe(0.3 * 60 * 300_000);
+    expect(rows.every((r) => r.kind === 'ddos-fan-in')).toBe(true);
+  });
+
+  it('filters lists by status, kind, direction and since', () => {
+    const s = setup();
+    play(s, 1, (at) => [fanIn(at), spam(at, '198.51.100.200')]);
+    const ids = s.m.list({ limit: 10 }).map((i) => i.id);
+    expect(ids).toHaveLength(2);
+    expect(s.m.list({ direction: 'outbound', limit: 10 }).map((i) => i.kind)).toEqual(['spam-bot']);
+    expect(s.m.list({ kind: 'ddos-fan-in', limit: 10 })).toHaveLength(1);
+    expect(s.m.list({ status: 'resolved', limit: 10 })).toHaveLength(0);
+    expect(s.m.list({ since: new Date(T0 + 60_000).toISOString(), limit: 10 })).toHaveLength(0);
+  });
+});
