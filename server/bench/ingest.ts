@@ -62,7 +62,9 @@ function decodeRate(dgrams: Dgram[], warm: Dgram[] = dgrams): { rps: number; dps
 function captureDgrams(filter: (name: string) => boolean): Dgram[] {
   if (!existsSync(captures)) return [];
   const out: Dgram[] = [];
-  for (const f of readdirSync(captures).filter((n) => n.endsWith('.pcap') && filter(n)).sort()) {
+  for (const f of readdirSync(captures)
+    .filter((n) => n.endsWith('.pcap') && filter(n))
+    .sort()) {
     for (const p of readPcapFile(`${captures}/${f}`)) out.push({ payload: p.payload, src: p.src });
   }
   return out;
@@ -78,7 +80,8 @@ function dataOnly(dgrams: Dgram[]): Dgram[] {
 function simFlows(n: number, v6share = 0): SimFlow[] {
   const now = Date.now();
   return Array.from({ length: n }, (_, i) => ({
-    src: i < n * v6share ? `2001:db8::${(i % 65535).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    src:
+      i < n * v6share ? `2001:db8::${(i % 65535).toString(16)}` : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
     dst: '198.51.100.7',
     srcPort: 1024 + (i % 60000),
     dstPort: 443,
@@ -96,7 +99,9 @@ function simFlows(n: number, v6share = 0): SimFlow[] {
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 function line(name: string, r: { rps: number; dps: number; perDatagramUs: number }, n: number): void {
-  console.log(`${name.padEnd(46)} ${fmt(r.rps).padStart(12)} records/s  ${fmt(r.dps).padStart(10)} datagrams/s  ${r.perDatagramUs.toFixed(2).padStart(7)} µs/datagram  (${n} datagrams looped)`);
+  console.log(
+    `${name.padEnd(46)} ${fmt(r.rps).padStart(12)} records/s  ${fmt(r.dps).padStart(10)} datagrams/s  ${r.perDatagramUs.toFixed(2).padStart(7)} µs/datagram  (${n} datagrams looped)`,
+  );
 }
 
 function benchDecode(): void {
@@ -116,8 +121,16 @@ function benchDecode(): void {
   const now = Date.now();
   const full = (enc: { encode(f: SimFlow[], n: number): Uint8Array[] }, v6 = 0): Dgram[] =>
     enc.encode(simFlows(3000, v6), now).map((payload) => ({ payload, src: '192.0.2.1' }));
-  line('NetFlow v9 (simulator, full 1400-byte, IPv4)', decodeRate(full(new NetflowV9Encoder({ templateEvery: 1e9 }))), 0);
-  line('NetFlow v9 (simulator, full, 30% IPv6)', decodeRate(full(new NetflowV9Encoder({ templateEvery: 1e9 }), 0.3)), 0);
+  line(
+    'NetFlow v9 (simulator, full 1400-byte, IPv4)',
+    decodeRate(full(new NetflowV9Encoder({ templateEvery: 1e9 }))),
+    0,
+  );
+  line(
+    'NetFlow v9 (simulator, full, 30% IPv6)',
+    decodeRate(full(new NetflowV9Encoder({ templateEvery: 1e9 }), 0.3)),
+    0,
+  );
   line('IPFIX (simulator, full, IPv4)', decodeRate(full(new IpfixEncoder({ templateEvery: 1e9 }))), 0);
   line('NetFlow v5 (simulator, 30 records)', decodeRate(full(new NetflowV5Encoder())), 0);
   line('sFlow v5 (simulator, raw headers)', decodeRate(full(new SflowV5Encoder({ samplingRate: 1 }))), 0);
@@ -161,33 +174,43 @@ async function benchEndToEnd(): Promise<void> {
   const counter = new FlowDecoder();
   const counts = dgrams.map((d) => counter.decode(d, '192.0.2.1', 0));
   const perDatagram = counts.reduce((a, b) => a + b, 0) / counts.length;
-  for (const rate of rates) {
-    let received = 0;
-    const c = await startCollectors({
-      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
-      logger: pino({ level: 'silent' }),
-      registry: new Registry(),
-      onBatch: (b) => {
-        received += b.length;
-      },
-    });
-    // templates first (the first datagram carries them)
-    const port = c.ports.netflow!;
-    const t0 = performance.now();
-    const w = new Worker(SENDER, { eval: true, workerData: { port, datagrams: dgrams, counts, rate, seconds: SECONDS, perDatagram } });
-    const { sent, records: sentRecords } = await new Promise<{ sent: number; records: number }>((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-    await new Promise((r) => setTimeout(r, 300));
-    c.flush();
-    const elapsed = (performance.now() - t0) / 1000;
-    const h = c.health()[0];
-    await c.stop();
-    const loss = sentRecords > 0 ? 1 - received / sentRecords : 0;
-    console.log(
-      `target ${fmt(rate).padStart(10)} rec/s: sent ${fmt(sentRecords)} records in ${fmt(sent)} datagrams, decoded ${fmt(received)} (${fmt(received / SECONDS)} rec/s over the send window, ${elapsed.toFixed(1)}s wall), loss ${(loss * 100).toFixed(3)} %, sequence gaps ${h?.sequenceGaps ?? 0}`,
-    );
+  for (const [mode, worker] of [
+    ['in-process', false],
+    ['worker thread', true],
+  ] as const) {
+    console.log(`-- collector ${mode}`);
+    for (const rate of rates) {
+      let received = 0;
+      const c = await startCollectors({
+        worker,
+        collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+        logger: pino({ level: 'silent' }),
+        registry: new Registry(),
+        onBatch: (b) => {
+          received += b.length;
+        },
+      });
+      // templates first (the first datagram carries them)
+      const port = c.ports.netflow!;
+      const t0 = performance.now();
+      const w = new Worker(SENDER, {
+        eval: true,
+        workerData: { port, datagrams: dgrams, counts, rate, seconds: SECONDS, perDatagram },
+      });
+      const { sent, records: sentRecords } = await new Promise<{ sent: number; records: number }>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      c.flush();
+      const elapsed = (performance.now() - t0) / 1000;
+      const h = c.health()[0];
+      await c.stop();
+      const loss = sentRecords > 0 ? 1 - received / sentRecords : 0;
+      console.log(
+        `  target ${fmt(rate).padStart(10)} rec/s: sent ${fmt(sentRecords)} records in ${fmt(sent)} datagrams, decoded ${fmt(received)} (${fmt(received / SECONDS)} rec/s over the send window, ${elapsed.toFixed(1)}s wall), loss ${(loss * 100).toFixed(3)} %, sequence gaps ${h?.sequenceGaps ?? 0}`,
+      );
+    }
   }
 }
 
