@@ -300,31 +300,96 @@ export function openStore(opts: StoreOptions): SqliteStore {
     return ' AND key IN (SELECT value FROM json_each(?))';
   };
 
-  const totals = (
-    table: RollupTable,
-    q: { dimension: AbuseDimension; from: number; to: number; kind?: IncidentKind; keys?: string[]; limit?: number },
-  ): AbuseTotal[] => {
+  const seriesStmts = new Map<string, Database.Statement>();
+  /** Per key: [key, JSON buckets, JSON packets, JSON bytes, JSON flows] (rows of a bucket summed in JS). */
+  const seriesStmt = (table: RollupTable, withKind: boolean): Database.Statement => {
+    const k = `${table}:${withKind}`;
+    let st = seriesStmts.get(k);
+    if (!st) {
+      st = db
+        .prepare(
+          `SELECT key, json_group_array(b), json_group_array(p), json_group_array(y), json_group_array(f) FROM (
+             SELECT key, CAST((t - @first) / @step AS INTEGER) AS b, packets AS p, bytes AS y, flows AS f FROM ${table}
+             WHERE dim = @dim AND key IN (SELECT value FROM json_each(@keys)) AND t >= @first AND t < @to${withKind ? ' AND kind = @kind' : ''}
+           ) GROUP BY key`,
+        )
+        .raw();
+      seriesStmts.set(k, st);
+    }
+    return st;
+  };
+
+  type TotalsQuery = { dimension: AbuseDimension; from: number; to: number; kind?: IncidentKind; keys?: string[]; limit?: number };
+
+  /** Add one table's sums over [from, to) (from aligned down to the table's grain) into `byKey`. */
+  const addTotals = (table: RollupTable, q: TotalsQuery, byKey: Map<string, AbuseTotal>): void => {
     const g = GRAIN[table];
+    if (q.from >= q.to) return;
     const params: unknown[] = [q.dimension, Math.floor(q.from / g) * g, q.to];
     const where = `dim = ? AND t >= ? AND t < ?${kindClause(q.kind, params)}${keysClause(q.keys, params)}`;
     const rows = db
-      .prepare<unknown[], { key: string; kind: IncidentKind; packets: number; bytes: number; flows: number; last: number }>(
-        `SELECT key, kind, SUM(packets) AS packets, SUM(bytes) AS bytes, SUM(flows) AS flows, MAX(t) AS last
-         FROM ${table} WHERE ${where} GROUP BY key, kind`,
-      )
-      .all(...params);
-    const byKey = new Map<string, AbuseTotal>();
+      .prepare(`SELECT key, kind, SUM(packets), SUM(bytes), SUM(flows), MAX(t) FROM ${table} WHERE ${where} GROUP BY key, kind`)
+      .raw()
+      .all(...params) as [string, IncidentKind, number, number, number, number][];
     for (const r of rows) {
-      let t = byKey.get(r.key);
-      if (!t) byKey.set(r.key, (t = { key: r.key, packets: 0, bytes: 0, flows: 0, lastSeen: 0, byKind: {} }));
-      t.packets += r.packets;
-      t.bytes += r.bytes;
-      t.flows += r.flows;
-      t.lastSeen = Math.max(t.lastSeen, r.last);
-      t.byKind[r.kind] = (t.byKind[r.kind] ?? 0) + r.bytes;
+      let t = byKey.get(r[0]);
+      if (!t) byKey.set(r[0], (t = { key: r[0], packets: 0, bytes: 0, flows: 0, lastSeen: 0, byKind: {} }));
+      t.packets += r[2];
+      t.bytes += r[3];
+      t.flows += r[4];
+      if (r[5] > t.lastSeen) t.lastSeen = r[5];
+      t.byKind[r[1]] = (t.byKind[r[1]] ?? 0) + r[3];
     }
+  };
+
+  const ranked = (byKey: Map<string, AbuseTotal>, limit?: number): AbuseTotal[] => {
     const out = [...byKey.values()].sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
-    return q.limit !== undefined ? out.slice(0, q.limit) : out;
+    return limit !== undefined ? out.slice(0, limit) : out;
+  };
+
+  /**
+   * Totals over [from, to) from the coarsest rows that fit: whole days from the day table, whole
+   * hours around them from the hour table, and the partial hours at either end from minute rows
+   * (where kept; beyond 7 days the range widens to whole hours). A 30-day scorecard thus reads
+   * ~30 day rows, ~48 hour rows and ~120 minute rows per key instead of 43,200 minute rows.
+   */
+  const tieredTotals = (q: TotalsQuery): AbuseTotal[] => {
+    const byKey = new Map<string, AbuseTotal>();
+    const minuteKept = Math.floor((now() - MINUTE_RETENTION_MS) / HOUR) * HOUR;
+    let from = q.from;
+    const to = q.to;
+    if (from < minuteKept) from = Math.floor(from / HOUR) * HOUR;
+    const hA = Math.ceil(from / HOUR) * HOUR;
+    const hB = Math.floor(to / HOUR) * HOUR;
+    const part = (table: RollupTable, a: number, b: number): void => addTotals(table, { ...q, from: a, to: b }, byKey);
+    if (hA >= hB) {
+      part(from >= minuteKept ? 'rollup_minute' : 'rollup_hour', from, to);
+    } else {
+      part('rollup_minute', from, hA);
+      const dA = Math.ceil(hA / DAY) * DAY;
+      const dB = Math.floor(hB / DAY) * DAY;
+      if (dA < dB) {
+        part('rollup_hour', hA, dA);
+        part('rollup_day', dA, dB);
+        part('rollup_hour', dB, hB);
+      } else {
+        part('rollup_hour', hA, hB);
+      }
+      if (hB >= minuteKept) part('rollup_minute', hB, to);
+      else part('rollup_hour', hB, to);
+    }
+    // lastSeen to the minute: look inside the hour (or day) the coarse rows point at.
+    const lastIn = db.prepare<[string, string, number, number], { last: number | null }>(
+      'SELECT MAX(t) AS last FROM rollup_minute WHERE dim = ? AND key = ? AND t >= ? AND t < ?',
+    );
+    const out = ranked(byKey, q.limit);
+    for (const t of out) {
+      if (t.lastSeen >= minuteKept && t.lastSeen % HOUR === 0) {
+        const r = lastIn.get(q.dimension, t.key, t.lastSeen, Math.min(to, t.lastSeen + (t.lastSeen % DAY === 0 ? DAY : HOUR)));
+        if (r?.last != null && r.last > t.lastSeen) t.lastSeen = r.last;
+      }
+    }
+    return out;
   };
 
   const store: SqliteStore = {
@@ -415,45 +480,46 @@ export function openStore(opts: StoreOptions): SqliteStore {
       const first = Math.floor(q.from / step) * step;
       const nb = Math.max(0, Math.ceil((q.to - first) / step));
       const buckets = Array.from({ length: nb }, (_, i) => first + i * step);
-      // Rank with the coarsest table that still resolves the range, then read only those keys.
-      const span = q.to - q.from;
-      const rankTable: RollupTable = span >= 2 * DAY ? 'rollup_day' : span >= 2 * HOUR ? 'rollup_hour' : table;
-      const keys =
-        q.keys ??
-        totals(rankTable, { dimension: q.dimension, from: q.from, to: q.to, kind: q.kind, limit: q.top ?? 50 }).map((t) => t.key);
+      // Totals (and the ranking) over the buckets' span from the coarsest rows that fit; then
+      // the per-bucket values of only the keys shown.
+      const ranked = tieredTotals({ dimension: q.dimension, from: first, to: q.to, kind: q.kind, keys: q.keys, limit: q.keys ? undefined : (q.top ?? 50) });
+      const totalsOf = new Map(ranked.map((t) => [t.key, t]));
+      const keys = q.keys ?? ranked.map((t) => t.key);
       const series = new Map<string, AbuseSeries['series'][number]>();
       for (const key of keys) {
         series.set(key, {
-          key,
-          packets: 0,
-          bytes: 0,
-          flows: 0,
-          lastSeen: 0,
-          byKind: {},
+          ...(totalsOf.get(key) ?? { key, packets: 0, bytes: 0, flows: 0, lastSeen: 0, byKind: {} }),
           packetsSeries: new Array<number>(nb).fill(0),
           bytesSeries: new Array<number>(nb).fill(0),
           flowsSeries: new Array<number>(nb).fill(0),
         });
       }
-      if (keys.length > 0 && nb > 0) {
-        const params: unknown[] = [q.dimension, first, q.to];
-        const where = `dim = ? AND t >= ? AND t < ?${kindClause(q.kind, params)}${keysClause(keys, params)}`;
-        const stmt = db.prepare<unknown[], { key: string; t: number; kind: IncidentKind; packets: number; bytes: number; flows: number }>(
-          `SELECT key, t, kind, packets, bytes, flows FROM ${table} WHERE ${where}`,
-        );
-        for (const r of stmt.iterate(...params)) {
-          const s = series.get(r.key);
+      const withTraffic = keys.filter((k) => totalsOf.has(k));
+      if (withTraffic.length > 0 && nb > 0) {
+        // One query for all keys shown, each key's rows folded into JSON arrays by SQLite and
+        // parsed natively: materialising a JS row per (key, bucket) cost ~3x more.
+        const rows = seriesStmt(table, q.kind !== undefined).all({
+          first,
+          step,
+          to: q.to,
+          dim: q.dimension,
+          keys: JSON.stringify(withTraffic),
+          ...(q.kind ? { kind: q.kind } : {}),
+        }) as [string, string, string, string, string][];
+        for (const r of rows) {
+          const s = series.get(r[0]);
           if (!s) continue;
-          const b = Math.floor((r.t - first) / step);
-          if (b < 0 || b >= nb) continue;
-          s.packetsSeries[b] += r.packets;
-          s.bytesSeries[b] += r.bytes;
-          s.flowsSeries[b] += r.flows;
-          s.packets += r.packets;
-          s.bytes += r.bytes;
-          s.flows += r.flows;
-          if (r.t > s.lastSeen) s.lastSeen = r.t;
-          s.byKind[r.kind] = (s.byKind[r.kind] ?? 0) + r.bytes;
+          const bs = JSON.parse(r[1]) as number[];
+          const ps = JSON.parse(r[2]) as number[];
+          const ys = JSON.parse(r[3]) as number[];
+          const fs = JSON.parse(r[4]) as number[];
+          for (let i = 0; i < bs.length; i++) {
+            const b = bs[i];
+            if (b < 0 || b >= nb) continue;
+            s.packetsSeries[b] += ps[i];
+            s.bytesSeries[b] += ys[i];
+            s.flowsSeries[b] += fs[i];
+          }
         }
       }
       const out = [...series.values()];
@@ -463,23 +529,7 @@ export function openStore(opts: StoreOptions): SqliteStore {
 
     abuseTotals(q) {
       flush();
-      // Minute rows where the window is inside their 7 days, hourly beyond.
-      const minuteFrom = now() - MINUTE_RETENTION_MS;
-      if (q.from >= minuteFrom) return totals('rollup_minute', q);
-      const out = totals('rollup_hour', q);
-      // lastSeen to the minute where minute rows still exist.
-      if (q.to > minuteFrom && out.length > 0) {
-        const params: unknown[] = [q.dimension, minuteFrom, q.to];
-        const where = `dim = ? AND t >= ? AND t < ?${kindClause(q.kind, params)}${keysClause(q.keys, params)}`;
-        const last = new Map(
-          db
-            .prepare<unknown[], { key: string; last: number }>(`SELECT key, MAX(t) AS last FROM rollup_minute WHERE ${where} GROUP BY key`)
-            .all(...params)
-            .map((r) => [r.key, r.last]),
-        );
-        for (const t of out) t.lastSeen = Math.max(t.lastSeen, last.get(t.key) ?? 0);
-      }
-      return out;
+      return tieredTotals(q);
     },
 
     abuseRows(q): StoredRollupRow[] {
