@@ -266,19 +266,43 @@ describe('makeIsOurs', () => {
 });
 
 describe('Feeds: merging with built-in incidents', () => {
-  it('gives an inbound feed detection the kind of the incident already open on its target', () => {
+  function withOpen(open: Record<string, { kind: 'volumetric' | 'ddos-fan-in'; detectors: string[] }>) {
     const out: DetectionEvent[] = [];
     const feeds = new Feeds({
       config: FeedsConfig.parse({}),
-      sink: (e) => void out.push(e),
+      sink: (e) => void out.push(DetectionEvent.parse(e)),
       lookup: fakeLookup,
-      activeInboundKind: (t) => (t === '198.51.100.7' ? 'volumetric' : undefined),
+      activeInbound: (t) => open[t],
     });
+    return { feeds, out };
+  }
+  const on8 = { ...ban, ip: '198.51.100.8', details: ban.details.replaceAll('198.51.100.7', '198.51.100.8') };
+
+  it('corroborates a built-in incident: takes its kind, keeps its sources and summary', () => {
+    const { feeds, out } = withOpen({ '198.51.100.7': { kind: 'volumetric', detectors: ['volumetric'] } });
     feeds.fastnetmon(ban); // FastNetMon's own guess: ddos-fan-in
-    feeds.fastnetmon({ ...ban, ip: '198.51.100.8', details: ban.details.replaceAll('198.51.100.7', '198.51.100.8') });
-    expect(out.map((e) => [e.key, e.kind, e.evidence.feedKind])).toEqual([
-      ['198.51.100.7', 'volumetric', 'ddos-fan-in'],
-      ['198.51.100.8', 'ddos-fan-in', undefined],
+    feeds.fastnetmon(on8); // nothing open there: its own incident, full detail
+    expect(out.map((e) => [e.key, e.kind, e.sources.top.length])).toEqual([
+      ['198.51.100.7', 'volumetric', 0],
+      ['198.51.100.8', 'ddos-fan-in', 21],
     ]);
+    expect(out[0].evidence.summary).toBeUndefined();
+    expect(out[0].evidence.fastnetmon).toMatchObject({
+      kind: 'ddos-fan-in',
+      attackType: 'syn_flood',
+      sources: 21,
+      summary: expect.stringContaining('syn_flood'),
+    });
+    expect(out[0].rate.pps).toBe(19577);
+  });
+
+  it('updates its own incident with full detail', () => {
+    const { feeds, out } = withOpen({ '198.51.100.7': { kind: 'volumetric', detectors: ['fastnetmon'] } });
+    feeds.fastnetmon(ban);
+    expect(out[0]).toMatchObject({
+      kind: 'volumetric',
+      evidence: { feedKind: 'ddos-fan-in', attackType: 'syn_flood' },
+    });
+    expect(out[0].sources.top).toHaveLength(21);
   });
 });

@@ -47,12 +47,12 @@ export interface FeedsDeps {
   registry?: Registry;
   now?: () => number;
   /**
-   * The kind of an active inbound incident on this target, if any. Feeds cannot always tell
-   * fan-in from volumetric (FastNetMon only says "attack on X"), so an inbound feed detection on
-   * a target that already has an incident takes that incident's kind and merges into it
-   * (the incident manager merges by kind + key).
+   * The active inbound incident on this target, if any. Feeds cannot always tell fan-in from
+   * volumetric (FastNetMon only says "attack on X"), so an inbound feed detection on a target
+   * that already has an incident takes that incident's kind and merges into it (the incident
+   * manager merges by kind + key).
    */
-  activeInboundKind?: (target: string) => IncidentKind | undefined;
+  activeInbound?: (target: string) => { kind: IncidentKind; detectors: string[] } | undefined;
 }
 
 const ALIGNABLE = new Set<IncidentKind>(['ddos-fan-in', 'volumetric', 'amplification', 'external']);
@@ -116,11 +116,29 @@ export class Feeds {
     return this.hub.health();
   }
 
+  /**
+   * Merge an inbound feed detection into the incident already open on its target. When that
+   * incident has other detectors, the feed corroborates rather than replaces: the incident
+   * manager takes a detection's source list and evidence as the current truth, and a feed's
+   * 20-flow sample or its summary must not overwrite a flow detector's full view. So the feed
+   * sends no sources and files its evidence under its own name.
+   */
   private align(e: DetectionEvent): DetectionEvent {
-    if (e.direction !== 'inbound' || !ALIGNABLE.has(e.kind) || !this.deps.activeInboundKind) return e;
-    const kind = this.deps.activeInboundKind(e.key);
-    if (!kind || kind === e.kind || !ALIGNABLE.has(kind)) return e;
-    return { ...e, kind, evidence: { ...e.evidence, feedKind: e.kind } };
+    if (e.direction !== 'inbound' || !ALIGNABLE.has(e.kind) || !this.deps.activeInbound) return e;
+    const open = this.deps.activeInbound(e.key);
+    if (!open || !ALIGNABLE.has(open.kind)) return e;
+    const kind = open.kind;
+    const others = open.detectors.some((d) => d !== e.detector);
+    if (!others) return kind === e.kind ? e : { ...e, kind, evidence: { ...e.evidence, feedKind: e.kind } };
+    const { summary, ...rest } = e.evidence;
+    return {
+      ...e,
+      kind,
+      sources: { distinct: 0, top: [], asns: [] },
+      evidence: {
+        [e.detector]: { ...rest, ...(summary ? { summary } : {}), kind: e.kind, sources: e.sources.distinct },
+      },
+    };
   }
 
   private channel(name: FeedName): FeedChannel {
@@ -366,12 +384,12 @@ export function feedsFor(ctx: AppContext): Feeds {
       customerPrefixes: ctx.config.network.customers.flatMap((c) => c.prefixes),
       logger: ctx.logger.child({ module: 'feeds' }),
       registry: ctx.registry,
-      activeInboundKind: (target) => {
-        let best: IncidentKind | undefined;
+      activeInbound: (target) => {
+        let best: { kind: IncidentKind; detectors: string[] } | undefined;
         for (const i of ctx.incidents.active()) {
           if (i.direction !== 'inbound' || i.target?.ip !== target) continue;
           // A built-in kind beats `external`: it is the more specific verdict.
-          if (!best || best === 'external') best = i.kind;
+          if (!best || best.kind === 'external') best = { kind: i.kind, detectors: i.detectors };
         }
         return best;
       },
