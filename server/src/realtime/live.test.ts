@@ -211,6 +211,28 @@ describe('/live rooms', () => {
   });
 });
 
+describe('/live recovery of rooms', () => {
+  it('after a network drop the subscription survives and its series and graph are re-sent', async () => {
+    const { ctx, client } = await setup({ seriesIntervalMs: 100, graphIntervalMs: 100 });
+    ctx.incidents.ingest(detectionEvent('203.0.113.70', 10));
+    const id = ctx.incidents.active()[0].id;
+    const c = client();
+    await connected(c);
+    let series = 0;
+    let graphs = 0;
+    c.on(LiveEvents.series, () => series++);
+    c.on(LiveEvents.graph, () => graphs++);
+    expect(SubscribeAck.parse(await c.emitWithAck(LiveEvents.subscribe, { incident: id })).ok).toBe(true);
+    await until(() => series === 1 && graphs === 1, 3000, 'initial room data');
+    (c.io.engine as unknown as { close(): void }).close();
+    await until(() => c.connected && c.recovered, 5000, 'recovered connection');
+    await until(() => series >= 2 && graphs >= 2, 3000, 'room data after recovery');
+    const before = series;
+    ctx.incidents.ingest(detectionEvent('203.0.113.70', 10));
+    await until(() => series > before, 3000, 'room update after recovery');
+  });
+});
+
 describe('/live request limits', () => {
   it('rate-limits subscribe floods and finally disconnects the flooder', async () => {
     const { client } = await setup({ clientEventsPerSecond: 5, clientEventBurst: 5 });

@@ -130,7 +130,8 @@ export async function attachRealtime(
     clientEventsPerSecond: 10,
     clientEventBurst: 20,
     maxLiveSources: 100,
-    recoveryMs: 120_000,
+    // socket.io keeps every broadcast this long for recovery: memory = broadcast rate × this.
+    recoveryMs: 30_000,
     ...opts,
   };
   const log = ctx.logger.child({ module: 'realtime' });
@@ -352,6 +353,11 @@ export async function attachRealtime(
     }
     mClients.set(nsp.sockets.size);
     socket.emit(LiveEvents.snapshot, snapshot());
+    // Recovered rooms: bring their views up to date too, rather than trusting the replay alone.
+    for (const id of data.subscriptions) {
+      socket.emit(LiveEvents.series, seriesOf(id));
+      socket.emit(LiveEvents.graph, graphOf(id));
+    }
 
     const reply = (ack: unknown, body: SubscribeAck): void => {
       if (typeof ack === 'function') (ack as (b: SubscribeAck) => void)(body);
