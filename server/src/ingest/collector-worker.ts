@@ -29,9 +29,22 @@ export type FromWorker =
 export type ToWorker = { type: 'flush'; id: number } | { type: 'stop' };
 
 function batchBuffers(b: FlowBatch): ArrayBuffer[] {
-  return [b.start, b.end, b.src, b.dst, b.srcPort, b.dstPort, b.proto, b.tcpFlags, b.packets, b.bytes, b.inIf, b.outIf, b.exporter, b.samplingRate].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  return [
+    b.start,
+    b.end,
+    b.src,
+    b.dst,
+    b.srcPort,
+    b.dstPort,
+    b.proto,
+    b.tcpFlags,
+    b.packets,
+    b.bytes,
+    b.inIf,
+    b.outIf,
+    b.exporter,
+    b.samplingRate,
+  ].map((a) => a.buffer as ArrayBuffer);
 }
 
 async function main(): Promise<void> {
@@ -45,7 +58,13 @@ async function main(): Promise<void> {
     if (b) post({ type: 'batch', batch: b }, batchBuffers(b));
   };
   const sendStats = (flushId?: number): void =>
-    post({ type: 'stats', stats: [...decoder.allStats()].map(snapshotStats), pendingSets: decoder.pendingSets, droppedExporterLimit: decoder.droppedExporterLimit, flushId });
+    post({
+      type: 'stats',
+      stats: [...decoder.allStats()].map(snapshotStats),
+      pendingSets: decoder.pendingSets,
+      droppedExporterLimit: decoder.droppedExporterLimit,
+      flushId,
+    });
   let bound;
   try {
     bound = await bindCollectorSockets(

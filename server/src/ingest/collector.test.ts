@@ -52,7 +52,12 @@ describe('startCollectors', () => {
     });
     expect(running.ports.netflow).toBeGreaterThan(0);
     expect(running.ports.ipfix).toBeUndefined();
-    const exp = new UdpExporter({ host: '127.0.0.1', port: running.ports.netflow!, protocol: 'netflow-v9', bindAddress: '127.0.0.2' });
+    const exp = new UdpExporter({
+      host: '127.0.0.1',
+      port: running.ports.netflow!,
+      protocol: 'netflow-v9',
+      bindAddress: '127.0.0.2',
+    });
     const sent = await exp.send(flows(500), Date.now());
     await exp.close();
     expect(sent).toBeGreaterThan(1);
@@ -64,7 +69,15 @@ describe('startCollectors', () => {
     expect(b.samplingRate[0]).toBe(10);
     expect(b.packets[0]).toBe(10);
     const h = running.health();
-    expect(h).toEqual([expect.objectContaining({ address: '127.0.0.2', protocol: 'netflow-v9', datagrams: sent, records: 500, decodeErrors: 0 })]);
+    expect(h).toEqual([
+      expect.objectContaining({
+        address: '127.0.0.2',
+        protocol: 'netflow-v9',
+        datagrams: sent,
+        records: 500,
+        decodeErrors: 0,
+      }),
+    ]);
     const metrics = await registry.metrics();
     expect(metrics).toMatch(/downstream_ingest_records_total\{exporter="127.0.0.2",protocol="netflow-v9"\} 500/);
   });
@@ -73,15 +86,29 @@ describe('startCollectors', () => {
     const batches: FlowBatch[] = [];
     const registry = new Registry();
     running = await startCollectors({
-      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+      collectors: {
+        netflow: { port: 0, host: '127.0.0.1' },
+        sflow: { port: 0, host: '127.0.0.1' },
+        sampling: { default: 1, exporters: {} },
+      },
       logger,
       registry,
       onBatch: (b) => batches.push(b),
       worker: true,
     });
     expect(running.threaded).toBe(true);
-    const v9 = new UdpExporter({ host: '127.0.0.1', port: running.ports.netflow!, protocol: 'netflow-v9', samplingRate: 1 });
-    const sf = new UdpExporter({ host: '127.0.0.1', port: running.ports.sflow!, protocol: 'sflow-v5', bindAddress: '127.0.0.3' });
+    const v9 = new UdpExporter({
+      host: '127.0.0.1',
+      port: running.ports.netflow!,
+      protocol: 'netflow-v9',
+      samplingRate: 1,
+    });
+    const sf = new UdpExporter({
+      host: '127.0.0.1',
+      port: running.ports.sflow!,
+      protocol: 'sflow-v5',
+      bindAddress: '127.0.0.3',
+    });
     await v9.send(flows(300), Date.now());
     await sf.send(flows(20), Date.now());
     await Promise.all([v9.close(), sf.close()]);
@@ -94,7 +121,9 @@ describe('startCollectors', () => {
     const h = running.health();
     expect(h.find((x) => x.protocol === 'netflow-v9')).toMatchObject({ records: 300, decodeErrors: 0 });
     expect(h.find((x) => x.protocol === 'sflow-v5')).toMatchObject({ address: '127.0.0.3', records: 20 });
-    expect(await registry.metrics()).toMatch(/downstream_ingest_records_total\{exporter="127.0.0.3",protocol="sflow-v5"\} 20/);
+    expect(await registry.metrics()).toMatch(
+      /downstream_ingest_records_total\{exporter="127.0.0.3",protocol="sflow-v5"\} 20/,
+    );
   });
 
   it('reports a port that cannot be bound', async () => {
@@ -106,7 +135,10 @@ describe('startCollectors', () => {
     });
     await expect(
       startCollectors({
-        collectors: { ipfix: { port: running.ports.netflow!, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+        collectors: {
+          ipfix: { port: running.ports.netflow!, host: '127.0.0.1' },
+          sampling: { default: 1, exporters: {} },
+        },
         logger,
         registry: new Registry(),
         onBatch: () => {},
@@ -124,7 +156,9 @@ describe('startCollectors', () => {
     });
     const { createSocket } = await import('node:dgram');
     const s = createSocket('udp4');
-    await new Promise<void>((r) => s.send(Buffer.from([0, 9, 0, 1, 2]), running!.ports.netflow!, '127.0.0.1', () => r()));
+    await new Promise<void>((r) =>
+      s.send(Buffer.from([0, 9, 0, 1, 2]), running!.ports.netflow!, '127.0.0.1', () => r()),
+    );
     s.close();
     const exp = new UdpExporter({ host: '127.0.0.1', port: running.ports.netflow!, protocol: 'netflow-v9' });
     await exp.send(flows(3), Date.now());

@@ -15,8 +15,21 @@ const corpora: [string, Corpus | undefined][] = [
  * a data record; tshark stops at `count`, so it never learns template 2048 and later reports its
  * two data sets as undecodable. We read every flowset, as nfdump, GoFlow and Akvorado do.
  */
-const DEVIATIONS: Record<string, { data_records: number; options_data_records: number; data_flowsets_without_template: number; first_record_offset: number }> = {
-  'netflow-v9-graylog-softflowd.pcap': { data_records: 18 + 3, options_data_records: 1, data_flowsets_without_template: 0, first_record_offset: 1 },
+const DEVIATIONS: Record<
+  string,
+  {
+    data_records: number;
+    options_data_records: number;
+    data_flowsets_without_template: number;
+    first_record_offset: number;
+  }
+> = {
+  'netflow-v9-graylog-softflowd.pcap': {
+    data_records: 18 + 3,
+    options_data_records: 1,
+    data_flowsets_without_template: 0,
+    first_record_offset: 1,
+  },
 };
 
 for (const [name, corpus] of corpora) {
@@ -32,7 +45,10 @@ for (const [name, corpus] of corpora) {
         const r = decodeCapture(`${corpus.dir}/${file}`);
         const flowStats = r.stats.filter((s) => s.protocol !== 'sflow-v5');
         expect(r.batch.length, 'data records').toBe(exp.data_records);
-        expect(flowStats.reduce((a, s) => a + s.optionRecords, 0), 'options records').toBe(exp.options_data_records);
+        expect(
+          flowStats.reduce((a, s) => a + s.optionRecords, 0),
+          'options records',
+        ).toBe(exp.options_data_records);
         expect(new Set(flowStats.map((s) => s.address)), 'exporters').toEqual(new Set(exp.exporters));
         const errors: Record<string, number> = {};
         for (const s of flowStats) for (const [k, n] of s.errorsByReason) errors[k] = (errors[k] ?? 0) + n;
@@ -49,12 +65,28 @@ for (const [name, corpus] of corpora) {
       it.each(sflowFiles)('%s', (file, exp) => {
         const r = decodeCapture(`${corpus.dir}/${file}`);
         const sf = r.stats.filter((s) => s.protocol === 'sflow-v5');
-        expect(r.batch.length - r.stats.filter((s) => s.protocol !== 'sflow-v5').reduce((a, s) => a + s.records, 0), 'flow samples').toBe(exp.flow_samples);
-        expect(sf.reduce((a, s) => a + s.counterSamples, 0), 'counter samples').toBe(exp.counter_samples);
-        if ((exp.agents ?? []).length > 0) expect(new Set(sf.map((s) => s.address)), 'agents').toEqual(new Set(exp.agents));
-        else expect(sf.reduce((a, s) => a + s.decodeErrors, 0), 'a capture tshark cannot read is counted as errors').toBeGreaterThan(0);
+        expect(
+          r.batch.length - r.stats.filter((s) => s.protocol !== 'sflow-v5').reduce((a, s) => a + s.records, 0),
+          'flow samples',
+        ).toBe(exp.flow_samples);
+        expect(
+          sf.reduce((a, s) => a + s.counterSamples, 0),
+          'counter samples',
+        ).toBe(exp.counter_samples);
+        if ((exp.agents ?? []).length > 0)
+          expect(new Set(sf.map((s) => s.address)), 'agents').toEqual(new Set(exp.agents));
+        else
+          expect(
+            sf.reduce((a, s) => a + s.decodeErrors, 0),
+            'a capture tshark cannot read is counted as errors',
+          ).toBeGreaterThan(0);
         const samples = [];
-        for (let i = 0; i < r.batch.length; i++) if (r.batch.exporters[r.batch.exporter[i]] && sf.some((s) => s.address === r.batch.exporters[r.batch.exporter[i]])) samples.push(i);
+        for (let i = 0; i < r.batch.length; i++)
+          if (
+            r.batch.exporters[r.batch.exporter[i]] &&
+            sf.some((s) => s.address === r.batch.exporters[r.batch.exporter[i]])
+          )
+            samples.push(i);
         for (const [k, rec] of (exp.first_records ?? []).entries()) {
           const c = comparable(recordAsExpected(r.batch, samples[k]), rec);
           expect(c.actual, `sample ${k}`).toEqual(c.expected);

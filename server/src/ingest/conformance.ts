@@ -83,10 +83,22 @@ export function recordAsExpected(b: FlowBatch, i: number): Required<ExpectedReco
 }
 
 /** Keep only the keys the expectation states (null = tshark had no such field). */
-export function comparable(actual: Required<ExpectedRecord>, expected: ExpectedRecord): { actual: ExpectedRecord; expected: ExpectedRecord } {
+export function comparable(
+  actual: Required<ExpectedRecord>,
+  expected: ExpectedRecord,
+): { actual: ExpectedRecord; expected: ExpectedRecord } {
   const a: Record<string, unknown> = {};
   const e: Record<string, unknown> = {};
-  for (const k of ['src_addr', 'dst_addr', 'src_port', 'dst_port', 'protocol', 'bytes', 'packets', 'sampling_rate'] as const) {
+  for (const k of [
+    'src_addr',
+    'dst_addr',
+    'src_port',
+    'dst_port',
+    'protocol',
+    'bytes',
+    'packets',
+    'sampling_rate',
+  ] as const) {
     const x = expected[k];
     if (x === undefined || x === null) continue;
     e[k] = x;

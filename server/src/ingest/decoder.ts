@@ -8,10 +8,26 @@
  * counted under a reason and the rest of it skipped — decode() never throws on input.
  */
 import type { ExporterHealth, FlowProtocol } from '@downstream/shared';
-import { createFlowBatch, ensureCapacity, exporterIndex, type FlowBatch, setV4, setV6, v4ToString, v6GroupsToString } from './flow-batch.js';
+import {
+  createFlowBatch,
+  ensureCapacity,
+  exporterIndex,
+  type FlowBatch,
+  setV4,
+  setV6,
+  v4ToString,
+  v6GroupsToString,
+} from './flow-batch.js';
 import { type DecodeErrorReason, ExporterStats, SequenceTracker } from './exporter-stats.js';
 import { HEADER_ETHERNET, HEADER_IPV4, HEADER_IPV6, parseHeader } from './packet-header.js';
-import { compileTemplate, type DataSetContext, decodeDataSet, readOptionsSet, type Template, VARLEN } from './template.js';
+import {
+  compileTemplate,
+  type DataSetContext,
+  decodeDataSet,
+  readOptionsSet,
+  type Template,
+  VARLEN,
+} from './template.js';
 
 export interface SamplingConfig {
   default: number;
@@ -390,7 +406,17 @@ export class FlowDecoder {
   }
 
   /** Decode one data set with a known template; counts records on `s`. */
-  private decodeData(v: DataView, body: number, end: number, t: Template, e: Exporter, d: Domain, s: ExporterStats, headerMs: number, sysUptime: number): number {
+  private decodeData(
+    v: DataView,
+    body: number,
+    end: number,
+    t: Template,
+    e: Exporter,
+    d: Domain,
+    s: ExporterStats,
+    headerMs: number,
+    sysUptime: number,
+  ): number {
     if (t.options) {
       const n = readOptionsSet(v, body, end, t, (info) => {
         if (info.initTimeMs > 0) d.initTimeMs = info.initTimeMs;
@@ -428,7 +454,14 @@ export class FlowDecoder {
     return n;
   }
 
-  private readonly ctx: DataSetContext = { exporter: 0, headerMs: 0, sysUptime: -1, initTimeMs: -1, defaultRate: 1, samplers: undefined };
+  private readonly ctx: DataSetContext = {
+    exporter: 0,
+    headerMs: 0,
+    sysUptime: -1,
+    initTimeMs: -1,
+    defaultRate: 1,
+    samplers: undefined,
+  };
 
   private readTemplates(
     v: DataView,
@@ -534,7 +567,15 @@ export class FlowDecoder {
     s.templates = e.templateCount;
   }
 
-  private store(e: Exporter, d: Domain, t: Template, s: ExporterStats, protocol: 'netflow-v9' | 'ipfix', domainId: number, nowMs: number): void {
+  private store(
+    e: Exporter,
+    d: Domain,
+    t: Template,
+    s: ExporterStats,
+    protocol: 'netflow-v9' | 'ipfix',
+    domainId: number,
+    nowMs: number,
+  ): void {
     const old = d.templates.get(t.id);
     if (old === undefined) {
       if (e.templateCount >= this.maxTemplates) {
@@ -577,7 +618,15 @@ export class FlowDecoder {
     this.pendingBytes += size;
   }
 
-  private release(e: Exporter, protocol: 'netflow-v9' | 'ipfix', domainId: number, d: Domain, t: Template, s: ExporterStats, nowMs: number): void {
+  private release(
+    e: Exporter,
+    protocol: 'netflow-v9' | 'ipfix',
+    domainId: number,
+    d: Domain,
+    t: Template,
+    s: ExporterStats,
+    nowMs: number,
+  ): void {
     const keep: Pending[] = [];
     for (const p of this.pending) {
       if (p.exporter === e && p.protocol === protocol && p.domainId === domainId && p.templateId === t.id) {
@@ -663,7 +712,16 @@ export class FlowDecoder {
     return added;
   }
 
-  private flowSample(v: DataView, p: number, end: number, expanded: boolean, b: FlowBatch, x: number, e: Exporter, nowMs: number): boolean {
+  private flowSample(
+    v: DataView,
+    p: number,
+    end: number,
+    expanded: boolean,
+    b: FlowBatch,
+    x: number,
+    e: Exporter,
+    nowMs: number,
+  ): boolean {
     let rate: number;
     let input: number;
     let output: number;
@@ -712,7 +770,22 @@ export class FlowDecoder {
         const frameLen = v.getUint32(body + 4);
         const hlen = v.getUint32(body + 12);
         if (hlen > rlen - 16) return false;
-        if (parseHeader(v, body + 16, hlen, proto === HEADER_IPV4 ? HEADER_IPV4 : proto === HEADER_IPV6 ? HEADER_IPV6 : proto === HEADER_ETHERNET ? HEADER_ETHERNET : -1, b, i)) {
+        if (
+          parseHeader(
+            v,
+            body + 16,
+            hlen,
+            proto === HEADER_IPV4
+              ? HEADER_IPV4
+              : proto === HEADER_IPV6
+                ? HEADER_IPV6
+                : proto === HEADER_ETHERNET
+                  ? HEADER_ETHERNET
+                  : -1,
+            b,
+            i,
+          )
+        ) {
           found = 2;
           bytes = frameLen;
         } else if (bytes === 0) bytes = frameLen;

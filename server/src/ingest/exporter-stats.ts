@@ -84,7 +84,10 @@ export class SequenceTracker {
     let result = 0;
     const restartedByUptime =
       // backwards by more than reordering could explain
-      uptime >= 0 && this.lastUptime >= 0 && this.lastUptime - uptime > 10_000 && this.lastUptime - uptime < 0x80000000 &&
+      uptime >= 0 &&
+      this.lastUptime >= 0 &&
+      this.lastUptime - uptime > 10_000 &&
+      this.lastUptime - uptime < 0x80000000 &&
       // an uptime wrap (2^32 ms ≈ 49.7 days) also runs backwards; a wrap lands near 0 from near 2^32
       !(this.lastUptime > 0xf0000000 && uptime < 0x10000000);
     if (restartedByUptime) {

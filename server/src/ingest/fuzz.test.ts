@@ -44,12 +44,14 @@ function errorSum(dec: FlowDecoder): { total: number; byReason: number } {
 }
 
 /** A datagram whose first bytes look like one of the protocols, so fuzzing reaches past the version check. */
-const versioned = fc.tuple(fc.constantFrom([0, 5], [0, 9], [0, 10], [0, 0, 0, 5]), fc.uint8Array({ maxLength: 1500 })).map(([h, rest]) => {
-  const out = new Uint8Array(h.length + rest.length);
-  out.set(h);
-  out.set(rest, h.length);
-  return out;
-});
+const versioned = fc
+  .tuple(fc.constantFrom([0, 5], [0, 9], [0, 10], [0, 0, 0, 5]), fc.uint8Array({ maxLength: 1500 }))
+  .map(([h, rest]) => {
+    const out = new Uint8Array(h.length + rest.length);
+    out.set(h);
+    out.set(rest, h.length);
+    return out;
+  });
 
 describe('malformed input (fast-check)', () => {
   it('random datagrams: never throws, errors add up by reason, records bounded by size', () => {
@@ -113,7 +115,14 @@ describe('malformed input (fast-check)', () => {
   it('template floods: template and pending tables stay within their limits', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 256, max: 65535 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 60 })), { minLength: 1, maxLength: 400 }),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 256, max: 65535 }),
+            fc.integer({ min: 0, max: 3 }),
+            fc.integer({ min: 1, max: 60 }),
+          ),
+          { minLength: 1, maxLength: 400 },
+        ),
         (defs) => {
           const dec = new FlowDecoder({ maxTemplatesPerExporter: 64, maxPendingSets: 16, pendingMs: 60_000 });
           let seq = 0;
@@ -124,7 +133,25 @@ describe('malformed input (fast-check)', () => {
             const set = [0, 2, (body.length + 4) >> 8, (body.length + 4) & 255, ...body];
             const data = [((tid ^ 0x5555) | 0x100) >> 8, ((tid ^ 0x5555) | 0x100) & 255, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8];
             const all = [...set, ...data];
-            const msg = [0, 10, (16 + all.length) >> 8, (16 + all.length) & 255, 0, 0, 0, 0, 0, 0, 0, seq++ & 255, 0, 0, 0, exp, ...all];
+            const msg = [
+              0,
+              10,
+              (16 + all.length) >> 8,
+              (16 + all.length) & 255,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              0,
+              seq++ & 255,
+              0,
+              0,
+              0,
+              exp,
+              ...all,
+            ];
             dec.decode(Uint8Array.from(msg), `192.0.2.${exp}`, now);
           }
           for (const h of dec.health()) expect(h.templates).toBeLessThanOrEqual(64);

@@ -115,7 +115,12 @@ async function startInProcess(opts: StartCollectorsOptions): Promise<Collectors>
 async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> {
   const log = opts.logger.child({ module: 'ingest' });
   const deliver = safeOnBatch(opts.onBatch, log);
-  const init: WorkerInit = { collectors: opts.collectors, decoder: opts.decoder ?? {}, flushRecords: FLUSH_RECORDS, flushMs: FLUSH_MS };
+  const init: WorkerInit = {
+    collectors: opts.collectors,
+    decoder: opts.decoder ?? {},
+    flushRecords: FLUSH_RECORDS,
+    flushMs: FLUSH_MS,
+  };
   let worker: Worker;
   if (import.meta.url.endsWith('.ts')) {
     // source run (tsx, vitest): register tsx's loader inside the worker, then load the .ts entry

@@ -56,7 +56,8 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
       collect() {
         this.reset();
         for (const s of decoder.allStats()) {
-          for (const [reason, n] of s.errorsByReason) this.inc({ exporter: s.address, protocol: s.protocol, reason }, n);
+          for (const [reason, n] of s.errorsByReason)
+            this.inc({ exporter: s.address, protocol: s.protocol, reason }, n);
         }
       },
     }),
@@ -109,7 +110,9 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
       registers: [registry],
       collect() {
         this.reset();
-        for (const s of decoder.allStats()) if (s.protocol === 'netflow-v9' || s.protocol === 'ipfix') this.set({ exporter: s.address, protocol: s.protocol }, s.templates);
+        for (const s of decoder.allStats())
+          if (s.protocol === 'netflow-v9' || s.protocol === 'ipfix')
+            this.set({ exporter: s.address, protocol: s.protocol }, s.templates);
       },
     }),
   );

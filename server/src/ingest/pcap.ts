@@ -177,7 +177,9 @@ function udpFromFrame(v: DataView, off: number, len: number, link: number, timeM
  * Build a classic pcap (raw IPv4 link type) holding UDP datagrams — for tests and for saving
  * received export traffic. Addresses are IPv4 dotted quads.
  */
-export function buildPcap(packets: { timeMs: number; src: string; dst: string; srcPort: number; dstPort: number; payload: Uint8Array }[]): Uint8Array {
+export function buildPcap(
+  packets: { timeMs: number; src: string; dst: string; srcPort: number; dstPort: number; payload: Uint8Array }[],
+): Uint8Array {
   const size = 24 + packets.reduce((a, p) => a + 16 + 28 + p.payload.byteLength, 0);
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);

@@ -46,16 +46,32 @@ class B {
 /** A set: id, then body; length filled in. */
 function set(id: number, body: B | number[]): number[] {
   const b = Array.isArray(body) ? body : body.bytes;
-  return new B().u16(id).u16(4 + b.length).raw(b).bytes;
+  return new B()
+    .u16(id)
+    .u16(4 + b.length)
+    .raw(b).bytes;
 }
 function v9(sets: number[][], o: { seq?: number; sourceId?: number; uptime?: number; unix?: number } = {}): Uint8Array {
-  const b = new B().u16(9).u16(sets.length).u32(o.uptime ?? 1_000_000).u32(o.unix ?? T0S).u32(o.seq ?? 0).u32(o.sourceId ?? 0);
+  const b = new B()
+    .u16(9)
+    .u16(sets.length)
+    .u32(o.uptime ?? 1_000_000)
+    .u32(o.unix ?? T0S)
+    .u32(o.seq ?? 0)
+    .u32(o.sourceId ?? 0);
   for (const s of sets) b.raw(s);
   return b.out();
 }
 function ipfix(sets: number[][], o: { seq?: number; domain?: number; exportTime?: number } = {}): Uint8Array {
   const body = sets.flat();
-  return new B().u16(10).u16(16 + body.length).u32(o.exportTime ?? T0S).u32(o.seq ?? 0).u32(o.domain ?? 0).raw(body).out();
+  return new B()
+    .u16(10)
+    .u16(16 + body.length)
+    .u32(o.exportTime ?? T0S)
+    .u32(o.seq ?? 0)
+    .u32(o.domain ?? 0)
+    .raw(body)
+    .out();
 }
 /** Template record: id, fields [(ie, len)]. */
 function tmpl(id: number, fields: [number, number][]): number[] {
@@ -72,7 +88,15 @@ const F4: [number, number][] = [
   [2, 4],
   [1, 4],
 ];
-function rec4(src: string, dst: string, sport: number, dport: number, proto: number, pkts: number, bytes: number): number[] {
+function rec4(
+  src: string,
+  dst: string,
+  sport: number,
+  dport: number,
+  proto: number,
+  pkts: number,
+  bytes: number,
+): number[] {
   return new B().ip(src).ip(dst).u16(sport).u16(dport).u8(proto).u32(pkts).u32(bytes).bytes;
 }
 
@@ -107,7 +131,8 @@ describe('pitfalls', () => {
 
   it('held data is bounded: beyond the limit it is dropped and counted', () => {
     const dec = new FlowDecoder({ pendingMs: 60_000, maxPendingSets: 5 });
-    for (let k = 0; k < 20; k++) decodeAll(dec, [v9([set(400 + k, rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1))], { seq: k })]);
+    for (let k = 0; k < 20; k++)
+      decodeAll(dec, [v9([set(400 + k, rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1))], { seq: k })]);
     expect(dec.pendingSets).toBe(5);
     expect(dec.health()[0].errorsByReason).toEqual({ 'pending-overflow': 15 });
   });
@@ -175,7 +200,9 @@ describe('pitfalls', () => {
   });
 
   it('several samplers in a real capture (akvorado multiplesamplingrates: sampler 1 = 2000, 2 = 4000)', () => {
-    const f = fileURLToPath(new URL('../../../../shared/data/captures/netflow-v9-akvorado-multiplesamplingrates.pcap', import.meta.url));
+    const f = fileURLToPath(
+      new URL('../../../../shared/data/captures/netflow-v9-akvorado-multiplesamplingrates.pcap', import.meta.url),
+    );
     if (!existsSync(f)) return; // shared captures absent: covered by the conformance skip message
     const r = decodeCapture(f);
     // first record: sampler 2, 18 packets, 1348 bytes (tshark)
@@ -215,9 +242,27 @@ describe('pitfalls', () => {
   it('IPFIX variable-length fields, 1-byte and 3-byte length forms, and padding at the end of a set', () => {
     const dec = new FlowDecoder();
     // sourceIPv4, applicationName (96, variable), destinationIPv4, enterprise field (PEN 9, id 1, variable)
-    const t = new B().u16(256).u16(4).u16(8).u16(4).u16(96).u16(0xffff).u16(12).u16(4).u16(0x8001).u16(0xffff).u32(9).bytes;
+    const t = new B()
+      .u16(256)
+      .u16(4)
+      .u16(8)
+      .u16(4)
+      .u16(96)
+      .u16(0xffff)
+      .u16(12)
+      .u16(4)
+      .u16(0x8001)
+      .u16(0xffff)
+      .u32(9).bytes;
     const short = new B().ip('10.0.0.1').u8(3).raw([0x61, 0x62, 0x63]).ip('10.0.0.2').u8(0).bytes;
-    const long = new B().ip('10.0.0.3').u8(255).u16(300).raw(new Array<number>(300).fill(0x7a)).ip('10.0.0.4').u8(1).u8(0xee).bytes;
+    const long = new B()
+      .ip('10.0.0.3')
+      .u8(255)
+      .u16(300)
+      .raw(new Array<number>(300).fill(0x7a))
+      .ip('10.0.0.4')
+      .u8(1)
+      .u8(0xee).bytes;
     // 3 bytes of padding after the records: shorter than any record, so not a record
     decodeAll(dec, [ipfix([set(2, t), set(256, [...short, ...long, 0, 0, 0])])]);
     const b = dec.batch;
@@ -238,8 +283,23 @@ describe('pitfalls', () => {
   it('reduced-size counters: 2-, 4- and 8-byte packet and byte counts', () => {
     const dec = new FlowDecoder();
     const mk = (len: number): number[][] => [
-      set(2, tmpl(256 + len, [[8, 4], [12, 4], [2, len], [1, len]])),
-      set(256 + len, new B().ip('10.0.0.1').ip('10.0.0.2').raw(len === 2 ? [0, 9] : len === 4 ? [0, 0, 0, 9] : [0, 0, 0, 1, 0, 0, 0, 9]).raw(len === 2 ? [1, 0] : len === 4 ? [0, 0, 1, 0] : [0, 0, 0, 0, 0, 0, 1, 0]).bytes),
+      set(
+        2,
+        tmpl(256 + len, [
+          [8, 4],
+          [12, 4],
+          [2, len],
+          [1, len],
+        ]),
+      ),
+      set(
+        256 + len,
+        new B()
+          .ip('10.0.0.1')
+          .ip('10.0.0.2')
+          .raw(len === 2 ? [0, 9] : len === 4 ? [0, 0, 0, 9] : [0, 0, 0, 1, 0, 0, 0, 9])
+          .raw(len === 2 ? [1, 0] : len === 4 ? [0, 0, 1, 0] : [0, 0, 0, 0, 0, 0, 1, 0]).bytes,
+      ),
     ];
     decodeAll(dec, [ipfix(mk(2)), ipfix(mk(4)), ipfix(mk(8))]);
     const b = dec.batch;
@@ -287,13 +347,20 @@ describe('pitfalls', () => {
   it('an exporter restart (sequence reset, uptime reset, new templates) raises no false gap alarm', () => {
     const dec = new FlowDecoder();
     const r = rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1);
-    for (let k = 0; k < 5; k++) decodeAll(dec, [v9([set(0, tmpl(256, F4)), set(256, r)], { seq: 1000 + k, uptime: 9_000_000 + k * 1000 })]);
+    for (let k = 0; k < 5; k++)
+      decodeAll(dec, [v9([set(0, tmpl(256, F4)), set(256, r)], { seq: 1000 + k, uptime: 9_000_000 + k * 1000 })]);
     // restart: uptime back to a few seconds, sequence back to 0, a new layout for the same id
     const F2: [number, number][] = [
       [12, 4],
       [8, 4],
     ];
-    for (let k = 0; k < 3; k++) decodeAll(dec, [v9([set(0, tmpl(256, F2)), set(256, new B().ip('10.1.1.1').ip('10.2.2.2').bytes)], { seq: k, uptime: 2000 + k * 1000 })]);
+    for (let k = 0; k < 3; k++)
+      decodeAll(dec, [
+        v9([set(0, tmpl(256, F2)), set(256, new B().ip('10.1.1.1').ip('10.2.2.2').bytes)], {
+          seq: k,
+          uptime: 2000 + k * 1000,
+        }),
+      ]);
     const h = dec.health()[0];
     expect(h.sequenceGaps).toBe(0);
     expect(h.records).toBe(8);

@@ -41,12 +41,24 @@ describe('replayPcap', () => {
       registry: new Registry(),
       onBatch: (b) => batches.push(b),
     });
-    const r = await replayPcap({ file: `${testdata}/pmacct-nfprobe-v9.pcap`, host: '127.0.0.1', port: running.ports.netflow!, speed: 0 });
+    const r = await replayPcap({
+      file: `${testdata}/pmacct-nfprobe-v9.pcap`,
+      host: '127.0.0.1',
+      port: running.ports.netflow!,
+      speed: 0,
+    });
     expect(r.datagrams).toBe(11);
     const t0 = Date.now();
-    while (batches.reduce((a, b) => a + b.length, 0) < 70 && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 20));
+    while (batches.reduce((a, b) => a + b.length, 0) < 70 && Date.now() - t0 < 5000)
+      await new Promise((res) => setTimeout(res, 20));
     expect(batches.reduce((a, b) => a + b.length, 0)).toBe(70);
-    expect(running.health()[0]).toMatchObject({ address: '127.0.0.1', protocol: 'netflow-v9', datagrams: 11, records: 70, decodeErrors: 0 });
+    expect(running.health()[0]).toMatchObject({
+      address: '127.0.0.1',
+      protocol: 'netflow-v9',
+      datagrams: 11,
+      records: 70,
+      decodeErrors: 0,
+    });
   });
 
   it('paces at the capture speed divided by `speed`', async () => {
@@ -59,7 +71,19 @@ describe('replayPcap', () => {
     // three datagrams one second apart in capture time, replayed 10× faster: ≈ 200 ms
     const payload = readPcapFile(`${testdata}/softflowd-v5.pcap`)[0].payload;
     const file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'paced.pcap');
-    writeFileSync(file, buildPcap([0, 1000, 2000].map((t) => ({ timeMs: 1.7e12 + t, src: '192.0.2.1', dst: '192.0.2.2', srcPort: 1, dstPort: 2055, payload }))));
+    writeFileSync(
+      file,
+      buildPcap(
+        [0, 1000, 2000].map((t) => ({
+          timeMs: 1.7e12 + t,
+          src: '192.0.2.1',
+          dst: '192.0.2.2',
+          srcPort: 1,
+          dstPort: 2055,
+          payload,
+        })),
+      ),
+    );
     const t0 = performance.now();
     const r = await replayPcap({ file, host: '127.0.0.1', port: running.ports.netflow!, speed: 10 });
     const took = performance.now() - t0;
@@ -71,6 +95,8 @@ describe('replayPcap', () => {
 
   it('rejects bad options with a clear message', async () => {
     await expect(replayPcap({ file: 'x.pcap', host: '127.0.0.1', port: 0, speed: 1 })).rejects.toThrow(/port/);
-    await expect(replayPcap({ file: '/nonexistent.pcap', host: '127.0.0.1', port: 9, speed: -1 })).rejects.toThrow(/speed/);
+    await expect(replayPcap({ file: '/nonexistent.pcap', host: '127.0.0.1', port: 9, speed: -1 })).rejects.toThrow(
+      /speed/,
+    );
   });
 });

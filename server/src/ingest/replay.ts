@@ -27,7 +27,9 @@ export interface ReplayOpts {
 export async function replayPcap(opts: ReplayOpts): Promise<{ datagrams: number }> {
   const o = ReplayOptions.safeParse(opts);
   if (!o.success) {
-    throw new Error(`invalid replay options: ${o.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `invalid replay options: ${o.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const { file, host, port, speed } = o.data;
   const packets = readPcapFile(file);

@@ -58,7 +58,15 @@ describe('NetFlow v9 encode → decode', () => {
     }
     const h = dec.health();
     expect(h).toHaveLength(1);
-    expect(h[0]).toMatchObject({ address: '127.0.0.2', protocol: 'netflow-v9', datagrams: dgrams.length, records: 200, decodeErrors: 0, sequenceGaps: 0, templates: 2 });
+    expect(h[0]).toMatchObject({
+      address: '127.0.0.2',
+      protocol: 'netflow-v9',
+      datagrams: dgrams.length,
+      records: 200,
+      decodeErrors: 0,
+      sequenceGaps: 0,
+      templates: 2,
+    });
   });
 
   it('announces sampling in an options record and the decoder scales by it', () => {
@@ -144,10 +152,11 @@ describe('IPFIX, NetFlow v5 and sFlow v5 encode → decode', () => {
 
   it('sFlow at 1-in-N: about packets/N samples, each scaled back by N', () => {
     let seed = 42;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const enc = new SflowV5Encoder({ samplingRate: 100, random });
     const dec = new FlowDecoder();
-    for (const d of enc.encode([{ ...flow(1), packets: 100_000, bytes: 100_000 * 500 }], base)) dec.decode(d, '127.0.0.1', base);
+    for (const d of enc.encode([{ ...flow(1), packets: 100_000, bytes: 100_000 * 500 }], base))
+      dec.decode(d, '127.0.0.1', base);
     const b = dec.batch;
     // Binomial(100000, 0.01): mean 1000, sd ≈ 31.5, but at most MAX_SAMPLES_PER_FLOW are sent
     expect(b.length).toBeGreaterThan(850);

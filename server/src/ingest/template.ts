@@ -195,7 +195,14 @@ export interface OptionsInfo {
  * Padding shorter than a record at the end of the set is not read as a record.
  * Returns the number of records, or -1 when a variable-length field overran the set.
  */
-export function decodeDataSet(v: DataView, start: number, end: number, t: Template, b: FlowBatch, ctx: DataSetContext): number {
+export function decodeDataSet(
+  v: DataView,
+  start: number,
+  end: number,
+  t: Template,
+  b: FlowBatch,
+  ctx: DataSetContext,
+): number {
   if (t.recordLen === 0) return 0;
   if (!t.variable) {
     const n = Math.floor((end - start) / t.recordLen);
@@ -251,7 +258,15 @@ export function decodeDataSet(v: DataView, start: number, end: number, t: Templa
 const scratchOff = new Int32Array(NCOL);
 const scratchLen = new Int32Array(NCOL);
 
-function writeRecord(v: DataView, base: number, off: Int32Array, len: Int32Array, t: Template, b: FlowBatch, ctx: DataSetContext): void {
+function writeRecord(
+  v: DataView,
+  base: number,
+  off: Int32Array,
+  len: Int32Array,
+  t: Template,
+  b: FlowBatch,
+  ctx: DataSetContext,
+): void {
   const i = b.length;
   let o: number;
   // addresses
@@ -265,14 +280,34 @@ function writeRecord(v: DataView, base: number, off: Int32Array, len: Int32Array
   b.dstPort[i] = (o = off[C_DPORT]) >= 0 ? readUint(v, base + o, len[C_DPORT]) & 0xffff : 0;
   b.proto[i] = (o = off[C_PROTO]) >= 0 ? v.getUint8(base + o + len[C_PROTO] - 1) : 0;
   b.tcpFlags[i] = (o = off[C_FLAGS]) >= 0 ? v.getUint8(base + o + len[C_FLAGS] - 1) : 0;
-  b.inIf[i] = (o = off[C_IN]) >= 0 ? readUint(v, base + o, len[C_IN]) >>> 0 : (o = off[C_IN_PHYS]) >= 0 ? readUint(v, base + o, len[C_IN_PHYS]) >>> 0 : 0;
-  b.outIf[i] = (o = off[C_OUT]) >= 0 ? readUint(v, base + o, len[C_OUT]) >>> 0 : (o = off[C_OUT_PHYS]) >= 0 ? readUint(v, base + o, len[C_OUT_PHYS]) >>> 0 : 0;
+  b.inIf[i] =
+    (o = off[C_IN]) >= 0
+      ? readUint(v, base + o, len[C_IN]) >>> 0
+      : (o = off[C_IN_PHYS]) >= 0
+        ? readUint(v, base + o, len[C_IN_PHYS]) >>> 0
+        : 0;
+  b.outIf[i] =
+    (o = off[C_OUT]) >= 0
+      ? readUint(v, base + o, len[C_OUT]) >>> 0
+      : (o = off[C_OUT_PHYS]) >= 0
+        ? readUint(v, base + o, len[C_OUT_PHYS]) >>> 0
+        : 0;
   if (b.dstPort[i] === 0 && (b.proto[i] === 1 || b.proto[i] === 58)) {
     if ((o = off[C_ICMP4]) >= 0) b.dstPort[i] = readUint(v, base + o, len[C_ICMP4]) & 0xffff;
     else if ((o = off[C_ICMP6]) >= 0) b.dstPort[i] = readUint(v, base + o, len[C_ICMP6]) & 0xffff;
   }
-  let bytes = (o = off[C_BYTES]) >= 0 ? readUint(v, base + o, len[C_BYTES]) : (o = off[C_BYTES_TOTAL]) >= 0 ? readUint(v, base + o, len[C_BYTES_TOTAL]) : -1;
-  let packets = (o = off[C_PKTS]) >= 0 ? readUint(v, base + o, len[C_PKTS]) : (o = off[C_PKTS_TOTAL]) >= 0 ? readUint(v, base + o, len[C_PKTS_TOTAL]) : -1;
+  let bytes =
+    (o = off[C_BYTES]) >= 0
+      ? readUint(v, base + o, len[C_BYTES])
+      : (o = off[C_BYTES_TOTAL]) >= 0
+        ? readUint(v, base + o, len[C_BYTES_TOTAL])
+        : -1;
+  let packets =
+    (o = off[C_PKTS]) >= 0
+      ? readUint(v, base + o, len[C_PKTS])
+      : (o = off[C_PKTS_TOTAL]) >= 0
+        ? readUint(v, base + o, len[C_PKTS_TOTAL])
+        : -1;
   if ((o = off[C_DATALINK]) >= 0) {
     const l = len[C_DATALINK];
     const hadAddr = off[C_SRC4] >= 0 || off[C_SRC6] >= 0;
@@ -291,7 +326,10 @@ function writeRecord(v: DataView, base: number, off: Int32Array, len: Int32Array
   if ((o = off[C_FIRST_UP]) >= 0 && ctx.sysUptime >= 0) {
     // relative to sysUptime; the signed 32-bit difference survives the 49.7-day uptime wrap
     startMs = ctx.headerMs - ((ctx.sysUptime - readUint(v, base + o, len[C_FIRST_UP])) | 0);
-    endMs = (o = off[C_LAST_UP]) >= 0 ? ctx.headerMs - ((ctx.sysUptime - readUint(v, base + o, len[C_LAST_UP])) | 0) : startMs;
+    endMs =
+      (o = off[C_LAST_UP]) >= 0
+        ? ctx.headerMs - ((ctx.sysUptime - readUint(v, base + o, len[C_LAST_UP])) | 0)
+        : startMs;
   } else if ((o = off[C_START_MS]) >= 0) {
     startMs = readUint(v, base + o, len[C_START_MS]);
     endMs = (o = off[C_END_MS]) >= 0 ? readUint(v, base + o, len[C_END_MS]) : startMs;
@@ -344,7 +382,13 @@ function ntpToMs(v: DataView, off: number): number {
  * Read the sampling information of the options records in [start, end). Calls `found` once
  * per record that carries a rate or an init time. Returns the record count (-1 on overrun).
  */
-export function readOptionsSet(v: DataView, start: number, end: number, t: Template, found: (info: OptionsInfo) => void): number {
+export function readOptionsSet(
+  v: DataView,
+  start: number,
+  end: number,
+  t: Template,
+  found: (info: OptionsInfo) => void,
+): number {
   if (t.recordLen === 0) return 0;
   let p = start;
   let count = 0;
@@ -377,15 +421,25 @@ export function readOptionsSet(v: DataView, start: number, end: number, t: Templ
       q += len;
     }
     if (q > end) return -1;
-    const get = (c: number): number => (offs[c] >= 0 && lens[c] > 0 && lens[c] <= 8 ? readUint(v, offs[c], lens[c]) : -1);
+    const get = (c: number): number =>
+      offs[c] >= 0 && lens[c] > 0 && lens[c] <= 8 ? readUint(v, offs[c], lens[c]) : -1;
     let rate = get(C_SAMPLING_INTERVAL);
     if (rate <= 0) rate = get(C_SAMPLER_RANDOM_INTERVAL);
-    if (rate <= 0) rate = get(C_PKT_INTERVAL) > 0 ? Math.round((get(C_PKT_INTERVAL) + Math.max(0, get(C_PKT_SPACE))) / get(C_PKT_INTERVAL)) : -1;
-    if (rate <= 0) rate = get(C_SAMPLING_SIZE) > 0 && get(C_SAMPLING_POPULATION) > 0 ? Math.round(get(C_SAMPLING_POPULATION) / get(C_SAMPLING_SIZE)) : -1;
+    if (rate <= 0)
+      rate =
+        get(C_PKT_INTERVAL) > 0
+          ? Math.round((get(C_PKT_INTERVAL) + Math.max(0, get(C_PKT_SPACE))) / get(C_PKT_INTERVAL))
+          : -1;
+    if (rate <= 0)
+      rate =
+        get(C_SAMPLING_SIZE) > 0 && get(C_SAMPLING_POPULATION) > 0
+          ? Math.round(get(C_SAMPLING_POPULATION) / get(C_SAMPLING_SIZE))
+          : -1;
     let samplerId = get(C_SAMPLER_ID);
     if (samplerId < 0) samplerId = get(C_SELECTOR_ID);
     const init = get(C_INIT_TIME);
-    if (rate > 0 || init > 0) found({ samplerId: samplerId < 0 ? 0 : samplerId, rate: rate > 0 ? rate : 0, initTimeMs: init > 0 ? init : -1 });
+    if (rate > 0 || init > 0)
+      found({ samplerId: samplerId < 0 ? 0 : samplerId, rate: rate > 0 ? rate : 0, initTimeMs: init > 0 ? init : -1 });
     p = q;
     count++;
   }

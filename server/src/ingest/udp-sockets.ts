@@ -37,7 +37,8 @@ export async function bindCollectorSockets(
       const sock = dgram.createSocket({ type: c.host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: RECV_BUFFER });
       sock.on('message', handler);
       await new Promise<void>((resolve, reject) => {
-        const onErr = (err: Error): void => reject(new Error(`cannot bind ${key} collector on ${c.host}:${c.port}: ${err.message}`));
+        const onErr = (err: Error): void =>
+          reject(new Error(`cannot bind ${key} collector on ${c.host}:${c.port}: ${err.message}`));
         sock.once('error', onErr);
         sock.bind(c.port, c.host, () => {
           sock.off('error', onErr);

@@ -7,16 +7,26 @@ const files = {};
 for (const arg of process.argv.slice(2)) {
   const [file, port] = arg.split(':');
   const sflow = file.includes('sfprobe');
-  const json = execFileSync('tshark', ['-n', '-r', file, '-d', `udp.port==${port},${sflow ? 'sflow' : 'cflow'}`, '-T', 'json'], {
-    maxBuffer: 1 << 28,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).toString();
+  const json = execFileSync(
+    'tshark',
+    ['-n', '-r', file, '-d', `udp.port==${port},${sflow ? 'sflow' : 'cflow'}`, '-T', 'json'],
+    {
+      maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  ).toString();
   const packets = JSON.parse(json).map((p) => p._source.layers);
   files[file] = sflow ? sflowExpect(packets) : cflowExpect(packets);
   files[file].tshark_decode_as = [`udp.port==${port},${sflow ? 'sflow' : 'cflow'}`];
 }
 const version = execFileSync('tshark', ['--version']).toString().split('\n')[0];
-process.stdout.write(JSON.stringify({ generated_with: version, notes: 'made by regenerate.sh; fields as in the shared captures expected.json', files }, null, 1) + '\n');
+process.stdout.write(
+  JSON.stringify(
+    { generated_with: version, notes: 'made by regenerate.sh; fields as in the shared captures expected.json', files },
+    null,
+    1,
+  ) + '\n',
+);
 
 function num(x) {
   return x === undefined ? null : Number(x);
@@ -88,7 +98,15 @@ function findAll(o, key, out = []) {
 }
 
 function sflowExpect(packets) {
-  const e = { protocol: 'sflow', export_packets: 0, exporters: [], agents: [], flow_samples: 0, counter_samples: 0, first_records: [] };
+  const e = {
+    protocol: 'sflow',
+    export_packets: 0,
+    exporters: [],
+    agents: [],
+    flow_samples: 0,
+    counter_samples: 0,
+    first_records: [],
+  };
   const exporters = new Set();
   const agents = new Set();
   for (const l of packets) {

@@ -32,7 +32,21 @@ function csum(bytes) {
 }
 function l4(proto, sport, dport, flags, payloadLen) {
   const payload = Array(payloadLen).fill(0x61);
-  if (proto === 6) return [...u16(sport), ...u16(dport), ...u32(1000), ...u32(flags & 0x10 ? 2000 : 0), 0x50, flags, ...u16(65535), 0, 0, 0, 0, ...payload];
+  if (proto === 6)
+    return [
+      ...u16(sport),
+      ...u16(dport),
+      ...u32(1000),
+      ...u32(flags & 0x10 ? 2000 : 0),
+      0x50,
+      flags,
+      ...u16(65535),
+      0,
+      0,
+      0,
+      0,
+      ...payload,
+    ];
   if (proto === 17) return [...u16(sport), ...u16(dport), ...u16(8 + payloadLen), 0, 0, ...payload];
   // ICMP / ICMPv6 echo: type in dport's high byte
   return [dport >> 8, dport & 255, 0, 0, 0, 1, 0, 1, ...payload];

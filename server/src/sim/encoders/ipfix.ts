@@ -67,7 +67,11 @@ export class IpfixEncoder {
     };
     const begin = (): ByteWriter => {
       const nw = new ByteWriter(MAX_DATAGRAM + 64);
-      nw.u16(10).u16(0).u32(Math.floor(nowMs / 1000)).u32(0).u32(this.domainId);
+      nw.u16(10)
+        .u16(0)
+        .u32(Math.floor(nowMs / 1000))
+        .u32(0)
+        .u32(this.domainId);
       records = 0;
       if (this.sinceTemplate >= this.templateEvery) {
         this.sinceTemplate = 0;

@@ -32,13 +32,20 @@ export class NetflowV5Encoder {
       const chunk = v4.slice(k, k + MAX_RECORDS);
       const w = new ByteWriter(24 + 48 * chunk.length);
       const sampling = this.samplingRate > 1 ? (1 << 14) | this.samplingRate : 0;
-      w.u16(5).u16(chunk.length).u32(nowMs - boot).u32(Math.floor(nowMs / 1000)).u32((nowMs % 1000) * 1e6);
+      w.u16(5)
+        .u16(chunk.length)
+        .u32(nowMs - boot)
+        .u32(Math.floor(nowMs / 1000))
+        .u32((nowMs % 1000) * 1e6);
       w.u32(this.seq).u8(0).u8(this.engineId).u16(sampling);
       this.seq = (this.seq + chunk.length) >>> 0;
       for (const f of chunk) {
         w.addr(f.src, false).addr(f.dst, false).u32(0);
         w.u16(f.inIf).u16(f.outIf).u32(Math.min(f.packets, 0xffffffff)).u32(Math.min(f.bytes, 0xffffffff));
-        w.u32(f.startMs - boot).u32(f.endMs - boot).u16(f.srcPort).u16(f.dstPort);
+        w.u32(f.startMs - boot)
+          .u32(f.endMs - boot)
+          .u16(f.srcPort)
+          .u16(f.dstPort);
         w.u8(0).u8(f.tcpFlags).u8(f.proto).u8(0).u16(0).u16(0).u8(0).u8(0).u16(0);
       }
       out.push(w.take());

@@ -77,7 +77,12 @@ export class NetflowV9Encoder {
     };
     const begin = (): ByteWriter => {
       const nw = new ByteWriter(MAX_DATAGRAM + 64);
-      nw.u16(9).u16(0).u32(nowMs - boot).u32(Math.floor(nowMs / 1000)).u32(this.seq++).u32(this.sourceId);
+      nw.u16(9)
+        .u16(0)
+        .u32(nowMs - boot)
+        .u32(Math.floor(nowMs / 1000))
+        .u32(this.seq++)
+        .u32(this.sourceId);
       count = 0;
       if (this.sinceTemplate >= this.templateEvery) {
         this.sinceTemplate = 0;
@@ -105,7 +110,10 @@ export class NetflowV9Encoder {
       if (v6) w.addr(f.src, true).addr(f.dst, true);
       else w.addr(f.src, false).addr(f.dst, false);
       w.u16(f.srcPort).u16(f.dstPort).u8(f.proto).u8(f.tcpFlags).u64(f.packets).u64(f.bytes);
-      w.u32(f.startMs - boot).u32(f.endMs - boot).u32(f.inIf).u32(f.outIf);
+      w.u32(f.startMs - boot)
+        .u32(f.endMs - boot)
+        .u32(f.inIf)
+        .u32(f.outIf);
       count++;
     }
     finish();

@@ -59,13 +59,19 @@ export class SflowV5Encoder {
     const out: Uint8Array[] = [];
     const v6 = isV6(this.agent);
     const headerLen = v6 ? 40 : 28;
-    for (let i = 0; i < samples.length; ) {
+    for (let i = 0; i < samples.length;) {
       let n = 0;
       let size = headerLen;
       while (i + n < samples.length && size + samples[i + n].length <= MAX_DATAGRAM) size += samples[i + n++].length;
       if (n === 0) n = 1;
       const w = new ByteWriter(size);
-      w.u32(5).u32(v6 ? 2 : 1).addr(this.agent, v6).u32(this.subAgent).u32(this.seq++).u32(nowMs - this.bootMs).u32(n);
+      w.u32(5)
+        .u32(v6 ? 2 : 1)
+        .addr(this.agent, v6)
+        .u32(this.subAgent)
+        .u32(this.seq++)
+        .u32(nowMs - this.bootMs)
+        .u32(n);
       for (let j = 0; j < n; j++) w.bytes(samples[i + j]);
       out.push(w.take());
       i += n;
@@ -81,8 +87,14 @@ export class SflowV5Encoder {
     const recBytes = rec.take();
     const w = new ByteWriter(8 + 32 + 8 + recBytes.length);
     w.u32(1).u32(32 + 8 + recBytes.length);
-    w.u32(0 /* sequence, patched per sample */).u32(f.inIf & 0xffffff).u32(this.samplingRate).u32(this.pool).u32(0);
-    w.u32(f.inIf & 0x3fffffff).u32(f.outIf & 0x3fffffff).u32(1);
+    w.u32(0 /* sequence, patched per sample */)
+      .u32(f.inIf & 0xffffff)
+      .u32(this.samplingRate)
+      .u32(this.pool)
+      .u32(0);
+    w.u32(f.inIf & 0x3fffffff)
+      .u32(f.outIf & 0x3fffffff)
+      .u32(1);
     w.u32(1).u32(recBytes.length).bytes(recBytes);
     return w.take();
   }
@@ -90,20 +102,36 @@ export class SflowV5Encoder {
 
 function packetHeader(f: SimFlow, v6: boolean, frameLen: number): Uint8Array {
   const w = new ByteWriter(128);
-  w.u32(0x02000000).u16(0x0001).u32(0x02000000).u16(0x0002).u16(v6 ? 0x86dd : 0x0800);
+  w.u32(0x02000000)
+    .u16(0x0001)
+    .u32(0x02000000)
+    .u16(0x0002)
+    .u16(v6 ? 0x86dd : 0x0800);
   const l4len = f.proto === 6 ? 20 : f.proto === 17 ? 8 : 8;
   const ipPayload = Math.max(l4len, frameLen - 14 - 4 - (v6 ? 40 : 20));
   if (v6) {
     w.u32(0x60000000).u16(ipPayload).u8(f.proto).u8(64).addr(f.src, true).addr(f.dst, true);
   } else {
-    w.u8(0x45).u8(0).u16(20 + ipPayload).u16(0).u16(0x4000).u8(64).u8(f.proto).u16(0).addr(f.src, false).addr(f.dst, false);
+    w.u8(0x45)
+      .u8(0)
+      .u16(20 + ipPayload)
+      .u16(0)
+      .u16(0x4000)
+      .u8(64)
+      .u8(f.proto)
+      .u16(0)
+      .addr(f.src, false)
+      .addr(f.dst, false);
   }
   if (f.proto === 6) {
     w.u16(f.srcPort).u16(f.dstPort).u32(1).u32(0).u8(0x50).u8(f.tcpFlags).u16(65535).u16(0).u16(0);
   } else if (f.proto === 17) {
     w.u16(f.srcPort).u16(f.dstPort).u16(ipPayload).u16(0);
   } else if (f.proto === 1 || f.proto === 58) {
-    w.u8(f.dstPort >> 8).u8(f.dstPort & 255).u16(0).u32(0);
+    w.u8(f.dstPort >> 8)
+      .u8(f.dstPort & 255)
+      .u16(0)
+      .u32(0);
   }
   return w.take();
 }
