@@ -135,7 +135,7 @@ export interface Store {
   recordAbuse(rows: AbuseRollupRow[]): void;
   /** Time series of one dimension's rollups (heatmaps, trends). */
   abuseSeries(query: AbuseSeriesQuery): AbuseSeries;
-  /** Totals per key over [from, to), biggest (bytes) first. */
+  /** Totals per key over [from, to), biggest (bytes) first; beyond the 7 days of minute rows the range widens to whole hours. */
   abuseTotals(query: { dimension: AbuseDimension; from: number; to: number; kind?: Incident['kind']; keys?: string[]; limit?: number }): AbuseTotal[];
   /** Raw rollup rows for one key, newest first: minute rows where kept, hour rows before. */
   abuseRows(query: { dimension: AbuseDimension; key: string; from: number; to: number; limit?: number }): StoredRollupRow[];

@@ -398,11 +398,16 @@ export function openStore(opts: StoreOptions): SqliteStore {
 
     upsertIncident(inc: Incident): void {
       const prev = written.get(inc.id);
-      if (!prev || prev.status !== inc.status || prev.notes !== inc.notes.length) {
-        // New, or an operator-visible change: on disk before we return.
+      const operatorChange = prev
+        ? prev.status !== inc.status || prev.notes !== inc.notes.length
+        : inc.status !== 'open' || inc.notes.length > 0;
+      if (operatorChange) {
+        // A lifecycle change or a note: on disk (fsynced) before we return.
         pendingIncidents.delete(inc.id);
         writeIncidentTx(inc);
       } else {
+        // New incidents and refreshes ride the next flush (≤ 1 s): a burst of new incidents
+        // costs one transaction, not one fsync each.
         pendingIncidents.set(inc.id, inc);
       }
     },

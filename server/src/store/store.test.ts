@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AbuseRollupRow } from '../context.js';
@@ -59,7 +60,12 @@ describe('incidents', () => {
     const s = mem();
     const base = makeIncident('x');
     s.upsertIncident(base);
-    const count = () => (s.db.prepare('SELECT json FROM incidents WHERE id = ?').get('x') as { json: string }).json;
+    const onDisk = () => s.db.prepare('SELECT json FROM incidents WHERE id = ?').get('x') as { json: string } | undefined;
+    const count = () => onDisk()!.json;
+    expect(onDisk()).toBeUndefined(); // a new incident waits for the flush…
+    expect(s.getIncident('x')).toEqual(base); // …but is readable meanwhile
+    s.flush();
+    expect(JSON.parse(count())).toEqual(base);
     s.upsertIncident({ ...base, peak: { pps: 1, bps: 2 } });
     s.upsertIncident({ ...base, peak: { pps: 3, bps: 4 } });
     expect(JSON.parse(count()).peak).toEqual(base.peak); // not yet written
@@ -71,6 +77,9 @@ describe('incidents', () => {
     s.upsertIncident({ ...base, status: 'acknowledged', notes: [{ at: base.lastSeen, by: 'ops', text: 'calling them' }], peak: { pps: 9, bps: 9 } });
     s.flush();
     expect(JSON.parse(count()).peak).toEqual({ pps: 9, bps: 9 });
+    // Created already acknowledged (or with a note): written at once.
+    s.upsertIncident(makeIncident('y', { status: 'acknowledged' }));
+    expect(s.db.prepare('SELECT status FROM incidents WHERE id = ?').get('y')).toEqual({ status: 'acknowledged' });
   });
 
   it('finds incidents by endpoint (target or source), ASN, customer and upstream; re-indexes when sources change', () => {
@@ -286,5 +295,49 @@ describe('durability', () => {
     expect(s.listAudit('dur-1')).toEqual([expect.objectContaining({ by: 'ops', action: 'ack', detail: 'calling the customer' })]);
     const rows = s.abuseRows({ dimension: 'endpoint', key: '198.51.100.10', from: Date.now() - HOUR, to: Date.now() + HOUR });
     expect(rows.map((r) => [r.kind, r.bytes, r.flows])).toEqual([['scanner', 500, 2]]);
+  });
+});
+
+describe('totals across minute, hour and day rows', () => {
+  it('equal a naive sum over the recorded rows for any range, before and after folding', () => {
+    const now = Date.UTC(2026, 10, 24, 12, 34, 0);
+    const s = mem(() => now);
+    // Deterministic scatter over the last 10 days: three keys, two kinds, odd minutes.
+    const rows: AbuseRollupRow[] = [];
+    let x = 12345;
+    const next = (): number => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 4000; i++) {
+      const t = Math.floor((now - 10 * DAY + next() * 10 * DAY) / MINUTE) * MINUTE;
+      rows.push(row(t, `k${Math.floor(next() * 3)}`, 1 + Math.floor(next() * 1000), { kind: next() < 0.5 ? 'scanner' : 'spam-bot' }));
+    }
+    s.recordAbuse(rows);
+    s.flush();
+    const minuteKept = Math.floor((now - 7 * DAY) / HOUR) * HOUR;
+    const naive = (from: number, to: number): Record<string, number> => {
+      // Beyond the 7 days of minute rows a range widens to whole hours.
+      const f = from < minuteKept ? Math.floor(from / HOUR) * HOUR : from;
+      const t = to < minuteKept ? Math.ceil(to / HOUR) * HOUR : to;
+      const out: Record<string, number> = {};
+      for (const r of rows) if (r.minute >= f && r.minute < t) out[r.key] = (out[r.key] ?? 0) + r.bytes;
+      return out;
+    };
+    const got = (from: number, to: number): Record<string, number> =>
+      Object.fromEntries(s.abuseTotals({ dimension: 'asn', from, to }).map((t) => [t.key, t.bytes]));
+    const range = fc
+      .tuple(fc.integer({ min: 0, max: 10 * 24 * 60 }), fc.integer({ min: 1, max: 10 * 24 * 60 }))
+      .map(([a, len]) => [now - 10 * DAY + a * MINUTE, Math.min(now, now - 10 * DAY + (a + len) * MINUTE)] as const)
+      .filter(([a, b]) => a < b);
+    fc.assert(
+      fc.property(range, ([from, to]) => {
+        expect(got(from, to)).toEqual(naive(from, to));
+      }),
+      { numRuns: 60 },
+    );
+    const before = got(now - 9 * DAY - 7 * MINUTE, now - 3 * MINUTE);
+    s.maintain(now);
+    expect(got(now - 9 * DAY - 7 * MINUTE, now - 3 * MINUTE)).toEqual(before);
+    // lastSeen is exact to the minute for recent traffic.
+    const last = Math.max(...rows.filter((r) => r.key === 'k1').map((r) => r.minute));
+    expect(s.abuseTotals({ dimension: 'asn', from: now - 9 * DAY, to: now, keys: ['k1'] })[0].lastSeen).toBe(last);
   });
 });
