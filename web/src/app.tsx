@@ -1,4 +1,5 @@
-import { BrowserRouter, Outlet, Route, Routes } from 'react-router';
+import { BrowserRouter, Outlet, Route, Routes, useLocation } from 'react-router';
+import { ErrorBoundary } from './views/error-boundary.js';
 import { AsnView } from './views/asn-view.js';
 import { AsnsView } from './views/asns-view.js';
 import { EndpointView } from './views/endpoint-view.js';
@@ -13,7 +14,9 @@ function Layout() {
   return (
     <div className="app">
       <Header />
-      <Outlet />
+      <ErrorBoundary what="This page" resetKey={useLocation().pathname}>
+        <Outlet />
+      </ErrorBoundary>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { age, int, KIND_LABEL, kindColor, pct, si, time } from '../format.js';
 import { useIncident } from '../live/use-incident.js';
 import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
+import { ErrorBoundary } from './error-boundary.js';
 import { AuditTrail, IncidentActions } from './incident-actions.js';
 
 // deck.gl is most of the bundle: only pages with a graph download it.
@@ -133,9 +134,11 @@ export function IncidentView() {
         </div>
         <div className="graph-body" data-testid="incident-graph">
           {graph && graph.count > 0 ? (
-            <Suspense fallback={<p className="empty">Loading the graph…</p>}>
-              <FanInGraph graph={graph} kind={i.kind} targetLabel={i.target?.ip ?? ''} asnNames={asnNames} selectedAsn={selectedAsn} onSelectAsn={selectAsn} />
-            </Suspense>
+            <ErrorBoundary what="The graph" resetKey={id}>
+              <Suspense fallback={<p className="empty">Loading the graph…</p>}>
+                <FanInGraph graph={graph} kind={i.kind} targetLabel={i.target?.ip ?? ''} asnNames={asnNames} selectedAsn={selectedAsn} onSelectAsn={selectAsn} />
+              </Suspense>
+            </ErrorBoundary>
           ) : (
             <p className="empty">{detail ? 'The detector reported no individual sources for this incident.' : loading ? 'Loading sources…' : `Sources unavailable: ${error ?? 'no data'}`}</p>
           )}

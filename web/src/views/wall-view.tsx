@@ -9,6 +9,7 @@ import { useApi } from '../live/use-api.js';
 import { useIncident } from '../live/use-incident.js';
 import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
+import { ErrorBoundary } from './error-boundary.js';
 
 const FanInGraph = lazy(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
 const WorldMap = lazy(() => import('../charts/world-map.js').then((m) => ({ default: m.WorldMap })));
@@ -174,11 +175,13 @@ export function WallView() {
             </span>
           </div>
           <div className="wall-panel-body">
-            <Suspense fallback={<div className="wall-calm">Loading…</div>}>
-              {panel === 'attack' && <AttackPanel incident={largest} />}
-              {panel === 'map' && <MapPanel incidents={active} home={settings.home} />}
-              {panel === 'asns' && <AsnsPanel height={heatmapHeight} />}
-            </Suspense>
+            <ErrorBoundary what={`The ${panel} panel`} retryMs={10_000} resetKey={panel}>
+              <Suspense fallback={<div className="wall-calm">Loading…</div>}>
+                {panel === 'attack' && <AttackPanel incident={largest} />}
+                {panel === 'map' && <MapPanel incidents={active} home={settings.home} />}
+                {panel === 'asns' && <AsnsPanel height={heatmapHeight} />}
+              </Suspense>
+            </ErrorBoundary>
           </div>
         </div>
         <aside className="wall-ticker" data-testid="wall-ticker">

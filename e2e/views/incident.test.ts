@@ -1,0 +1,112 @@
+import type { IncidentDetail } from '@downstream/shared';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { canvasInk, openPage } from './helpers.js';
+
+/** The incident drill-down (issue 7): graph, timeline, tables, operator actions. */
+describe('incident page', () => {
+  let demo: DemoServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    demo = await startDemo();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop({ cleanup: true });
+  });
+
+  async function fanIn(): Promise<IncidentDetail> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as { incidents: { id: string }[] };
+      if (list.incidents[0]) return (await (await fetch(`${demo.url}/api/incidents/${list.incidents[0].id}`)).json()) as IncidentDetail;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error('no fan-in incident within 60 s');
+  }
+
+  it('draws the fan-in graph clustered by ASN, with tooltip, cluster filter, timeline and tables', async () => {
+    const incident = await fanIn();
+    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    const detail = page.getByTestId('incident-detail');
+    await detail.waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('incident-kind').textContent()).toMatch(/fan-in/i);
+    expect(await page.getByTestId('incident-target').textContent()).toContain(incident.target!.ip);
+
+    const graph = page.getByTestId('fan-in-graph');
+    await graph.waitFor({ timeout: 30_000 });
+    expect(Number(await graph.getAttribute('data-sources'))).toBeGreaterThan(100);
+    expect(Number(await graph.getAttribute('data-clusters'))).toBeGreaterThan(3);
+    await expect.poll(async () => (await canvasInk(page, '[data-testid="fan-in-graph"]')).reddish, { timeout: 20_000 }).toBeGreaterThan(300);
+
+    // Hover over the graph until the tooltip names a source (IP, ASN) or a cluster.
+    const box = (await graph.boundingBox())!;
+    let tip = '';
+    let at = { x: 0, y: 0 };
+    for (let k = 0; k < 60 && !tip; k++) {
+      const a = (k / 60) * Math.PI * 2;
+      const r = Math.min(box.width, box.height) * 0.33;
+      at = { x: box.x + box.width / 2 + Math.cos(a) * r, y: box.y + box.height / 2 + Math.sin(a) * r };
+      await page.mouse.move(at.x, at.y);
+      await page.waitForTimeout(60);
+      if ((await page.getByTestId('graph-tooltip').count()) > 0) tip = (await page.getByTestId('graph-tooltip').textContent()) ?? '';
+    }
+    expect(tip).toMatch(/AS\d+/);
+    await screenshot(page, 'incident-graph-hover');
+
+    // Clicking there filters to that network: the URL carries it, the source table follows.
+    await page.mouse.click(at.x, at.y);
+    await expect.poll(() => new URL(page.url()).searchParams.get('asn'), { timeout: 5000 }).toMatch(/^-?\d+$/);
+    await page.getByTestId('asn-filter').waitFor();
+    expect(await page.getByTestId('incident-timeline').count()).toBe(1);
+    expect(await page.locator('[data-testid="top-sources"] tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="top-asns"] tbody tr').count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('filters by a source network from the ASN table, and back', async () => {
+    const incident = await fanIn();
+    const { page } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    await page.getByTestId('fan-in-graph').waitFor({ timeout: 30_000 });
+    const asn = incident.sources.asns[0]!.asn;
+    await page.locator('[data-testid="top-asns"] button', { hasText: `AS${asn}` }).first().click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('asn')).toBe(String(asn));
+    await page.getByTestId('asn-filter').waitFor();
+    const asnCells = await page.locator('[data-testid="top-sources"] tbody tr td:nth-child(2) a').allTextContents();
+    for (const t of asnCells) expect(t).toBe(`AS${asn}`);
+    await screenshot(page, 'incident-asn-filter');
+    await page.getByTestId('asn-filter').click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('asn')).toBeNull();
+    await page.close();
+  });
+
+  it('acknowledges, notes and resolves with an audit trail', async () => {
+    const incident = await fanIn();
+    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    await page.getByTestId('incident-detail').waitFor({ timeout: 15_000 });
+    await page.getByTestId('note-input').fill('called the customer, null-routing');
+    await page.getByTestId('action-ack').click();
+    await expect.poll(() => page.getByTestId('incident-status').textContent(), { timeout: 10_000 }).toBe('acknowledged');
+    await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('called the customer, null-routing');
+
+    await page.getByTestId('note-input').fill('customer confirmed the mitigation');
+    await page.getByTestId('action-note').click();
+    await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('customer confirmed the mitigation');
+
+    // The server agrees: the REST detail has the status and both notes.
+    const after = (await (await fetch(`${demo.url}/api/incidents/${incident.id}`)).json()) as IncidentDetail;
+    expect(after.status).toBe('acknowledged');
+    expect(after.notes.map((n) => n.text)).toEqual(expect.arrayContaining(['called the customer, null-routing', 'customer confirmed the mitigation']));
+    await screenshot(page, 'incident-actions');
+
+    await page.getByTestId('action-resolve').click();
+    await expect.poll(() => page.getByTestId('incident-status').textContent(), { timeout: 10_000 }).toBe('resolved');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,96 @@
+import type { Incident } from '@downstream/shared';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { markWindow, noReload, openPage } from './helpers.js';
+
+/** The live incident table (issue 7): sorting, filters in the URL, keyboard, stable rows. */
+describe('incidents table', () => {
+  let demo: DemoServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    demo = await startDemo();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop({ cleanup: true });
+  });
+
+  const api = async (q = '') => ((await (await fetch(`${demo.url}/api/incidents${q}`)).json()) as { incidents: Incident[] }).incidents;
+
+  it('holds row order under the pointer while new incidents arrive, then shows them on request', async () => {
+    const { page, errors } = await openPage(browser, `${demo.url}/incidents?status=all`);
+    const rows = page.getByTestId('incident-row');
+    await rows.first().waitFor({ timeout: 60_000 });
+    await markWindow(page);
+    const before = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    // Pointer on the table: the list must not move under it.
+    await page.getByTestId('incident-table').hover();
+    await page.getByTestId('new-rows').waitFor({ timeout: 90_000 });
+    const held = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    expect(held.slice(0, before.length)).toEqual(before);
+    expect(held.length).toBe(before.length);
+    await page.getByTestId('new-rows').click();
+    await page.mouse.move(5, 500);
+    await expect.poll(() => rows.count()).toBeGreaterThan(before.length);
+    expect(await noReload(page)).toBe(true);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('sorts, filters through the URL, and opens a row from the keyboard', async () => {
+    const { page, errors } = await openPage(browser, `${demo.url}/incidents?status=all`);
+    const rows = page.getByTestId('incident-row');
+    await expect.poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThan(1);
+
+    await page.getByTestId('sort-sources').click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('sources');
+    const sources = await page.locator('[data-testid="incident-row"] td:nth-child(5)').allTextContents();
+    const nums = sources.map((s) => Number(s.replace(/,/g, '')));
+    expect(nums).toEqual([...nums].sort((a, b) => b - a));
+
+    // A kind filter lands in the URL and leaves only that kind; the link reproduces the view.
+    const kinds = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')!));
+    const kind = kinds[0]!;
+    await page.getByTestId('kind-filter').selectOption(kind);
+    await expect.poll(() => new URL(page.url()).searchParams.get('kind')).toBe(kind);
+    const filtered = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    expect(filtered.length).toBeGreaterThan(0);
+    expect(new Set(filtered)).toEqual(new Set([kind]));
+    const deepLink = page.url();
+    const { page: page2 } = await openPage(browser, deepLink);
+    await page2.getByTestId('incident-row').first().waitFor({ timeout: 15_000 });
+    expect(await page2.getByTestId('kind-filter').inputValue()).toBe(kind);
+    expect(new Set(await page2.getByTestId('incident-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))))).toEqual(new Set([kind]));
+    await page2.close();
+
+    // Free-text filter by target address.
+    const all = await api('?limit=1000');
+    const target = all.find((i) => i.kind === kind && i.target)?.target?.ip;
+    if (target) {
+      await page.getByTestId('incident-filter').fill(target);
+      await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe(target);
+      const texts = await page.locator('[data-testid="incident-row"] td:nth-child(4)').allTextContents();
+      expect(texts.length).toBeGreaterThan(0);
+      for (const t of texts) expect(t).toContain(target);
+    }
+    await screenshot(page, 'incidents-filtered');
+
+    // Keyboard: focus the table, arrow down, Enter opens the selected row.
+    await page.getByTestId('incident-filter').fill('');
+    await page.locator('.table-wrap').focus();
+    await page.keyboard.press('ArrowDown');
+    const selected = page.locator('[data-testid="incident-row"][aria-selected="true"]');
+    await selected.waitFor();
+    const id = await selected.getAttribute('data-id');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/incidents/${encodeURIComponent(id!)}`);
+    await page.getByTestId('incident-detail').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('incident-detail').getAttribute('data-id')).toBe(id);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
