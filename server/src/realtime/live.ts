@@ -245,7 +245,16 @@ export async function attachRealtime(
 
   const seriesOf = (id: string): IncidentSeries => ({ id, points: ctx.incidents.series(id) });
   const graphOf = (id: string) => encodeGraphFrame(id, ++graphSeq, ctx.incidents.get(id)?.graph.nodes ?? []);
+  /** Full view for one socket: snapshot plus the series and graph of every room it is in. */
+  const sendFullView = (socket: Socket): void => {
+    socket.emit(LiveEvents.snapshot, snapshot());
+    for (const id of (socket.data as SocketData).subscriptions) {
+      socket.emit(LiveEvents.series, seriesOf(id));
+      socket.emit(LiveEvents.graph, graphOf(id));
+    }
+  };
 
+  let lastPrune = 0;
   const flushPending = (): void => {
     const now = Date.now();
     for (const [id, inc] of pending) {
@@ -253,6 +262,11 @@ export async function attachRealtime(
         pending.delete(id);
         sendUpsert(inc, now);
       }
+    }
+    // An entry older than the interval says nothing an absent one does not; keep the map small.
+    if (now - lastPrune > 5000) {
+      lastPrune = now;
+      for (const [id, at] of lastSent) if (now - at >= o.upsertIntervalMs && !pending.has(id)) lastSent.delete(id);
     }
   };
 
@@ -308,7 +322,7 @@ export async function attachRealtime(
           // Caught up: rejoin the stream with a fresh view rather than the deltas it missed.
           data.laggingSince = undefined;
           socket.leave(LAGGING);
-          socket.emit(LiveEvents.snapshot, snapshot());
+          sendFullView(socket);
           log.info({ socket: socket.id, who: data.principal.name }, 'slow client caught up');
         } else lagging++;
       } else if (packets > o.softQueuePackets || bytes > o.softQueueBytes) {
@@ -352,12 +366,8 @@ export async function attachRealtime(
       data.laggingSince = undefined;
     }
     mClients.set(nsp.sockets.size);
-    socket.emit(LiveEvents.snapshot, snapshot());
-    // Recovered rooms: bring their views up to date too, rather than trusting the replay alone.
-    for (const id of data.subscriptions) {
-      socket.emit(LiveEvents.series, seriesOf(id));
-      socket.emit(LiveEvents.graph, graphOf(id));
-    }
+    // Recovered rooms get their series and graph again too, rather than trusting the replay alone.
+    sendFullView(socket);
 
     const reply = (ack: unknown, body: SubscribeAck): void => {
       if (typeof ack === 'function') (ack as (b: SubscribeAck) => void)(body);
