@@ -196,6 +196,24 @@ export class RemediationList {
     return (this.db.prepare(sql).all(...args, q.limit ?? 10_000) as Row[]).map(toEntry);
   }
 
+  /** Per customer: how many endpoints are open, notified, remediated (the work list at a glance). */
+  summary(): { customer: string; open: number; notified: number; remediated: number; lastSeen: string }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT customer, SUM(status = 'open') AS open, SUM(status = 'notified') AS notified,
+         SUM(status = 'remediated') AS remediated, MAX(last_seen) AS last
+         FROM remediation GROUP BY customer ORDER BY open DESC, notified DESC, customer`,
+      )
+      .all() as { customer: string; open: number; notified: number; remediated: number; last: number }[];
+    return rows.map((r) => ({
+      customer: r.customer,
+      open: r.open,
+      notified: r.notified,
+      remediated: r.remediated,
+      lastSeen: iso(r.last),
+    }));
+  }
+
   get(id: number): RemediationEntry | undefined {
     const r = this.db.prepare('SELECT * FROM remediation WHERE id = ?').get(id) as Row | undefined;
     return r ? toEntry(r) : undefined;

@@ -134,6 +134,13 @@ describe('reportRoutes', () => {
     expect(
       (await req('/api/remediation/99999', OPERATOR, { method: 'POST', body: '{"status":"notified"}' })).status,
     ).toBe(404);
+    const sum = (await (await req('/api/remediation/summary')).json()) as {
+      customers: { customer: string; open: number; notified: number }[];
+    };
+    expect(sum.customers).toEqual([
+      expect.objectContaining({ customer: '=cmd|evil', open: 1, notified: 0, remediated: 0 }),
+      expect.objectContaining({ customer: 'Residential pool A', open: 0, notified: 1, remediated: 0 }),
+    ]);
     const csv = await req('/api/remediation.csv?status=notified');
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const lines = (await csv.text()).trimEnd().split('\r\n');

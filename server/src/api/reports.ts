@@ -125,6 +125,8 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     });
   });
 
+  app.get('/remediation/summary', viewer, (c) => c.json({ customers: actions.remediation.summary() }, 200));
+
   app.get('/remediation', viewer, (c) => {
     const q = RemediationQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
@@ -240,6 +242,28 @@ function document(app: OpenAPIHono<AuthEnv>): void {
     security,
     request: { query: RemediationQuery },
     responses: { 200: json(RemediationList, 'Entries by customer'), ...errors },
+  });
+  r.registerPath({
+    method: 'get',
+    path: '/remediation/summary',
+    summary: 'Per customer: endpoints open, notified and remediated',
+    security,
+    responses: {
+      200: json(
+        z.object({
+          customers: z.array(
+            z.object({
+              customer: z.string(),
+              open: z.number(),
+              notified: z.number(),
+              remediated: z.number(),
+              lastSeen: z.string(),
+            }),
+          ),
+        }),
+        'Customers with the most open endpoints first',
+      ),
+    },
   });
   r.registerPath({
     method: 'get',
