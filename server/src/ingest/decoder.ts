@@ -18,7 +18,7 @@ import {
   v4ToString,
   v6GroupsToString,
 } from './flow-batch.js';
-import { type DecodeErrorReason, ExporterStats, SequenceTracker } from './exporter-stats.js';
+import { type DecodeErrorReason, ExporterStats, SequenceTracker, type SequenceRule } from './exporter-stats.js';
 import { HEADER_ETHERNET, HEADER_IPV4, HEADER_IPV6, parseHeader } from './packet-header.js';
 import {
   compileTemplate,
@@ -218,11 +218,11 @@ export class FlowDecoder {
     return s;
   }
 
-  private domain(e: Exporter, key: number): Domain | undefined {
+  private domain(e: Exporter, key: number, rule: SequenceRule): Domain | undefined {
     let d = e.domains.get(key);
     if (d) return d;
     if (e.domains.size >= MAX_DOMAINS_PER_EXPORTER) return undefined;
-    d = { templates: new Map(), seq: new SequenceTracker(), samplers: new Map(), rate0: 0, initTimeMs: -1 };
+    d = { templates: new Map(), seq: new SequenceTracker(rule), samplers: new Map(), rate0: 0, initTimeMs: -1 };
     e.domains.set(key, d);
     return d;
   }
@@ -257,9 +257,9 @@ export class FlowDecoder {
       n = Math.floor((len - 24) / 48);
     }
     const rate = interval > 1 ? interval : e.configRate;
-    const d = this.domain(e, 0x10000 + engine);
+    const d = this.domain(e, 0x1_0000_0000 + engine, 'records-before');
     if (d) {
-      const lost = d.seq.observe(seq, count, true, sysUptime);
+      const lost = d.seq.observe(seq, count, sysUptime);
       this.countSequence(s, lost);
     }
     const b = this.batch;
@@ -315,13 +315,14 @@ export class FlowDecoder {
     const headerMs = v.getUint32(8) * 1000;
     const seq = v.getUint32(12);
     const sourceId = v.getUint32(16);
-    const d = this.domain(e, sourceId);
+    const d = this.domain(e, sourceId, 'datagram');
     if (!d) {
       s.error('template-limit');
       return 0;
     }
-    this.countSequence(s, d.seq.observe(seq, 1, false, sysUptime));
-    return this.decodeSets(v, 20, len, e, d, s, 'netflow-v9', sourceId, headerMs, sysUptime, nowMs).records;
+    const r = this.decodeSets(v, 20, len, e, d, s, 'netflow-v9', sourceId, headerMs, sysUptime, nowMs);
+    this.countSequence(s, d.seq.observe(seq, r.complete ? r.records + r.optionRecords : -1, sysUptime));
+    return r.records;
   }
 
   private decodeIpfix(v: DataView, source: string, nowMs: number): number {
@@ -345,14 +346,14 @@ export class FlowDecoder {
     const headerMs = v.getUint32(4) * 1000;
     const seq = v.getUint32(8);
     const domainId = v.getUint32(12);
-    const d = this.domain(e, domainId);
+    const d = this.domain(e, 0x3_0000_0000 + domainId, 'records-before');
     if (!d) {
       s.error('template-limit');
       return 0;
     }
     const r = this.decodeSets(v, 16, len, e, d, s, 'ipfix', domainId, headerMs, -1, nowMs);
     // IPFIX counts data records (options records included), not datagrams
-    this.countSequence(s, d.seq.observe(seq, r.complete ? r.records + r.optionRecords : -1, true));
+    this.countSequence(s, d.seq.observe(seq, r.complete ? r.records + r.optionRecords : -1));
     return r.records;
   }
 
@@ -675,8 +676,8 @@ export class FlowDecoder {
     const uptime = v.getUint32(p + 8);
     const numSamples = v.getUint32(p + 12);
     p += 16;
-    const d = this.domain(e, subAgent);
-    if (d) this.countSequence(s, d.seq.observe(seq, 1, false, uptime));
+    const d = this.domain(e, 0x2_0000_0000 + subAgent, 'datagram');
+    if (d) this.countSequence(s, d.seq.observe(seq, numSamples, uptime));
     const b = this.batch;
     let x = -1;
     let added = 0;

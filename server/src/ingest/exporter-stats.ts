@@ -64,50 +64,92 @@ const MAX_PLAUSIBLE_GAP_RECORDS = 1_000_000;
 /** A step back by at most this much is UDP reordering; further back is a restart. */
 const REORDER_WINDOW_DATAGRAMS = 64;
 const REORDER_WINDOW_RECORDS = 10_000;
+/** Consecutive datagrams an alternative counting rule must explain before we switch to it. */
+const SWITCH_VOTES = 3;
 
 /**
- * Sequence tracking for one stream (exporter + source id / observation domain / engine / sub-agent).
- * All arithmetic is modulo 2^32. A backwards jump, an implausibly large forward jump or an uptime
- * that went backwards is an exporter restart: the baseline is reset and no loss is reported.
+ * How an exporter advances its sequence number: per datagram (NetFlow v9, sFlow), by the
+ * records of the previous datagram (IPFIX, NetFlow v5: "sequence of the first record"), or —
+ * a quirk of some exporters (softflowd's IPFIX) — by the records of the current one.
+ */
+export type SequenceRule = 'datagram' | 'records-before' | 'records-including';
+
+/**
+ * Sequence tracking for one stream (exporter + source id / observation domain / engine /
+ * sub-agent). Arithmetic is modulo 2^32. The protocol's rule is the starting point, but an
+ * exporter whose numbers consistently follow another rule is switched to it rather than
+ * reported as losing data. A backwards jump beyond reordering, an implausibly large forward
+ * jump, or an uptime that went back by more than reordering explains, is an exporter restart:
+ * the baseline is reset and no loss is reported.
  */
 export class SequenceTracker {
-  private expected = -1;
+  private lastSeq = -1;
+  private lastRecords = -1;
   private lastUptime = -1;
+  private readonly votes = new Map<SequenceRule, number>();
+
+  constructor(public rule: SequenceRule) {}
+
+  private advance(rule: SequenceRule, current: number): number {
+    if (rule === 'datagram') return 1;
+    if (rule === 'records-before') return this.lastRecords;
+    return current;
+  }
 
   /**
-   * `seq` is the header's sequence number; `advance` how far the next one should be (1 for
-   * per-datagram sequences, the record count for per-record ones, -1 when unknown because some
-   * records could not be counted). `uptime` (ms, -1 if the protocol has none) detects restarts.
-   * Returns the number of lost units (0 when none or on restart), or -1 on a detected restart.
+   * `records`: data records in this datagram (-1 when some could not be counted); `uptime` in ms
+   * (-1 if the protocol has none). Returns the number of lost units (datagrams or records, per
+   * the rule), 0 when none, or -1 on a detected restart.
    */
-  observe(seq: number, advance: number, perRecord: boolean, uptime = -1): number {
-    let result = 0;
-    const restartedByUptime =
-      // backwards by more than reordering could explain
+  observe(seq: number, records: number, uptime = -1): number {
+    const perRecord = this.rule !== 'datagram';
+    const uptimeBack =
       uptime >= 0 &&
       this.lastUptime >= 0 &&
       this.lastUptime - uptime > 10_000 &&
       this.lastUptime - uptime < 0x80000000 &&
       // an uptime wrap (2^32 ms ≈ 49.7 days) also runs backwards; a wrap lands near 0 from near 2^32
       !(this.lastUptime > 0xf0000000 && uptime < 0x10000000);
-    if (restartedByUptime) {
-      result = -1;
-    } else if (this.expected >= 0) {
-      const diff = (seq - this.expected) >>> 0;
-      if (diff !== 0) {
-        const max = perRecord ? MAX_PLAUSIBLE_GAP_RECORDS : MAX_PLAUSIBLE_GAP_DATAGRAMS;
-        if (diff < 0x80000000 && diff <= max) result = diff;
-        else if (diff < 0x80000000) result = -1;
-        else if (0x100000000 - diff > (perRecord ? REORDER_WINDOW_RECORDS : REORDER_WINDOW_DATAGRAMS)) result = -1;
+    let result = 0;
+    if (uptimeBack) result = -1;
+    else if (this.lastSeq >= 0) {
+      const adv = this.advance(this.rule, records);
+      if (adv < 0 || (this.rule === 'records-before' && this.lastRecords < 0)) {
+        // the previous or this datagram had records we could not count: re-baseline
+      } else {
+        const expected = (this.lastSeq + adv) >>> 0;
+        const diff = (seq - expected) >>> 0;
+        if (diff === 0) this.votes.clear();
         else {
-          // a small step backwards is reordering or a duplicate, not loss: keep the expectation
-          if (uptime >= 0) this.lastUptime = Math.max(this.lastUptime, uptime);
-          return 0;
+          const delta = (seq - this.lastSeq) >>> 0;
+          const alt = (['datagram', 'records-before', 'records-including'] as const).find(
+            (r) => r !== this.rule && this.advance(r, records) >= 0 && this.advance(r, records) === delta,
+          );
+          const max = perRecord ? MAX_PLAUSIBLE_GAP_RECORDS : MAX_PLAUSIBLE_GAP_DATAGRAMS;
+          const window = perRecord ? REORDER_WINDOW_RECORDS : REORDER_WINDOW_DATAGRAMS;
+          if (alt !== undefined && delta !== 0) {
+            // explained by another counting rule: not loss; switch after a few in a row
+            const v = (this.votes.get(alt) ?? 0) + 1;
+            this.votes.clear();
+            this.votes.set(alt, v);
+            if (v >= SWITCH_VOTES) {
+              this.rule = alt;
+              this.votes.clear();
+            }
+          } else if (diff < 0x80000000) {
+            result = diff <= max ? diff : -1;
+          } else if (0x100000000 - diff > window) {
+            result = -1;
+          } else {
+            // a small step backwards is reordering or a duplicate, not loss: keep the baseline
+            return 0;
+          }
         }
       }
     }
     if (uptime >= 0) this.lastUptime = uptime;
-    this.expected = advance >= 0 ? (seq + advance) >>> 0 : -1;
+    this.lastSeq = seq;
+    this.lastRecords = records;
     return result;
   }
 }
