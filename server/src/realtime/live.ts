@@ -129,7 +129,7 @@ export async function attachRealtime(
     maxSubscriptions: 32,
     clientEventsPerSecond: 10,
     clientEventBurst: 20,
-    maxLiveSources: 100,
+    maxLiveSources: 20,
     // socket.io keeps every broadcast this long for recovery: memory = broadcast rate × this.
     recoveryMs: 30_000,
     ...opts,
