@@ -141,6 +141,8 @@ export interface Store {
   abuseRows(query: { dimension: AbuseDimension; key: string; from: number; to: number; limit?: number }): StoredRollupRow[];
   /** Incidents naming `key` (endpoint IP as target or source, ASN, customer, upstream link), newest first. */
   incidentsFor(dimension: AbuseDimension, key: string, limit?: number): Incident[];
+  /** Endpoints that incidents seen since `since` attribute to a customer (target or source). */
+  incidentCustomerEndpoints(since?: number): { customer: string; ip: string }[];
   /** Incident counts per key of a dimension, by kind and status, for incidents seen since `since`. */
   incidentCounts(dimension: AbuseDimension, since?: number): IncidentKeyCount[];
   /** Retention and folding (also run hourly by the store itself). */

@@ -120,7 +120,7 @@ export const EndpointHistory = z.object({
   to: Timestamp,
   total: TrafficTotals,
   byKind: BytesByKind,
-  /** Newest first; `sources.top` trimmed to 20 entries. */
+  /** Newest first, at most `limit` (default 100); `sources.top` trimmed to 20 entries. */
   incidents: z.array(Incident),
   /** Newest first: minute rows for the last 7 days, hourly before; at most 10,000. */
   rollups: z.array(RollupEntry),
@@ -132,7 +132,7 @@ export const AsnHistory = z.object({
   asn: z.number().int().nonnegative(),
   name: z.string(),
   series: SeriesAxis.extend(SeriesValues.shape),
-  /** Newest first; `sources.top` trimmed to 20 entries. */
+  /** Newest first, at most `limit` (default 100); `sources.top` trimmed to 20 entries. */
   incidents: z.array(Incident),
 });
 export type AsnHistory = z.infer<typeof AsnHistory>;

@@ -198,6 +198,17 @@ describe('GET /api/endpoints/:ip', () => {
     expect(v6).toMatchObject({ ip: '2606:4700::1111', asn: 13335, incidents: [], rollups: [] });
   });
 
+  it('limits the incidents listed', async () => {
+    store.upsertIncident(makeIncident('inc-out-2', { kind: 'scanner', lastSeen: new Date(now - 2 * MINUTE).toISOString() }));
+    const all = EndpointHistory.parse((await get('/api/endpoints/198.51.100.10')).body);
+    expect(all.incidents.map((i) => i.id)).toEqual(['inc-out-2', 'inc-out']);
+    const one = EndpointHistory.parse((await get('/api/endpoints/198.51.100.10?limit=1')).body);
+    expect(one.incidents.map((i) => i.id)).toEqual(['inc-out-2']);
+    const bad = await get('/api/endpoints/198.51.100.10?limit=0');
+    expect(bad.status).toBe(400);
+    expect(ApiError.parse(bad.body).details?.[0].path).toBe('query.limit');
+  });
+
   it('400 on a bad address', async () => {
     const { status, body } = await get('/api/endpoints/300.1.1.1');
     expect(status).toBe(400);

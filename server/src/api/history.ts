@@ -117,6 +117,13 @@ const errors = {
 };
 const security = [{ bearer: [] as string[] }];
 const Kind = IncidentKind.optional();
+const IncidentLimit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .optional()
+  .meta({ description: 'Most incidents listed (newest first); default 100' });
 const Top = z.coerce.number().int().min(1).max(1000).optional().meta({ description: 'How many keys (by bytes); default 50' });
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -279,23 +286,14 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
         r._last = Math.max(r._last, t.lastSeen);
       }
       // …and incidents naming the customer, with the endpoints they list as that customer's.
-      const counted = new Set<string>();
       for (const k of store.incidentCounts('customer', range.from)) {
         const r = row(k.key);
         r.incidents.total += k.count;
         if (k.status !== 'resolved') r.incidents.active += k.count;
         r.incidents.byKind[k.kind] = (r.incidents.byKind[k.kind] ?? 0) + k.count;
         r._last = Math.max(r._last, k.lastSeen);
-        counted.add(k.key);
       }
-      for (const name of counted) {
-        const r = row(name);
-        for (const inc of store.incidentsFor('customer', name, 1000)) {
-          if (Date.parse(inc.lastSeen) < range.from) continue;
-          if (inc.target?.customer === name) r._endpoints.add(inc.target.ip);
-          for (const s of inc.sources.top) if (s.customer === name) r._endpoints.add(s.ip);
-        }
-      }
+      for (const { customer, ip } of store.incidentCustomerEndpoints(range.from)) row(customer)._endpoints.add(ip);
       const customers = [...rows.values()]
         .map(({ _endpoints, _last, ...r }) => ({ ...r, endpoints: _endpoints.size, lastSeen: _last > 0 ? iso(_last) : null }))
         .sort((a, b) => b.incidents.total - a.incidents.total || b.traffic.bytes - a.traffic.bytes || a.name.localeCompare(b.name));
@@ -313,13 +311,14 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       middleware: [viewer] as const,
       request: {
         params: z.object({ ip: IpAddress.meta({ param: { name: 'ip', in: 'path' }, example: '198.51.100.23' }) }),
-        query: rangeQuery({ spanMs: ctx.config.storage.retention_days * DAY }),
+        query: rangeQuery({ spanMs: ctx.config.storage.retention_days * DAY }, { limit: IncidentLimit }),
       },
       responses: { 200: json(EndpointHistory.meta({ id: 'EndpointHistory' }), 'The endpoint'), ...errors },
     }),
     (c) => {
       const ip = canonicalIp(c.req.valid('param').ip);
-      const range = resolveRange(c.req.valid('query') as RawRange, { spanMs: ctx.config.storage.retention_days * DAY }, Date.now());
+      const q = c.req.valid('query') as RawRange & { limit?: number };
+      const range = resolveRange(q, { spanMs: ctx.config.storage.retention_days * DAY }, Date.now());
       const info = ctx.enricher.lookup(ip);
       const rows = store.abuseRows({ dimension: 'endpoint', key: ip, from: range.from, to: range.to, limit: 10_000 });
       const total = { packets: 0, bytes: 0, flows: 0 };
@@ -331,7 +330,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
         byKind[r.kind] = (byKind[r.kind] ?? 0) + r.bytes;
       }
       const incidents = store
-        .incidentsFor('endpoint', ip, 1000)
+        .incidentsFor('endpoint', ip, q.limit ?? 100)
         .filter((i) => Date.parse(i.lastSeen) >= range.from && Date.parse(i.firstSeen) < range.to)
         .map(trim);
       return c.json(
@@ -370,18 +369,18 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
             .max(4294967295, 'AS numbers are at most 4294967295')
             .meta({ param: { name: 'asn', in: 'path' }, example: 13335 }),
         }),
-        query: rangeQuery({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind }),
+        query: rangeQuery({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind, limit: IncidentLimit }),
       },
       responses: { 200: json(AsnHistory.meta({ id: 'AsnHistory' }), 'The ASN'), ...errors },
     }),
     (c) => {
       const { asn } = c.req.valid('param');
-      const q = c.req.valid('query') as RawRange & { kind?: IncidentKind };
+      const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; limit?: number };
       const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
       const key = String(asn);
       const s = store.abuseSeries({ dimension: 'asn', from: range.from, to: range.to, stepMs: range.stepMs, kind: q.kind, keys: [key] });
       const incidents = store
-        .incidentsFor('asn', key, 1000)
+        .incidentsFor('asn', key, q.limit ?? 100)
         .filter((i) => Date.parse(i.lastSeen) >= range.from && Date.parse(i.firstSeen) < range.to && (!q.kind || i.kind === q.kind))
         .map(trim);
       return c.json({ asn, name: asName(asn), series: { ...axis(range, s, q.kind), ...values(s.series[0]) }, incidents }, 200);

@@ -113,28 +113,41 @@ function ms(iso: string): number {
   return Number.isFinite(v) ? v : 0;
 }
 
+/**
+ * What incident_keys indexes: the four rollup dimensions (incidentsFor) plus which endpoints an
+ * incident attributes to which customer (the scorecard's endpoint count, without parsing
+ * incidents that may list 10,000 sources each).
+ */
+type IndexDim = AbuseDimension | 'customer-endpoint';
+const CUSTOMER_ENDPOINT_SEP = '\n';
+
 /** The keys an incident names, per dimension (what incidentsFor() finds it by). */
-export function incidentKeys(inc: Incident): [AbuseDimension, string][] {
+export function incidentKeys(inc: Incident): [IndexDim, string][] {
   const out = new Set<string>();
-  const add = (dim: AbuseDimension, key: string | number | undefined): void => {
+  const add = (dim: IndexDim, key: string | number | undefined): void => {
     if (key === undefined || key === '') return;
     out.add(`${dim}\u0000${key}`);
+  };
+  const customerEndpoint = (customer: string | undefined, ip: string): void => {
+    if (customer) add('customer-endpoint', `${customer}${CUSTOMER_ENDPOINT_SEP}${ip}`);
   };
   if (inc.target) {
     add('endpoint', inc.target.ip);
     if (inc.target.asn) add('asn', inc.target.asn);
     add('customer', inc.target.customer);
+    customerEndpoint(inc.target.customer, inc.target.ip);
   }
   for (const s of inc.sources.top) {
     add('endpoint', s.ip);
     if (s.asn) add('asn', s.asn);
     add('customer', s.customer);
+    customerEndpoint(s.customer, s.ip);
   }
   for (const a of inc.sources.asns) if (a.asn) add('asn', a.asn);
   for (const u of inc.upstreams) add('upstream', u.name);
   return [...out].map((s) => {
     const i = s.indexOf('\u0000');
-    return [s.slice(0, i) as AbuseDimension, s.slice(i + 1)];
+    return [s.slice(0, i) as IndexDim, s.slice(i + 1)];
   });
 }
 
@@ -568,6 +581,20 @@ export function openStore(opts: StoreOptions): SqliteStore {
         )
         .all(dimension, key, limit)
         .map((r) => parseIncident(r.json));
+    },
+
+    incidentCustomerEndpoints(since = 0): { customer: string; ip: string }[] {
+      flush();
+      return db
+        .prepare<[number], { key: string }>(
+          `SELECT DISTINCT k.key AS key FROM incident_keys k JOIN incidents i ON i.id = k.incident_id
+           WHERE k.dim = 'customer-endpoint' AND i.last_seen >= ?`,
+        )
+        .all(since)
+        .map(({ key }) => {
+          const i = key.lastIndexOf(CUSTOMER_ENDPOINT_SEP);
+          return { customer: key.slice(0, i), ip: key.slice(i + 1) };
+        });
     },
 
     incidentCounts(dimension, since = 0): IncidentKeyCount[] {
