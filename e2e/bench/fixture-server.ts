@@ -13,7 +13,13 @@ import { syntheticIncident, syntheticSummary } from './synthetic.js';
 
 // Literal event names: e2e/ has no runtime dependency on shared/ (only its types).
 const LIVE_NAMESPACE = '/live';
-const LiveEvents = { snapshot: 'snapshot', summary: 'summary', upsert: 'incident:upsert', subscribe: 'subscribe', series: 'incident:series' } as const;
+const LiveEvents = {
+  snapshot: 'snapshot',
+  summary: 'summary',
+  upsert: 'incident:upsert',
+  subscribe: 'subscribe',
+  series: 'incident:series',
+} as const;
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -30,7 +36,12 @@ export interface FixtureServer {
   stop(): Promise<void>;
 }
 
-export async function startFixtureServer(opts: { webRoot: string; sources: number; updateMs?: number; port?: number }): Promise<FixtureServer> {
+export async function startFixtureServer(opts: {
+  webRoot: string;
+  sources: number;
+  updateMs?: number;
+  port?: number;
+}): Promise<FixtureServer> {
   let incident = syntheticIncident({ sources: opts.sources });
   const list = () => {
     const { timeline: _t, graph: _g, ...rest } = incident;
@@ -48,7 +59,8 @@ export async function startFixtureServer(opts: { webRoot: string; sources: numbe
     if (url.pathname === '/api/health') return json({ status: 'ok', version: 'fixture', uptime: 1, exporters: [] });
     if (url.pathname.startsWith('/api/')) return json({ error: 'not in the fixture' }, 404);
     let file = normalize(join(opts.webRoot, url.pathname));
-    if (!file.startsWith(opts.webRoot) || !existsSync(file) || statSync(file).isDirectory()) file = join(opts.webRoot, 'index.html');
+    if (!file.startsWith(opts.webRoot) || !existsSync(file) || statSync(file).isDirectory())
+      file = join(opts.webRoot, 'index.html');
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
     createReadStream(file).pipe(res);
   });
@@ -66,7 +78,12 @@ export async function startFixtureServer(opts: { webRoot: string; sources: numbe
     rev++;
     const now = Date.now();
     const last = incident.timeline[incident.timeline.length - 1]!;
-    const point = { t: new Date(now).toISOString(), pps: Math.round(last.pps * (0.95 + Math.random() * 0.1)), bps: Math.round(last.bps * (0.95 + Math.random() * 0.1)), sources: last.sources };
+    const point = {
+      t: new Date(now).toISOString(),
+      pps: Math.round(last.pps * (0.95 + Math.random() * 0.1)),
+      bps: Math.round(last.bps * (0.95 + Math.random() * 0.1)),
+      sources: last.sources,
+    };
     incident = { ...incident, lastSeen: point.t, timeline: [...incident.timeline.slice(1), point] };
     live.emit(LiveEvents.upsert, { rev, incident: list() });
     live.emit(LiveEvents.summary, syntheticSummary(1, now));
@@ -90,6 +107,10 @@ export async function startFixtureServer(opts: { webRoot: string; sources: numbe
 // `tsx e2e/bench/fixture-server.ts [sources] [port]`: run it by hand to look at the pages.
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, ''))) {
   const webRoot = normalize(join(import.meta.dirname, '..', '..', 'web', 'dist'));
-  const s = await startFixtureServer({ webRoot, sources: Number(process.argv[2] ?? 2000), port: Number(process.argv[3] ?? 0) });
+  const s = await startFixtureServer({
+    webRoot,
+    sources: Number(process.argv[2] ?? 2000),
+    port: Number(process.argv[3] ?? 0),
+  });
   console.log(`fixture listening on ${s.url}`);
 }

@@ -12,14 +12,52 @@ export function rng(seed: number): () => number {
   };
 }
 
-const COUNTRIES = ['US', 'CN', 'BR', 'IN', 'RU', 'DE', 'VN', 'ID', 'FR', 'GB', 'KR', 'TR', 'UA', 'NL', 'MX', 'AR', 'EG', 'TH', 'PL', 'JP'];
-const AS_NAMES = ['CHINANET-BACKBONE', 'CLARO S.A.', 'Reliance Jio', 'Rostelecom', 'Deutsche Telekom AG', 'VNPT Corp', 'Telkomnet', 'Orange', 'BT', 'Korea Telecom'];
+const COUNTRIES = [
+  'US',
+  'CN',
+  'BR',
+  'IN',
+  'RU',
+  'DE',
+  'VN',
+  'ID',
+  'FR',
+  'GB',
+  'KR',
+  'TR',
+  'UA',
+  'NL',
+  'MX',
+  'AR',
+  'EG',
+  'TH',
+  'PL',
+  'JP',
+];
+const AS_NAMES = [
+  'CHINANET-BACKBONE',
+  'CLARO S.A.',
+  'Reliance Jio',
+  'Rostelecom',
+  'Deutsche Telekom AG',
+  'VNPT Corp',
+  'Telkomnet',
+  'Orange',
+  'BT',
+  'Korea Telecom',
+];
 
 /**
  * A fan-in incident with `sources` graph nodes spread over a long tail of ASNs (Zipf-like), as
  * a botnet flood looks: a few big networks and thousands of small ones.
  */
-export function syntheticIncident(opts: { id?: string; sources: number; seed?: number; kind?: IncidentKind; at?: number }): IncidentDetail {
+export function syntheticIncident(opts: {
+  id?: string;
+  sources: number;
+  seed?: number;
+  kind?: IncidentKind;
+  at?: number;
+}): IncidentDetail {
   const rand = rng(opts.seed ?? 7);
   const at = opts.at ?? Date.now();
   const asnCount = Math.max(5, Math.round(Math.sqrt(opts.sources) * 2));
@@ -53,7 +91,14 @@ export function syntheticIncident(opts: { id?: string; sources: number; seed?: n
   const top = [...nodes]
     .sort((a, b) => b.pps - a.pps)
     .slice(0, 100)
-    .map((n) => ({ ip: n.ip, asn: n.asn, asName: asns.find((x) => x.asn === n.asn)!.name, country: n.country, packets: n.pps * 60, bytes: n.pps * 60 * 64 }));
+    .map((n) => ({
+      ip: n.ip,
+      asn: n.asn,
+      asName: asns.find((x) => x.asn === n.asn)!.name,
+      country: n.country,
+      packets: n.pps * 60,
+      bytes: n.pps * 60 * 64,
+    }));
   const timeline: TimelinePoint[] = Array.from({ length: 120 }, (_, k) => {
     const ramp = Math.min(1, k / 20);
     return {
@@ -79,7 +124,14 @@ export function syntheticIncident(opts: { id?: string; sources: number; seed?: n
       { name: 'IX peering', share: 0.07 },
     ],
     peak: { pps: total, bps: total * 512 },
-    evidence: { ports: [{ port: 80, share: 0.7 }, { port: 443, share: 0.3 }], meanPacketSize: 64, summary: `${opts.sources} sources, 64 B mean packet size` },
+    evidence: {
+      ports: [
+        { port: 80, share: 0.7 },
+        { port: 443, share: 0.3 },
+      ],
+      meanPacketSize: 64,
+      summary: `${opts.sources} sources, 64 B mean packet size`,
+    },
     detectors: ['fan-in'],
     notes: [],
     timeline,
@@ -94,7 +146,15 @@ export function syntheticSummary(active: number, at = Date.now()): Summary {
     packetsPerSecond: 9_000_000,
     bitsPerSecond: 40e9,
     activeIncidents: active,
-    byKind: { 'ddos-fan-in': active, volumetric: 0, amplification: 0, 'spam-bot': 0, scanner: 0, 'ddos-participation': 0, external: 0 },
+    byKind: {
+      'ddos-fan-in': active,
+      volumetric: 0,
+      amplification: 0,
+      'spam-bot': 0,
+      scanner: 0,
+      'ddos-participation': 0,
+      external: 0,
+    },
     inbound: active,
     outbound: 0,
     exporters: 4,

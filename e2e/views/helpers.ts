@@ -1,7 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 
 /** A page that records uncaught errors, so a test can assert the view did not crash. */
-export async function openPage(browser: Browser, url: string, viewport = { width: 1600, height: 1000 }): Promise<{ page: Page; errors: string[] }> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  viewport = { width: 1600, height: 1000 },
+): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -22,8 +22,11 @@ describe('incident page', () => {
   async function fanIn(): Promise<IncidentDetail> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as { incidents: { id: string }[] };
-      if (list.incidents[0]) return (await (await fetch(`${demo.url}/api/incidents/${list.incidents[0].id}`)).json()) as IncidentDetail;
+      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
+        incidents: { id: string }[];
+      };
+      if (list.incidents[0])
+        return (await (await fetch(`${demo.url}/api/incidents/${list.incidents[0].id}`)).json()) as IncidentDetail;
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new Error('no fan-in incident within 60 s');
@@ -41,7 +44,9 @@ describe('incident page', () => {
     await graph.waitFor({ timeout: 30_000 });
     expect(Number(await graph.getAttribute('data-sources'))).toBeGreaterThan(100);
     expect(Number(await graph.getAttribute('data-clusters'))).toBeGreaterThan(3);
-    await expect.poll(async () => (await canvasInk(page, '[data-testid="fan-in-graph"]')).reddish, { timeout: 20_000 }).toBeGreaterThan(300);
+    await expect
+      .poll(async () => (await canvasInk(page, '[data-testid="fan-in-graph"]')).reddish, { timeout: 20_000 })
+      .toBeGreaterThan(300);
 
     // Hover over the graph until the tooltip names a source (IP, ASN) or a cluster.
     const box = (await graph.boundingBox())!;
@@ -53,7 +58,8 @@ describe('incident page', () => {
       at = { x: box.x + box.width / 2 + Math.cos(a) * r, y: box.y + box.height / 2 + Math.sin(a) * r };
       await page.mouse.move(at.x, at.y);
       await page.waitForTimeout(60);
-      if ((await page.getByTestId('graph-tooltip').count()) > 0) tip = (await page.getByTestId('graph-tooltip').textContent()) ?? '';
+      if ((await page.getByTestId('graph-tooltip').count()) > 0)
+        tip = (await page.getByTestId('graph-tooltip').textContent()) ?? '';
     }
     expect(tip).toMatch(/AS\d+/);
     await screenshot(page, 'incident-graph-hover');
@@ -74,7 +80,10 @@ describe('incident page', () => {
     const { page } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
     await page.getByTestId('fan-in-graph').waitFor({ timeout: 30_000 });
     const asn = incident.sources.asns[0]!.asn;
-    await page.locator('[data-testid="top-asns"] button', { hasText: `AS${asn}` }).first().click();
+    await page
+      .locator('[data-testid="top-asns"] button', { hasText: `AS${asn}` })
+      .first()
+      .click();
     await expect.poll(() => new URL(page.url()).searchParams.get('asn')).toBe(String(asn));
     await page.getByTestId('asn-filter').waitFor();
     const asnCells = await page.locator('[data-testid="top-sources"] tbody tr td:nth-child(2) a').allTextContents();
@@ -91,17 +100,25 @@ describe('incident page', () => {
     await page.getByTestId('incident-detail').waitFor({ timeout: 15_000 });
     await page.getByTestId('note-input').fill('called the customer, null-routing');
     await page.getByTestId('action-ack').click();
-    await expect.poll(() => page.getByTestId('incident-status').textContent(), { timeout: 10_000 }).toBe('acknowledged');
-    await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('called the customer, null-routing');
+    await expect
+      .poll(() => page.getByTestId('incident-status').textContent(), { timeout: 10_000 })
+      .toBe('acknowledged');
+    await expect
+      .poll(() => page.getByTestId('audit-trail').textContent())
+      .toContain('called the customer, null-routing');
 
     await page.getByTestId('note-input').fill('customer confirmed the mitigation');
     await page.getByTestId('action-note').click();
-    await expect.poll(() => page.getByTestId('audit-trail').textContent()).toContain('customer confirmed the mitigation');
+    await expect
+      .poll(() => page.getByTestId('audit-trail').textContent())
+      .toContain('customer confirmed the mitigation');
 
     // The server agrees: the REST detail has the status and both notes.
     const after = (await (await fetch(`${demo.url}/api/incidents/${incident.id}`)).json()) as IncidentDetail;
     expect(after.status).toBe('acknowledged');
-    expect(after.notes.map((n) => n.text)).toEqual(expect.arrayContaining(['called the customer, null-routing', 'customer confirmed the mitigation']));
+    expect(after.notes.map((n) => n.text)).toEqual(
+      expect.arrayContaining(['called the customer, null-routing', 'customer confirmed the mitigation']),
+    );
     await screenshot(page, 'incident-actions');
 
     await page.getByTestId('action-resolve').click();

@@ -19,7 +19,8 @@ describe('incidents table', () => {
     await demo?.stop({ cleanup: true });
   });
 
-  const api = async (q = '') => ((await (await fetch(`${demo.url}/api/incidents${q}`)).json()) as { incidents: Incident[] }).incidents;
+  const api = async (q = '') =>
+    ((await (await fetch(`${demo.url}/api/incidents${q}`)).json()) as { incidents: Incident[] }).incidents;
 
   it('holds row order under the pointer while new incidents arrive, then shows them on request', async () => {
     const { page, errors } = await openPage(browser, `${demo.url}/incidents?status=all`);
@@ -64,7 +65,11 @@ describe('incidents table', () => {
     const { page: page2 } = await openPage(browser, deepLink);
     await page2.getByTestId('incident-row').first().waitFor({ timeout: 15_000 });
     expect(await page2.getByTestId('kind-filter').inputValue()).toBe(kind);
-    expect(new Set(await page2.getByTestId('incident-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))))).toEqual(new Set([kind]));
+    expect(
+      new Set(
+        await page2.getByTestId('incident-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))),
+      ),
+    ).toEqual(new Set([kind]));
     await page2.close();
 
     // Free-text filter by target address.

@@ -20,13 +20,17 @@ describe('wall', () => {
 
   it('shows the largest attack as a drawn fan-in graph, live numbers, no scrollbars at 1920×1080', async () => {
     const { page, errors } = await openPage(browser, `${demo.url}/wall?panel=attack`, { width: 1920, height: 1080 });
-    await expect.poll(() => page.getByTestId('wall-freshness').getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
+    await expect
+      .poll(() => page.getByTestId('wall-freshness').getAttribute('data-state'), { timeout: 15_000 })
+      .toBe('live');
     await page.locator('[data-testid="wall-attack"]').waitFor({ timeout: 60_000 });
     const graph = page.getByTestId('fan-in-graph');
     await graph.waitFor({ timeout: 30_000 });
     expect(Number(await graph.getAttribute('data-sources'))).toBeGreaterThan(100);
     // The canvas really drew: many non-background pixels, many in the fan-in red.
-    await expect.poll(async () => (await canvasInk(page, '[data-testid="fan-in-graph"]')).reddish, { timeout: 20_000 }).toBeGreaterThan(500);
+    await expect
+      .poll(async () => (await canvasInk(page, '[data-testid="fan-in-graph"]')).reddish, { timeout: 20_000 })
+      .toBeGreaterThan(500);
     const ink = await canvasInk(page, '[data-testid="fan-in-graph"]');
     expect(ink.drawn).toBeGreaterThan(1000);
 
@@ -46,7 +50,9 @@ describe('wall', () => {
     const map = page.getByTestId('world-map');
     await map.waitFor({ timeout: 30_000 });
     await expect.poll(() => map.getAttribute('data-arcs').then(Number), { timeout: 30_000 }).toBeGreaterThan(0);
-    await expect.poll(async () => (await canvasInk(page, '[data-testid="world-map"]')).drawn, { timeout: 20_000 }).toBeGreaterThan(5000);
+    await expect
+      .poll(async () => (await canvasInk(page, '[data-testid="world-map"]')).drawn, { timeout: 20_000 })
+      .toBeGreaterThan(5000);
     expect(await hasScrollbars(page)).toEqual({ x: false, y: false });
     await screenshot(page, 'wall-2160p-map');
 
@@ -77,10 +83,16 @@ describe('wall', () => {
     const stoppedAt = Date.now();
     await demo.stop();
     await expect
-      .poll(() => freshness.getAttribute('data-state', { timeout: 2000 }).catch((e: Error) => `unreadable: ${e.message.split('\n')[0]} ${errors.join('; ')}`), {
-        timeout: 12_000,
-        interval: 250,
-      })
+      .poll(
+        () =>
+          freshness
+            .getAttribute('data-state', { timeout: 2000 })
+            .catch((e: Error) => `unreadable: ${e.message.split('\n')[0]} ${errors.join('; ')}`),
+        {
+          timeout: 12_000,
+          interval: 250,
+        },
+      )
       .toBe('STALE');
     console.log(`STALE ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the server stopped`);
     await page.getByTestId('wall-stale').waitFor();

@@ -38,7 +38,15 @@ export function age(ms: number): string {
 
 export function time(iso: string): string {
   const d = new Date(iso);
-  return d.toLocaleString('en-GB', { hour12: false, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString('en-GB', {
+    hour12: false,
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 export const KIND_LABEL: Record<IncidentKind, string> = {

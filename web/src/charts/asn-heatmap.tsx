@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import { si } from '../format.js';
-import { logShare, ramp } from './color-scale.js';
+import { logRange, ramp } from './color-scale.js';
 import { AXIS, UPlotChart } from './uplot-chart.js';
 
 export interface HeatmapRow {
@@ -36,9 +36,19 @@ export function AsnHeatmap({ buckets, stepMs, rows, unit = 'B', height, onSelect
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
 
-  const max = useMemo(() => rows.reduce((m, r) => r.values.reduce((a, v) => Math.max(a, v), m), 0), [rows]);
-  const maxRef = useRef(max);
-  maxRef.current = max;
+  const [min, max] = useMemo(() => {
+    let lo = Infinity;
+    let hi = 0;
+    for (const r of rows)
+      for (const v of r.values)
+        if (v > 0) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+    return [Number.isFinite(lo) ? lo : 0, hi];
+  }, [rows]);
+  const rangeRef = useRef([min, max]);
+  rangeRef.current = [min, max];
 
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const n = () => rowsRef.current.length;
@@ -62,7 +72,7 @@ export function AsnHeatmap({ buckets, stepMs, rows, unit = 'B', height, onSelect
               if (v <= 0) continue;
               const x0 = u.valToPos(t[b]!, 'x', true);
               const x1 = u.valToPos(t[b]! + step, 'x', true);
-              const [cr, cg, cb] = ramp(0.15 + 0.85 * logShare(v, maxRef.current));
+              const [cr, cg, cb] = ramp(0.15 + 0.85 * logRange(v, rangeRef.current[0]!, rangeRef.current[1]!));
               ctx.fillStyle = `rgb(${cr | 0},${cg | 0},${cb | 0})`;
               ctx.fillRect(x0, Math.min(y0, y1) + 0.5, Math.max(1, x1 - x0 - 0.5), Math.abs(y1 - y0) - 1);
             }

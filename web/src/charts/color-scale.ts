@@ -23,3 +23,10 @@ export function logShare(v: number, max: number): number {
   if (v <= 0 || max <= 0) return 0;
   return Math.log1p(v) / Math.log1p(max);
 }
+
+/** Log position of v between the smallest and largest positive values: spreads similar magnitudes. */
+export function logRange(v: number, min: number, max: number): number {
+  if (v <= 0 || max <= 0) return 0;
+  if (max <= min) return 1;
+  return Math.log(v / min) / Math.log(max / min);
+}

@@ -95,7 +95,8 @@ export function FanInGraph(props: FanInGraphProps) {
         getTargetPosition: (d) => d.to as [number, number],
         getWidth: (d) => d.width,
         widthUnits: 'pixels',
-        getColor: (d) => [...rgb, selectedCluster >= 0 && d.k !== selectedCluster ? 30 : 110] as [number, number, number, number],
+        getColor: (d) =>
+          [...rgb, selectedCluster >= 0 && d.k !== selectedCluster ? 30 : 110] as [number, number, number, number],
         updateTriggers: { getColor: [selectedCluster, kind] },
       }),
       new ScatterplotLayer<FanInCluster>({
@@ -182,14 +183,14 @@ export function FanInGraph(props: FanInGraphProps) {
       maxZoom: 6,
     }),
     // Re-fit only when the panel is resized or the graph's size class changes.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [width, height, Math.round(extent / 100)],
   );
 
   const onHover = (info: PickingInfo) => {
     if (wall) return;
     if (info.layer?.id === 'sources' && info.index >= 0) setHover({ x: info.x, y: info.y, index: info.index });
-    else if (info.layer?.id === 'clusters' && info.object) setHover({ x: info.x, y: info.y, cluster: info.object as FanInCluster });
+    else if (info.layer?.id === 'clusters' && info.object)
+      setHover({ x: info.x, y: info.y, cluster: info.object as FanInCluster });
     else setHover(undefined);
   };
   const onClick = (info: PickingInfo) => {
@@ -226,13 +227,21 @@ export function FanInGraph(props: FanInGraphProps) {
         <div>
           {c.count.toLocaleString('en-US')} sources · {si(c.pps, 'pps')} · {pct(c.share)}
         </div>
-        {onSelectAsn && <div className="sub">click to {c.asn === selectedAsn ? 'clear the filter' : 'filter to this network'}</div>}
+        {onSelectAsn && (
+          <div className="sub">click to {c.asn === selectedAsn ? 'clear the filter' : 'filter to this network'}</div>
+        )}
       </>
     );
   }
 
   return (
-    <div ref={ref} className="fan-in-graph" data-testid="fan-in-graph" data-sources={layout.count} data-clusters={layout.clusters.length}>
+    <div
+      ref={ref}
+      className="fan-in-graph"
+      data-testid="fan-in-graph"
+      data-sources={layout.count}
+      data-clusters={layout.clusters.length}
+    >
       {width > 0 && (
         <DeckGL
           views={new OrthographicView({ id: 'graph', flipY: false })}

@@ -19,7 +19,13 @@ describe('layoutFanIn', () => {
 
   it('merges the long tail into an "other" cluster beyond maxClusters', () => {
     const asns = Array.from({ length: 50 }, (_, k) => k + 1);
-    const l = layoutFanIn(graph(asns, asns.map((a) => 1000 - a)), { maxClusters: 10 });
+    const l = layoutFanIn(
+      graph(
+        asns,
+        asns.map((a) => 1000 - a),
+      ),
+      { maxClusters: 10 },
+    );
     expect(l.clusters).toHaveLength(10);
     const other = l.clusters[9]!;
     expect(other.asn).toBe(-1);

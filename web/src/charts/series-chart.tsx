@@ -40,10 +40,12 @@ export function SeriesChart({ times, lines, unit = '', height = 240, stepped = f
       ],
       axes: [{ ...AXIS }, { ...AXIS, values: (_u, ticks) => ticks.map((t) => si(t, unit)), size: 70 }],
     }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
     [key, unit, stepped],
   );
-  const data = useMemo(() => [times.map((t) => t / 1000), ...lines.map((l) => [...l.values])] as unknown as uPlot.AlignedData, [times, lines]);
+  const data = useMemo(
+    () => [times.map((t) => t / 1000), ...lines.map((l) => [...l.values])] as unknown as uPlot.AlignedData,
+    [times, lines],
+  );
   if (times.length === 0) return <p className="empty">No data points in this range.</p>;
   return <UPlotChart options={options} data={data} height={height} testId={testId} />;
 }

@@ -29,7 +29,6 @@ export function UPlotChart({ options, data, height, testId }: UPlotChartProps) {
       plot.current = null;
     };
     // Size changes are applied below without rebuilding.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [options, width > 0]);
 
   useEffect(() => {

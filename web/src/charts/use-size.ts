@@ -8,7 +8,9 @@ export function useSize(ref: RefObject<HTMLElement | null>): { width: number; he
     if (!el) return;
     const update = () => {
       const r = el.getBoundingClientRect();
-      setSize((s) => (Math.abs(s.width - r.width) < 1 && Math.abs(s.height - r.height) < 1 ? s : { width: r.width, height: r.height }));
+      setSize((s) =>
+        Math.abs(s.width - r.width) < 1 && Math.abs(s.height - r.height) < 1 ? s : { width: r.width, height: r.height },
+      );
     };
     update();
     const ro = new ResizeObserver(update);

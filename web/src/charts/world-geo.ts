@@ -10,8 +10,9 @@ export type CountryFeature = Feature<Geometry, { name: string }> & { id?: string
 type Topo = Parameters<typeof feature>[0];
 type TopoObject = Parameters<typeof feature>[1];
 const topo = world as unknown as Topo & { objects: Record<string, TopoObject> };
-export const COUNTRIES: CountryFeature[] = (feature(topo, topo.objects.countries!) as unknown as FeatureCollection<Geometry, { name: string }>)
-  .features as CountryFeature[];
+export const COUNTRIES: CountryFeature[] = (
+  feature(topo, topo.objects.countries!) as unknown as FeatureCollection<Geometry, { name: string }>
+).features as CountryFeature[];
 
 const centroids = new Map<string, [number, number]>();
 for (const f of COUNTRIES) if (f.id !== undefined) centroids.set(String(f.id), geoCentroid(f) as [number, number]);

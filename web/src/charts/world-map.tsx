@@ -108,16 +108,32 @@ export function WorldMap({ flows, home, onAfterRender }: WorldMapProps) {
   ];
 
   return (
-    <div ref={ref} className="world-map" data-testid="world-map" data-arcs={arcs.length} data-countries={byCountry.size}>
-      {width > 0 && <DeckGL
-        key={`${Math.round(width)}x${Math.round(height)}`}
-        views={new MapView({ id: 'map', repeat: false })}
-        // Fit 55°S–75°N (about half the Web Mercator square) into the panel.
-        initialViewState={{ longitude: 10, latitude: 20, zoom: Math.log2(Math.max(256, Math.min(width, height / 0.5)) / 512), minZoom: 0, maxZoom: 5, pitch: 0, bearing: 0 }}
-        controller={false}
-        layers={layers}
-        onAfterRender={onAfterRender ?? noop}
-      />}
+    <div
+      ref={ref}
+      className="world-map"
+      data-testid="world-map"
+      data-arcs={arcs.length}
+      data-countries={byCountry.size}
+    >
+      {width > 0 && (
+        <DeckGL
+          key={`${Math.round(width)}x${Math.round(height)}`}
+          views={new MapView({ id: 'map', repeat: false })}
+          // Fit 55°S–75°N (about half the Web Mercator square) into the panel.
+          initialViewState={{
+            longitude: 10,
+            latitude: 20,
+            zoom: Math.log2(Math.max(256, Math.min(width, height / 0.5)) / 512),
+            minZoom: 0,
+            maxZoom: 5,
+            pitch: 0,
+            bearing: 0,
+          }}
+          controller={false}
+          layers={layers}
+          onAfterRender={onAfterRender ?? noop}
+        />
+      )}
     </div>
   );
 }

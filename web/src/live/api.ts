@@ -46,7 +46,10 @@ async function request<S extends z.ZodType>(path: string, schema: S, init?: Requ
   if (!res.ok) {
     const parsed = ApiError.safeParse(body);
     const detail = parsed.success
-      ? parsed.data.error + (parsed.data.details?.length ? ` (${parsed.data.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : '')
+      ? parsed.data.error +
+        (parsed.data.details?.length
+          ? ` (${parsed.data.details.map((d) => `${d.path}: ${d.message}`).join('; ')})`
+          : '')
       : `HTTP ${res.status}`;
     throw new ApiRequestError(`${detail}. ${advice(res.status)}`, res.status, path);
   }

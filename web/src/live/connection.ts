@@ -57,10 +57,22 @@ export function connectLive(): Socket {
     // Refused by the server (not a network error): socket.io leaves it there; keep trying slowly.
     if (!s.active) scheduleReconnect(s);
   });
-  s.on(LiveEvents.snapshot, guarded(LiveEvents.snapshot, Snapshot, (v) => useLive.getState().applySnapshot(v)));
-  s.on(LiveEvents.summary, guarded(LiveEvents.summary, Summary, (v) => useLive.getState().applySummary(v)));
-  s.on(LiveEvents.upsert, guarded(LiveEvents.upsert, IncidentUpsert, (v) => useLive.getState().applyUpsert(v)));
-  s.on(LiveEvents.resolved, guarded(LiveEvents.resolved, IncidentResolved, (v) => useLive.getState().applyResolved(v)));
+  s.on(
+    LiveEvents.snapshot,
+    guarded(LiveEvents.snapshot, Snapshot, (v) => useLive.getState().applySnapshot(v)),
+  );
+  s.on(
+    LiveEvents.summary,
+    guarded(LiveEvents.summary, Summary, (v) => useLive.getState().applySummary(v)),
+  );
+  s.on(
+    LiveEvents.upsert,
+    guarded(LiveEvents.upsert, IncidentUpsert, (v) => useLive.getState().applyUpsert(v)),
+  );
+  s.on(
+    LiveEvents.resolved,
+    guarded(LiveEvents.resolved, IncidentResolved, (v) => useLive.getState().applyResolved(v)),
+  );
   return s;
 }
 

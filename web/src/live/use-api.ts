@@ -12,7 +12,11 @@ export interface ApiState<T> {
  * GET + validate, refetched when `path` changes and every `refreshMs` if given. A failed
  * refresh keeps the last good data on screen and reports the error beside it.
  */
-export function useApi<S extends z.ZodType>(path: string | undefined, schema: S, refreshMs?: number): ApiState<z.infer<S>> {
+export function useApi<S extends z.ZodType>(
+  path: string | undefined,
+  schema: S,
+  refreshMs?: number,
+): ApiState<z.infer<S>> {
   const [state, setState] = useState<ApiState<z.infer<S>>>({ loading: true });
   useEffect(() => {
     if (!path) return;
@@ -23,7 +27,9 @@ export function useApi<S extends z.ZodType>(path: string | undefined, schema: S,
       ctl = new AbortController();
       apiGet(path, schema, ctl.signal)
         .then((data) => alive && setState({ data, loading: false }))
-        .catch((e: Error) => alive && !ctl.signal.aborted && setState((s) => ({ ...s, error: e.message, loading: false })));
+        .catch(
+          (e: Error) => alive && !ctl.signal.aborted && setState((s) => ({ ...s, error: e.message, loading: false })),
+        );
     };
     load();
     const t = refreshMs ? window.setInterval(load, refreshMs) : undefined;

@@ -1,4 +1,11 @@
-import { decodeGraphFrame, IncidentSeries, LiveEvents, SubscribeAck, type DecodedGraph, type TimelinePoint } from '@downstream/shared';
+import {
+  decodeGraphFrame,
+  IncidentSeries,
+  LiveEvents,
+  SubscribeAck,
+  type DecodedGraph,
+  type TimelinePoint,
+} from '@downstream/shared';
 import { useEffect, useState } from 'react';
 import { connectLive } from './connection.js';
 
@@ -37,7 +44,8 @@ export function useIncidentRoom(id: string, initialSeries?: readonly TimelinePoi
     const subscribe = () =>
       socket.emit(LiveEvents.subscribe, { incident: id }, (ack: unknown) => {
         const parsed = SubscribeAck.safeParse(ack);
-        if (parsed.success && !parsed.data.ok) setRoom((r) => ({ ...r, error: parsed.data.ok ? undefined : parsed.data.error }));
+        if (parsed.success && !parsed.data.ok)
+          setRoom((r) => ({ ...r, error: parsed.data.ok ? undefined : parsed.data.error }));
       });
     const onSeries = (payload: unknown) => {
       const parsed = IncidentSeries.safeParse(payload);

@@ -49,7 +49,14 @@ export function useIncident(id: string): IncidentState {
   if (liveCopy && detail) {
     const newer = liveCopy.lastSeen >= detail.lastSeen || liveCopy.status !== detail.status;
     incident = newer
-      ? { ...liveCopy, sources: liveCopy.sources.top.length >= detail.sources.top.length ? liveCopy.sources : { ...detail.sources, distinct: liveCopy.sources.distinct }, notes: liveCopy.notes.length >= detail.notes.length ? liveCopy.notes : detail.notes }
+      ? {
+          ...liveCopy,
+          sources:
+            liveCopy.sources.top.length >= detail.sources.top.length
+              ? liveCopy.sources
+              : { ...detail.sources, distinct: liveCopy.sources.distinct },
+          notes: liveCopy.notes.length >= detail.notes.length ? liveCopy.notes : detail.notes,
+        }
       : detail;
   }
   return { detail, incident, loading, error, notFound: notFound && !liveCopy, reload };

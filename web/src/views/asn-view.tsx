@@ -78,8 +78,16 @@ export function AsnView() {
               ))}
           </div>
           <section className="panel">
-            <h2>Abusive traffic from AS{asn} (step {data.series.step})</h2>
-            <SeriesChart times={times} lines={[{ label: 'bytes', color: '#ff5252', values: data.series.bytes }]} unit="B" stepped testId="asn-series" />
+            <h2>
+              Abusive traffic from AS{asn} (step {data.series.step})
+            </h2>
+            <SeriesChart
+              times={times}
+              lines={[{ label: 'bytes', color: '#ff5252', values: data.series.bytes }]}
+              unit="B"
+              stepped
+              testId="asn-series"
+            />
           </section>
           <section className="panel">
             <h2>Incidents with sources in AS{asn}</h2>

@@ -1,12 +1,13 @@
 import { AsnHeatmap as AsnHeatmapSchema, IncidentKind } from '@downstream/shared';
-import { lazy, Suspense, useMemo } from 'react';
+import { Suspense, useMemo } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { int, KIND_LABEL, si, time } from '../format.js';
 import { useApi } from '../live/use-api.js';
 import { RangePicker } from './range-picker.js';
 import { parseRange, rangeQuery, type RangeKey } from './ranges.js';
+import { lazyRetry } from './lazy-retry.js';
 
-const AsnHeatmap = lazy(() => import('../charts/asn-heatmap.js').then((m) => ({ default: m.AsnHeatmap })));
+const AsnHeatmap = lazyRetry(() => import('../charts/asn-heatmap.js').then((m) => ({ default: m.AsnHeatmap })));
 const OPTIONS: RangeKey[] = ['1h', '6h', '24h', '7d', '30d'];
 
 /** `/asns`: which source networks send abuse, over time, ranked by bytes. */
@@ -35,7 +36,12 @@ export function AsnsView() {
       <div className="toolbar">
         <h1 className="page-title">Source networks</h1>
         <RangePicker value={range} options={OPTIONS} onChange={(r) => set('range', r)} />
-        <select value={kind ?? ''} onChange={(e) => set('kind', e.target.value || undefined)} aria-label="Kind" data-testid="kind-filter">
+        <select
+          value={kind ?? ''}
+          onChange={(e) => set('kind', e.target.value || undefined)}
+          aria-label="Kind"
+          data-testid="kind-filter"
+        >
           <option value="">all kinds</option>
           {IncidentKind.options.map((k) => (
             <option key={k} value={k}>
@@ -52,7 +58,8 @@ export function AsnsView() {
       {!data && loading && <p className="empty">Loading the heatmap…</p>}
       {data && data.rows.length === 0 && (
         <p className="empty" data-testid="asns-empty">
-          No abusive traffic recorded in this range{kind ? ` for ${KIND_LABEL[kind]}` : ''}. Pick a longer range, or wait for the detectors to report.
+          No abusive traffic recorded in this range{kind ? ` for ${KIND_LABEL[kind]}` : ''}. Pick a longer range, or
+          wait for the detectors to report.
         </p>
       )}
       {data && data.rows.length > 0 && (

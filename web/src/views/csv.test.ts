@@ -3,7 +3,13 @@ import { quantile, toCsv } from './csv.js';
 
 describe('toCsv', () => {
   it('quotes only what needs quoting and doubles inner quotes', () => {
-    expect(toCsv([['name', 'bytes'], ['Transit A', 12], ['Pool "B", north', null]])).toBe('name,bytes\r\nTransit A,12\r\n"Pool ""B"", north",');
+    expect(
+      toCsv([
+        ['name', 'bytes'],
+        ['Transit A', 12],
+        ['Pool "B", north', null],
+      ]),
+    ).toBe('name,bytes\r\nTransit A,12\r\n"Pool ""B"", north",');
   });
   it('keeps newlines inside a quoted field', () => {
     expect(toCsv([['a\nb']])).toBe('"a\nb"');

@@ -12,7 +12,10 @@ export function toCsv(rows: readonly (readonly (string | number | null | undefin
     .join('\r\n');
 }
 
-export function downloadCsv(filename: string, rows: readonly (readonly (string | number | null | undefined)[])[]): void {
+export function downloadCsv(
+  filename: string,
+  rows: readonly (readonly (string | number | null | undefined)[])[],
+): void {
   const blob = new Blob([toCsv(rows) + '\r\n'], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');

@@ -46,7 +46,9 @@ export class ErrorBoundary extends Component<ErrorBoundaryProps, State> {
     return (
       <div className="banner banner-error" role="alert" data-testid="view-error">
         {this.props.what} failed: {this.state.error.message}.{' '}
-        {this.props.retryMs ? `Retrying in ${Math.round(this.props.retryMs / 1000)} s.` : 'Reload the page; if it keeps failing, check the server log.'}
+        {this.props.retryMs
+          ? `Retrying in ${Math.round(this.props.retryMs / 1000)} s.`
+          : 'Reload the page; if it keeps failing, check the server log.'}
       </div>
     );
   }

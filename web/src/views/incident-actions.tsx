@@ -43,7 +43,12 @@ export function IncidentActions({ incident, onChanged }: IncidentActionsProps) {
         data-testid="note-input"
       />
       <div className="action-buttons">
-        <button type="button" disabled={busy || incident.status !== 'open'} onClick={() => act('ack')} data-testid="action-ack">
+        <button
+          type="button"
+          disabled={busy || incident.status !== 'open'}
+          onClick={() => act('ack')}
+          data-testid="action-ack"
+        >
           Acknowledge
         </button>
         <button type="button" disabled={busy || resolved} onClick={() => act('resolve')} data-testid="action-resolve">

@@ -1,8 +1,22 @@
 import type { Direction, Incident, IncidentKind, IncidentStatus } from '@downstream/shared';
-import { Direction as DirectionSchema, IncidentKind as KindSchema, IncidentStatus as StatusSchema } from '@downstream/shared';
+import {
+  Direction as DirectionSchema,
+  IncidentKind as KindSchema,
+  IncidentStatus as StatusSchema,
+} from '@downstream/shared';
 
 /** Columns the incidents table can sort by. */
-export const SORT_KEYS = ['kind', 'direction', 'target', 'sources', 'peak', 'upstream', 'status', 'age', 'severity'] as const;
+export const SORT_KEYS = [
+  'kind',
+  'direction',
+  'target',
+  'sources',
+  'peak',
+  'upstream',
+  'status',
+  'age',
+  'severity',
+] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 
 /** Everything that defines what the table shows; lives in the URL so every view is a deep link. */
@@ -23,7 +37,12 @@ export function parseQuery(params: URLSearchParams): TableQuery {
   const kind = KindSchema.safeParse(params.get('kind'));
   const direction = DirectionSchema.safeParse(params.get('direction'));
   const rawStatus = params.get('status');
-  const status = rawStatus === 'all' || rawStatus === 'active' ? rawStatus : StatusSchema.safeParse(rawStatus).success ? (rawStatus as IncidentStatus) : DEFAULT_QUERY.status;
+  const status =
+    rawStatus === 'all' || rawStatus === 'active'
+      ? rawStatus
+      : StatusSchema.safeParse(rawStatus).success
+        ? (rawStatus as IncidentStatus)
+        : DEFAULT_QUERY.status;
   const rawSort = params.get('sort');
   const sort = (SORT_KEYS as readonly string[]).includes(rawSort ?? '') ? (rawSort as SortKey) : DEFAULT_QUERY.sort;
   const dir = params.get('dir');

@@ -1,5 +1,5 @@
 import type { Incident } from '@downstream/shared';
-import { lazy, Suspense, useMemo, useState } from 'react';
+import { Suspense, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { columnsFromNodes } from '../charts/graph-columns.js';
 import { IncidentTimeline } from '../charts/incident-timeline.js';
@@ -9,9 +9,10 @@ import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
 import { ErrorBoundary } from './error-boundary.js';
 import { AuditTrail, IncidentActions } from './incident-actions.js';
+import { lazyRetry } from './lazy-retry.js';
 
 // deck.gl is most of the bundle: only pages with a graph download it.
-const FanInGraph = lazy(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
+const FanInGraph = lazyRetry(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
 
 const PROTO: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 47: 'GRE', 50: 'ESP', 58: 'ICMPv6' };
 
@@ -37,7 +38,10 @@ export function IncidentView() {
   const graph = room.graph ?? restColumns;
 
   // The action's answer is newer than anything else until the next live upsert.
-  const incident = local && fetched && local.lastSeen >= fetched.lastSeen && local.notes.length >= fetched.notes.length ? local : fetched;
+  const incident =
+    local && fetched && local.lastSeen >= fetched.lastSeen && local.notes.length >= fetched.notes.length
+      ? local
+      : fetched;
 
   const asnNames = useMemo(() => {
     const m = new Map<number, string>();
@@ -68,15 +72,29 @@ export function IncidentView() {
   const topSources = i.sources.top.filter((s) => selectedAsn === undefined || s.asn === selectedAsn);
   const series = room.series ?? detail?.timeline ?? [];
   return (
-    <main className="page incident-page" data-testid="incident-detail" data-id={i.id} data-kind={i.kind} data-status={i.status}>
+    <main
+      className="page incident-page"
+      data-testid="incident-detail"
+      data-id={i.id}
+      data-kind={i.kind}
+      data-status={i.status}
+    >
       <div className="incident-top">
         <section className="incident-head">
           <h1>
-            <span className="kind-chip big" style={{ borderColor: kindColor(i.kind), color: kindColor(i.kind) }} data-testid="incident-kind">
+            <span
+              className="kind-chip big"
+              style={{ borderColor: kindColor(i.kind), color: kindColor(i.kind) }}
+              data-testid="incident-kind"
+            >
               {KIND_LABEL[i.kind]}
             </span>
             <span className="mono" data-testid="incident-target">
-              {i.target ? <Link to={`/endpoints/${encodeURIComponent(i.target.ip)}`}>{i.target.ip}</Link> : 'no single target'}
+              {i.target ? (
+                <Link to={`/endpoints/${encodeURIComponent(i.target.ip)}`}>{i.target.ip}</Link>
+              ) : (
+                'no single target'
+              )}
             </span>
             {i.target?.customer && <span className="sub">{i.target.customer}</span>}
             <span className={`status status-${i.status}`} data-testid="incident-status">
@@ -136,11 +154,24 @@ export function IncidentView() {
           {graph && graph.count > 0 ? (
             <ErrorBoundary what="The graph" resetKey={id}>
               <Suspense fallback={<p className="empty">Loading the graph…</p>}>
-                <FanInGraph graph={graph} kind={i.kind} targetLabel={i.target?.ip ?? ''} asnNames={asnNames} selectedAsn={selectedAsn} onSelectAsn={selectAsn} />
+                <FanInGraph
+                  graph={graph}
+                  kind={i.kind}
+                  targetLabel={i.target?.ip ?? ''}
+                  asnNames={asnNames}
+                  selectedAsn={selectedAsn}
+                  onSelectAsn={selectAsn}
+                />
               </Suspense>
             </ErrorBoundary>
           ) : (
-            <p className="empty">{detail ? 'The detector reported no individual sources for this incident.' : loading ? 'Loading sources…' : `Sources unavailable: ${error ?? 'no data'}`}</p>
+            <p className="empty">
+              {detail
+                ? 'The detector reported no individual sources for this incident.'
+                : loading
+                  ? 'Loading sources…'
+                  : `Sources unavailable: ${error ?? 'no data'}`}
+            </p>
           )}
         </div>
       </section>
@@ -153,7 +184,8 @@ export function IncidentView() {
       <div className="grid-2">
         <section className="panel">
           <h2>
-            Top sources{selectedAsn !== undefined && ` in ${selectedAsn < 0 ? 'other networks' : `AS${selectedAsn}`}`} ({topSources.length})
+            Top sources{selectedAsn !== undefined && ` in ${selectedAsn < 0 ? 'other networks' : `AS${selectedAsn}`}`} (
+            {topSources.length})
           </h2>
           <div className="scroll-y">
             <table className="data-table" data-testid="top-sources">
@@ -184,7 +216,9 @@ export function IncidentView() {
                 ))}
               </tbody>
             </table>
-            {topSources.length === 0 && <p className="empty">No listed source {selectedAsn !== undefined ? 'in this network' : ''}.</p>}
+            {topSources.length === 0 && (
+              <p className="empty">No listed source {selectedAsn !== undefined ? 'in this network' : ''}.</p>
+            )}
           </div>
         </section>
         <section className="panel">
@@ -201,7 +235,11 @@ export function IncidentView() {
               {i.sources.asns.slice(0, 30).map((a) => (
                 <tr key={a.asn} className={a.asn === selectedAsn ? 'selected' : undefined}>
                   <td>
-                    <button type="button" className="link" onClick={() => selectAsn(a.asn === selectedAsn ? undefined : a.asn)}>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => selectAsn(a.asn === selectedAsn ? undefined : a.asn)}
+                    >
                       AS{a.asn}
                     </button>
                   </td>
@@ -242,7 +280,9 @@ export function IncidentView() {
               ))}
             </tbody>
           </table>
-          {i.evidence.meanPacketSize !== undefined && <p className="sub">mean packet size {Math.round(i.evidence.meanPacketSize)} B</p>}
+          {i.evidence.meanPacketSize !== undefined && (
+            <p className="sub">mean packet size {Math.round(i.evidence.meanPacketSize)} B</p>
+          )}
         </section>
       </div>
 

@@ -68,7 +68,11 @@ export function IncidentsView() {
   }, [history, live]);
 
   const liveOrder = useMemo(
-    () => sortIncidents([...all.values()].filter((i) => matches(i, query)), query).map((i) => i.id),
+    () =>
+      sortIncidents(
+        [...all.values()].filter((i) => matches(i, query)),
+        query,
+      ).map((i) => i.id),
     [all, query],
   );
 
@@ -127,7 +131,10 @@ export function IncidentsView() {
   };
 
   const sortBy = (key: SortKey) =>
-    update({ sort: key, desc: query.sort === key ? !query.desc : key !== 'target' && key !== 'kind' && key !== 'upstream' });
+    update({
+      sort: key,
+      desc: query.sort === key ? !query.desc : key !== 'target' && key !== 'kind' && key !== 'upstream',
+    });
 
   const filtered = query.kind || query.direction || query.q || query.status !== DEFAULT_QUERY.status;
 
@@ -143,7 +150,12 @@ export function IncidentsView() {
           aria-label="Filter incidents"
           data-testid="incident-filter"
         />
-        <select value={query.kind ?? ''} onChange={(e) => update({ kind: e.target.value ? IncidentKind.parse(e.target.value) : undefined })} aria-label="Kind" data-testid="kind-filter">
+        <select
+          value={query.kind ?? ''}
+          onChange={(e) => update({ kind: e.target.value ? IncidentKind.parse(e.target.value) : undefined })}
+          aria-label="Kind"
+          data-testid="kind-filter"
+        >
           <option value="">all kinds</option>
           {IncidentKind.options.map((k) => (
             <option key={k} value={k}>
@@ -153,7 +165,11 @@ export function IncidentsView() {
         </select>
         <select
           value={query.direction ?? ''}
-          onChange={(e) => update({ direction: e.target.value === 'inbound' || e.target.value === 'outbound' ? e.target.value : undefined })}
+          onChange={(e) =>
+            update({
+              direction: e.target.value === 'inbound' || e.target.value === 'outbound' ? e.target.value : undefined,
+            })
+          }
           aria-label="Direction"
           data-testid="direction-filter"
         >

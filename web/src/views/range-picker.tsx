@@ -11,7 +11,14 @@ export function RangePicker({ value, options, onChange }: RangePickerProps) {
   return (
     <div className="segmented" role="group" aria-label="Time range" data-testid="range-picker">
       {options.map((k) => (
-        <button key={k} type="button" className={k === value ? 'on' : undefined} aria-pressed={k === value} onClick={() => onChange(k)} title={RANGES[k].label}>
+        <button
+          key={k}
+          type="button"
+          className={k === value ? 'on' : undefined}
+          aria-pressed={k === value}
+          onClick={() => onChange(k)}
+          title={RANGES[k].label}
+        >
           {k}
         </button>
       ))}

@@ -35,7 +35,10 @@ export function TrendsView() {
   const from = Number(q.get('from'));
   const upstreams = useApi(`/api/upstreams/trends?${q}`, UpstreamTrends);
   const customers = useApi(`/api/customers?from=${from}`, CustomerScorecard);
-  const incidents = useApi(`/api/incidents?since=${encodeURIComponent(new Date(from).toISOString())}&limit=1000`, IncidentList);
+  const incidents = useApi(
+    `/api/incidents?since=${encodeURIComponent(new Date(from).toISOString())}&limit=1000`,
+    IncidentList,
+  );
 
   const byKind = useMemo(() => {
     const m = new Map<IncidentKind, number>();
@@ -52,7 +55,10 @@ export function TrendsView() {
   });
   const detect = quantile(onsets, 0.5);
   const detectN = onsets.length;
-  const evidenceKey = detectN > 0 ? 'abuse onset → incident opened' : 'not reported: no detector states when the abuse began (evidence.onset)';
+  const evidenceKey =
+    detectN > 0
+      ? 'abuse onset → incident opened'
+      : 'not reported: no detector states when the abuse began (evidence.onset)';
 
   const exportCsv = () => {
     const rows: (string | number | null)[][] = [];
@@ -66,9 +72,27 @@ export function TrendsView() {
     const c = customers.data;
     if (c) {
       rows.push(['# customer scorecard']);
-      rows.push(['customer', 'endpoints', 'incidents', 'active', 'bytes', 'packets', 'last seen', ...IncidentKind.options.map((k) => `bytes ${k}`)]);
+      rows.push([
+        'customer',
+        'endpoints',
+        'incidents',
+        'active',
+        'bytes',
+        'packets',
+        'last seen',
+        ...IncidentKind.options.map((k) => `bytes ${k}`),
+      ]);
       for (const x of c.customers)
-        rows.push([x.name, x.endpoints, x.incidents.total, x.incidents.active, x.traffic.bytes, x.traffic.packets, x.lastSeen, ...IncidentKind.options.map((k) => x.byKind[k] ?? 0)]);
+        rows.push([
+          x.name,
+          x.endpoints,
+          x.incidents.total,
+          x.incidents.active,
+          x.traffic.bytes,
+          x.traffic.packets,
+          x.lastSeen,
+          ...IncidentKind.options.map((k) => x.byKind[k] ?? 0),
+        ]);
       rows.push([]);
     }
     rows.push(['# incidents by kind']);
@@ -83,7 +107,13 @@ export function TrendsView() {
         <h1 className="page-title">Abuse trends · {RANGES[period].label}</h1>
         <RangePicker value={period} options={PERIODS} onChange={(p) => setParams({ period: p }, { replace: true })} />
         <span className="toolbar-spacer" />
-        <button type="button" onClick={exportCsv} disabled={!upstreams.data && !customers.data} data-testid="export-csv" className="no-print">
+        <button
+          type="button"
+          onClick={exportCsv}
+          disabled={!upstreams.data && !customers.data}
+          data-testid="export-csv"
+          className="no-print"
+        >
           Export CSV
         </button>
         <button type="button" onClick={() => window.print()} className="no-print">
@@ -102,7 +132,11 @@ export function TrendsView() {
           <div className="kpi-value" data-testid="kpi-incidents">
             {incidents.data ? int(incidents.data.incidents.length) : '…'}
           </div>
-          <div className="sub">{incidents.data && incidents.data.incidents.length >= 1000 ? 'at least (list capped at 1000)' : 'first seen in the period'}</div>
+          <div className="sub">
+            {incidents.data && incidents.data.incidents.length >= 1000
+              ? 'at least (list capped at 1000)'
+              : 'first seen in the period'}
+          </div>
         </section>
         <section className="panel kpi">
           <h2>Time to resolve</h2>
@@ -110,7 +144,8 @@ export function TrendsView() {
             {dur.median !== undefined ? age(dur.median) : '–'}
           </div>
           <div className="sub">
-            median{dur.p90 !== undefined ? `, 90 % within ${age(dur.p90)}` : ''} · first seen → resolved, {dur.resolved} resolved
+            median{dur.p90 !== undefined ? `, 90 % within ${age(dur.p90)}` : ''} · first seen → resolved, {dur.resolved}{' '}
+            resolved
           </div>
         </section>
         <section className="panel kpi">
@@ -132,7 +167,11 @@ export function TrendsView() {
             <>
               <SeriesChart
                 times={upstreams.data.buckets.map((b) => Date.parse(b))}
-                lines={upstreams.data.upstreams.map((u, k) => ({ label: u.name, color: PALETTE[k % PALETTE.length]!, values: u.bytes }))}
+                lines={upstreams.data.upstreams.map((u, k) => ({
+                  label: u.name,
+                  color: PALETTE[k % PALETTE.length]!,
+                  values: u.bytes,
+                }))}
                 unit="B"
                 height={260}
                 testId="upstream-trends"
@@ -169,7 +208,9 @@ export function TrendsView() {
               </table>
             </>
           ) : (
-            <p className="empty">No upstream link configured or seen. Add `network.links` to the config to attribute traffic to links.</p>
+            <p className="empty">
+              No upstream link configured or seen. Add `network.links` to the config to attribute traffic to links.
+            </p>
           )
         ) : (
           <p className="empty">{upstreams.loading ? 'Loading…' : 'Unavailable.'}</p>
@@ -220,7 +261,10 @@ export function TrendsView() {
             {IncidentKind.options.map((k) => (
               <div key={k} className="bar-row" data-kind={k}>
                 <span className="bar-label">{KIND_LABEL[k]}</span>
-                <span className="bar" style={{ width: `${((byKind.get(k) ?? 0) / maxKind) * 100}%`, background: kindColor(k) }} />
+                <span
+                  className="bar"
+                  style={{ width: `${((byKind.get(k) ?? 0) / maxKind) * 100}%`, background: kindColor(k) }}
+                />
                 <span className="bar-value">{byKind.get(k) ?? 0}</span>
               </div>
             ))}

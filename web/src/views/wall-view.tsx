@@ -1,5 +1,5 @@
 import { AsnHeatmap as AsnHeatmapSchema, IncidentKind, type Incident } from '@downstream/shared';
-import { lazy, Suspense, useMemo } from 'react';
+import { Suspense, useEffect, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
 import { columnsFromNodes } from '../charts/graph-columns.js';
 import type { SourceFlow } from '../charts/world-map.js';
@@ -10,10 +10,20 @@ import { useIncident } from '../live/use-incident.js';
 import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
 import { ErrorBoundary } from './error-boundary.js';
+import { lazyRetry } from './lazy-retry.js';
 
-const FanInGraph = lazy(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
-const WorldMap = lazy(() => import('../charts/world-map.js').then((m) => ({ default: m.WorldMap })));
-const AsnHeatmap = lazy(() => import('../charts/asn-heatmap.js').then((m) => ({ default: m.AsnHeatmap })));
+const FanInGraph = lazyRetry(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
+const WorldMap = lazyRetry(() => import('../charts/world-map.js').then((m) => ({ default: m.WorldMap })));
+const AsnHeatmap = lazyRetry(() => import('../charts/asn-heatmap.js').then((m) => ({ default: m.AsnHeatmap })));
+
+// A wall has all day: fetch every panel's code up front so a later server outage cannot
+// leave a panel without it.
+const preload = () =>
+  Promise.all([
+    import('../charts/fan-in-graph.js'),
+    import('../charts/world-map.js'),
+    import('../charts/asn-heatmap.js'),
+  ]);
 
 export const WALL_PANELS = ['attack', 'map', 'asns'] as const;
 export type WallPanel = (typeof WALL_PANELS)[number];
@@ -62,7 +72,10 @@ function AttackGraph({ incident }: { incident: Incident }) {
   return (
     <div className="wall-attack" data-testid="wall-attack" data-id={incident.id}>
       <div className="wall-attack-head">
-        <span className="kind-chip big" style={{ borderColor: kindColor(incident.kind), color: kindColor(incident.kind) }}>
+        <span
+          className="kind-chip big"
+          style={{ borderColor: kindColor(incident.kind), color: kindColor(incident.kind) }}
+        >
           {KIND_LABEL[incident.kind]}
         </span>
         <span className="mono">{incident.target?.ip ?? incident.sources.top[0]?.ip ?? ''}</span>
@@ -72,7 +85,14 @@ function AttackGraph({ incident }: { incident: Incident }) {
       </div>
       <div className="wall-attack-graph">
         {graph && graph.count > 0 ? (
-          <FanInGraph graph={graph} kind={incident.kind} targetLabel={incident.target?.ip ?? ''} asnNames={names} wall maxClusters={20} />
+          <FanInGraph
+            graph={graph}
+            kind={incident.kind}
+            targetLabel={incident.target?.ip ?? ''}
+            asnNames={names}
+            wall
+            maxClusters={20}
+          />
         ) : (
           <div className="wall-calm">Waiting for the source list…</div>
         )}
@@ -86,7 +106,11 @@ function MapPanel({ incidents, home }: { incidents: Incident[]; home: [number, n
     () =>
       incidents
         .filter((i) => i.direction === 'inbound')
-        .flatMap((i) => i.sources.top.filter((s) => s.country).map((s) => ({ country: s.country, kind: i.kind, weight: s.bytes || s.packets }))),
+        .flatMap((i) =>
+          i.sources.top
+            .filter((s) => s.country)
+            .map((s) => ({ country: s.country, kind: i.kind, weight: s.bytes || s.packets })),
+        ),
     [incidents],
   );
   return <WorldMap flows={flows} home={home} />;
@@ -113,6 +137,9 @@ function AsnsPanel({ height }: { height: number }) {
 export function WallView() {
   const [params] = useSearchParams();
   const settings = wallSettings(params);
+  useEffect(() => {
+    preload().catch(() => undefined);
+  }, []);
   const now = useNow(1000);
   const connection = useLive((s) => s.connection);
   const lastDataAt = useLive((s) => s.lastDataAt);
@@ -124,11 +151,16 @@ export function WallView() {
 
   const active = useMemo(() => Object.values(incidentsById).filter((i) => i.status !== 'resolved'), [incidentsById]);
   const largest = useMemo(
-    () => [...active].sort((a, b) => (a.direction === b.direction ? b.peak.pps - a.peak.pps : a.direction === 'inbound' ? -1 : 1))[0],
+    () =>
+      [...active].sort((a, b) =>
+        a.direction === b.direction ? b.peak.pps - a.peak.pps : a.direction === 'inbound' ? -1 : 1,
+      )[0],
     [active],
   );
 
-  const panel: WallPanel = settings.pinned ?? (settings.rotateS > 0 ? WALL_PANELS[Math.floor(now / 1000 / settings.rotateS) % WALL_PANELS.length]! : 'attack');
+  const panel: WallPanel =
+    settings.pinned ??
+    (settings.rotateS > 0 ? WALL_PANELS[Math.floor(now / 1000 / settings.rotateS) % WALL_PANELS.length]! : 'attack');
   const heatmapHeight = Math.round(window.innerHeight * 0.62);
   const lastAge = lastDataAt === undefined ? undefined : now - lastDataAt;
 
@@ -136,9 +168,14 @@ export function WallView() {
     <div className={`wall${stale ? ' wall-stale' : ''}`} data-testid="wall" data-state={state}>
       <header className="wall-top">
         <div className="wall-brand">Downstream</div>
-        <div className={`wall-freshness freshness-${state.toLowerCase()}`} data-testid="wall-freshness" data-state={state}>
+        <div
+          className={`wall-freshness freshness-${state.toLowerCase()}`}
+          data-testid="wall-freshness"
+          data-state={state}
+        >
           {state === 'live' && `LIVE · updated ${age(lastAge ?? 0)} ago`}
-          {state === 'STALE' && `STALE · ${connection === 'live' ? 'no data' : 'disconnected'} for ${lastAge === undefined ? '–' : age(lastAge)}`}
+          {state === 'STALE' &&
+            `STALE · ${connection === 'live' ? 'no data' : 'disconnected'} for ${lastAge === undefined ? '–' : age(lastAge)}`}
           {state === 'connecting' && 'CONNECTING…'}
           {state === 'offline' && 'OFFLINE · cannot reach the server'}
         </div>
@@ -149,18 +186,30 @@ export function WallView() {
         <Big label="flows / s" value={summary ? si(summary.flowsPerSecond) : '–'} testId="wall-flows" />
         <Big label="packets / s" value={summary ? si(summary.packetsPerSecond) : '–'} />
         <Big label="bits / s" value={summary ? si(summary.bitsPerSecond) : '–'} />
-        <Big label="active incidents" value={summary ? String(summary.activeIncidents) : '–'} testId="wall-active" tone={summary && summary.activeIncidents > 0 ? 'var(--bad)' : 'var(--ok)'} />
+        <Big
+          label="active incidents"
+          value={summary ? String(summary.activeIncidents) : '–'}
+          testId="wall-active"
+          tone={summary && summary.activeIncidents > 0 ? 'var(--bad)' : 'var(--ok)'}
+        />
         <Big label="inbound" value={summary ? String(summary.inbound) : '–'} testId="wall-inbound" />
         <Big label="outbound" value={summary ? String(summary.outbound) : '–'} testId="wall-outbound" />
         <div className="wall-kinds" data-testid="wall-kinds">
           {IncidentKind.options
             .filter((k) => (summary?.byKind[k] ?? 0) > 0)
             .map((k) => (
-              <span key={k} className="wall-kind" style={{ color: kindColor(k), borderColor: kindColor(k) }} data-kind={k}>
+              <span
+                key={k}
+                className="wall-kind"
+                style={{ color: kindColor(k), borderColor: kindColor(k) }}
+                data-kind={k}
+              >
                 {KIND_LABEL[k]} <b>{summary?.byKind[k]}</b>
               </span>
             ))}
-          {summary && Object.values(summary.byKind).every((v) => !v) && <span className="wall-kind calm">no active abuse</span>}
+          {summary && Object.values(summary.byKind).every((v) => !v) && (
+            <span className="wall-kind calm">no active abuse</span>
+          )}
         </div>
       </section>
 
@@ -190,14 +239,21 @@ export function WallView() {
             {ticker.slice(0, 12).map((t) => {
               const i = incidentsById[t.id] ?? t.incident;
               return (
-                <li key={t.id} className={i.status === 'resolved' ? 'resolved' : undefined} data-kind={i.kind} data-id={i.id}>
+                <li
+                  key={t.id}
+                  className={i.status === 'resolved' ? 'resolved' : undefined}
+                  data-kind={i.kind}
+                  data-id={i.id}
+                >
                   <span className="tick-kind" style={{ background: kindColor(i.kind) }} />
                   <div>
                     <div className="tick-line">
-                      <b>{KIND_LABEL[i.kind]}</b> <span className="mono">{i.target?.ip ?? i.sources.top[0]?.ip ?? ''}</span>
+                      <b>{KIND_LABEL[i.kind]}</b>{' '}
+                      <span className="mono">{i.target?.ip ?? i.sources.top[0]?.ip ?? ''}</span>
                     </div>
                     <div className="tick-sub">
-                      {si(i.peak.pps, 'pps')} · {int(i.sources.distinct)} src · {age(now - Date.parse(i.firstSeen))} ago{i.status === 'resolved' ? ' · resolved' : ''}
+                      {si(i.peak.pps, 'pps')} · {int(i.sources.distinct)} src · {age(now - Date.parse(i.firstSeen))} ago
+                      {i.status === 'resolved' ? ' · resolved' : ''}
                     </div>
                   </div>
                 </li>
@@ -209,7 +265,8 @@ export function WallView() {
       </section>
       {stale && (
         <div className="wall-stale-banner" data-testid="wall-stale" role="alert">
-          STALE — {connection === 'live' ? 'no update' : 'server unreachable'} for {lastAge === undefined ? '–' : age(lastAge)}; numbers below may be out of date
+          STALE — {connection === 'live' ? 'no update' : 'server unreachable'} for{' '}
+          {lastAge === undefined ? '–' : age(lastAge)}; numbers below may be out of date
         </div>
       )}
     </div>

@@ -1,0 +1,19 @@
+import { lazy, type ComponentType } from 'react';
+
+/**
+ * React.lazy that keeps retrying a failed chunk download (server restarting under a wall
+ * display) instead of caching the failure for the life of the page.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function lazyRetry<T extends ComponentType<any>>(load: () => Promise<{ default: T }>) {
+  return lazy(async (): Promise<{ default: T }> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await load();
+      } catch (e) {
+        if (attempt >= 40) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+      }
+    }
+  });
+}
