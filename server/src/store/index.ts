@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { Incident as IncidentSchema, type Incident, type IncidentKind, type IncidentListQuery, type IncidentStatus } from '@downstream/shared';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type {
   AbuseDimension,
   AbuseRollupRow,
@@ -45,6 +46,8 @@ export interface StoreOptions {
   now?: () => number;
   /** Set false to drive flush()/maintain() by hand (tests, benchmarks). */
   timers?: boolean;
+  /** Where to register the store's metrics (downstream_store_*); none when absent. */
+  registry?: Registry;
 }
 
 export const DB_FILE = 'downstream.sqlite';
@@ -254,16 +257,49 @@ export function openStore(opts: StoreOptions): SqliteStore {
     }
   });
 
+  const registers = opts.registry ? [opts.registry] : [];
+  const metrics = {
+    flushSeconds: new Histogram({
+      name: 'downstream_store_flush_seconds',
+      help: 'Time to write one batch of rollups and incident refreshes',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    flushErrors: new Counter({ name: 'downstream_store_flush_errors_total', help: 'Failed batch writes (retried next flush)', registers }),
+    rollupRows: new Counter({ name: 'downstream_store_rollup_rows_total', help: 'Minute rollup rows written (after merging)', registers }),
+    deleted: new Counter({
+      name: 'downstream_store_expired_rows_total',
+      help: 'Rows removed by retention and folding',
+      labelNames: ['what'],
+      registers,
+    }),
+  };
+  new Gauge({
+    name: 'downstream_store_pending',
+    help: 'Rollup rows and incident refreshes waiting for the next flush',
+    labelNames: ['what'],
+    registers,
+    collect() {
+      this.set({ what: 'rollups' }, pendingRollups.size);
+      this.set({ what: 'incidents' }, pendingIncidents.size);
+    },
+  });
+
   let closed = false;
   const flush = (): void => {
     if (closed || (pendingIncidents.size === 0 && pendingRollups.size === 0)) return;
+    const end = metrics.flushSeconds.startTimer();
     try {
       flushTx();
     } catch (e) {
       // Keep the pending data for the next attempt (e.g. SQLITE_BUSY from an outside reader).
+      metrics.flushErrors.inc();
       log.error({ err: e }, 'store flush failed');
       return;
+    } finally {
+      end();
     }
+    metrics.rollupRows.inc(pendingRollups.size);
     pendingIncidents.clear();
     pendingRollups.clear();
   };
@@ -295,6 +331,7 @@ export function openStore(opts: StoreOptions): SqliteStore {
       const audit = db.prepare('DELETE FROM audit WHERE at_ms < ?').run(cut).changes;
       return { folded, expired, incidents, audit };
     })();
+    for (const [what, n] of Object.entries(r)) if (n > 0) metrics.deleted.inc({ what }, n);
     log.debug({ ...r, ms: Math.round(performance.now() - t0) }, 'store maintenance');
   };
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AbuseRollupRow } from '../context.js';
 import { DAY, HOUR, MINUTE, openStore, type SqliteStore } from './index.js';
@@ -106,6 +107,19 @@ describe('incidents', () => {
         expect.objectContaining({ key: 'Residential A', kind: 'ddos-fan-in', status: 'open', count: 1 }),
       ]),
     );
+  });
+});
+
+describe('metrics', () => {
+  it('counts flushed rollup rows and reports what is pending', async () => {
+    const registry = new Registry();
+    const s = openStore({ path: ':memory:', retentionDays: 90, logger, timers: false, registry });
+    open.push(s);
+    s.recordAbuse([row(0, 'a', 1), row(0, 'a', 1), row(0, 'b', 1)]);
+    expect(await registry.getSingleMetricAsString('downstream_store_pending')).toContain('downstream_store_pending{what="rollups"} 2');
+    s.flush();
+    expect(await registry.getSingleMetricAsString('downstream_store_rollup_rows_total')).toContain('downstream_store_rollup_rows_total 2');
+    expect(await registry.getSingleMetricAsString('downstream_store_pending')).toContain('downstream_store_pending{what="rollups"} 0');
   });
 });
 
