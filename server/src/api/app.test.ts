@@ -413,7 +413,14 @@ describe('SPA', () => {
     const asset = await app.request('/assets/app-abc123.js');
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toMatch(/immutable/);
-    for (const path of ['/', '/wall', '/incidents/inc-1', '/asns/174']) {
+    for (const path of [
+      '/',
+      '/wall',
+      '/incidents/inc-1',
+      '/asns/174',
+      '/endpoints/198.51.100.7',
+      '/endpoints/2001:db8::1',
+    ]) {
       const res = await app.request(path);
       expect(res.status, path).toBe(200);
       expect(await res.text()).toContain('id="root"');
@@ -424,6 +431,7 @@ describe('SPA', () => {
   it('a missing asset is a 404, not index.html; API 404s stay JSON', async () => {
     const app = webApp();
     expect((await app.request('/assets/gone-1234.js')).status).toBe(404);
+    expect((await app.request('/favicon.ico')).status).toBe(404);
     const api = await app.request('/api/nothing', { headers: VIEWER });
     expect(api.status).toBe(404);
     expect(api.headers.get('content-type')).toMatch(/json/);
