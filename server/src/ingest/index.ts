@@ -29,6 +29,8 @@ export type { FlowBatch } from './flow-batch.js';
 export const FLUSH_RECORDS = 8192;
 /** …or at least this often (ms), so detection latency stays well under its 2 s budget. */
 export const FLUSH_MS = 100;
+/** Room for the datagram that crosses FLUSH_RECORDS, so a batch is not regrown (and copied) just before it goes. */
+const BATCH_CAPACITY = FLUSH_RECORDS + 2048;
 
 export interface StartCollectorsOptions {
   collectors: Config['collectors'];
@@ -76,7 +78,7 @@ function safeOnBatch(onBatch: (b: FlowBatch) => void, log: Logger): (b: FlowBatc
 
 async function startInProcess(opts: StartCollectorsOptions): Promise<Collectors> {
   const log = opts.logger.child({ module: 'ingest' });
-  const decoder = new FlowDecoder({ ...opts.decoder, sampling: opts.collectors.sampling });
+  const decoder = new FlowDecoder({ batchCapacity: BATCH_CAPACITY, ...opts.decoder, sampling: opts.collectors.sampling });
   const deliver = safeOnBatch(opts.onBatch, log);
   const flushNow = (): void => {
     const b = decoder.takeBatch();
