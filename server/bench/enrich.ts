@@ -36,7 +36,9 @@ for (let i = 0; i < 2; i++) {
 }
 line('ASN data set load (first, cold-ish)', `${fmt(loads[0])} ms`, '< 1000 ms', loads[0] < 1000);
 line('ASN data set load (best of 3)', `${fmt(Math.min(...loads))} ms`, '< 1000 ms', Math.min(...loads) < 1000);
-console.log(`  ${db.stats.rows.toLocaleString()} rows, ${db.names.size.toLocaleString()} ASNs, v4 ${db.asnV4.values.length.toLocaleString()} + v6 ${db.asnV6.values.length.toLocaleString()} ranges`);
+console.log(
+  `  ${db.stats.rows.toLocaleString()} rows, ${db.names.size.toLocaleString()} ASNs, v4 ${db.asnV4.values.length.toLocaleString()} + v6 ${db.asnV6.values.length.toLocaleString()} ranges`,
+);
 
 // ---- lookups -------------------------------------------------------------------------------
 const N = 1 << 20;
@@ -73,8 +75,16 @@ line('ASN lookups/s, IPv6 (random in 2000::/4)', fmt(v6rate), '(none)', true);
 {
   const network = parseConfig({
     network: {
-      customers: Array.from({ length: 200 }, (_, i) => ({ name: `cust-${i}`, prefixes: [`10.${i}.0.0/16`, `10.${i}.7.0/24`] })),
-      links: Array.from({ length: 16 }, (_, i) => ({ exporter: '192.0.2.1', ifindex: i, name: `link-${i}`, role: i < 4 ? 'upstream' : 'customer' })),
+      customers: Array.from({ length: 200 }, (_, i) => ({
+        name: `cust-${i}`,
+        prefixes: [`10.${i}.0.0/16`, `10.${i}.7.0/24`],
+      })),
+      links: Array.from({ length: 16 }, (_, i) => ({
+        exporter: '192.0.2.1',
+        ifindex: i,
+        name: `link-${i}`,
+        role: i < 4 ? 'upstream' : 'customer',
+      })),
     },
   }).network;
   const enricher = createEnricher(network, db);
@@ -102,7 +112,13 @@ line('ASN lookups/s, IPv6 (random in 2000::/4)', fmt(v6rate), '(none)', true);
 {
   const dir = mkdtempSync(join(tmpdir(), 'ds-bench-enrich-'));
   const now = Math.floor(Date.now() / HOUR) * HOUR;
-  const store = openStore({ path: dir, retentionDays: 90, logger: pino({ level: 'silent' }), timers: false, now: () => now });
+  const store = openStore({
+    path: dir,
+    retentionDays: 90,
+    logger: pino({ level: 'silent' }),
+    timers: false,
+    now: () => now,
+  });
   const ASNS = 1000;
   const kinds = ['ddos-fan-in', 'amplification', 'scanner', 'spam-bot'];
   // Seeded directly rather than through recordAbuse (which writes minute+hour+day per row):
@@ -155,9 +171,21 @@ line('ASN lookups/s, IPv6 (random in 2000::/4)', fmt(v6rate), '(none)', true);
     line(what, `${fmt(wall[2])} ms`, target ? `< ${target} ms` : '(none)', target ? wall[2] < target : true);
     console.log(`  (median of 5; CPU ${fmt(cpu[2])} ms; JSON of the result ${fmt(bytes / 1024)} KiB)`);
   };
-  time('heatmap 90 d × 1,000 ASNs, step 1d, top 50', { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 50 }, 200);
-  time('heatmap 90 d × 1,000 ASNs, step 1d, all 1,000', { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 1000 }, 200);
-  time('heatmap 90 d × 1,000 ASNs, step 1h, top 50', { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: HOUR, top: 50 }, 200);
+  time(
+    'heatmap 90 d × 1,000 ASNs, step 1d, top 50',
+    { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 50 },
+    200,
+  );
+  time(
+    'heatmap 90 d × 1,000 ASNs, step 1d, all 1,000',
+    { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 1000 },
+    200,
+  );
+  time(
+    'heatmap 90 d × 1,000 ASNs, step 1h, top 50',
+    { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: HOUR, top: 50 },
+    200,
+  );
   time('heatmap 7 d, step 1h, top 50', { dimension: 'asn', from: now - 7 * DAY, to: now, stepMs: HOUR, top: 50 });
   time('heatmap 24 h, step 5m, top 50', { dimension: 'asn', from: now - DAY, to: now, stepMs: 5 * MINUTE, top: 50 });
   store.close();

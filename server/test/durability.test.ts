@@ -47,7 +47,10 @@ log: { level: warn }
 );
 
 async function start(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [cli, 'serve', '--config', configFile], { cwd: serverRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [cli, 'serve', '--config', configFile], {
+    cwd: serverRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(proc);
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -76,16 +79,30 @@ async function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   await exited;
 }
 
-async function call(url: string, path: string, body?: unknown, token = OPS): Promise<{ status: number; json: unknown }> {
+async function call(
+  url: string,
+  path: string,
+  body?: unknown,
+  token = OPS,
+): Promise<{ status: number; json: unknown }> {
   const headers = { ...auth, Authorization: `Bearer ${token}` };
-  const res = await fetch(url + path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url + path, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
 describe.skipIf(!built)('durability of the real server across SIGKILL', () => {
   it('an acknowledgement, a note and rollups survive SIGKILL and a restart', async () => {
     // An incident to act on, put in the store before the server starts.
-    const seed = openStore({ path: join(dir, 'data'), retentionDays: 90, logger: pino({ level: 'silent' }), timers: false });
+    const seed = openStore({
+      path: join(dir, 'data'),
+      retentionDays: 90,
+      logger: pino({ level: 'silent' }),
+      timers: false,
+    });
     seed.upsertIncident(makeIncident('dur-1', { lastSeen: new Date().toISOString() }));
     seed.close();
 
@@ -99,21 +116,28 @@ describe.skipIf(!built)('durability of the real server across SIGKILL', () => {
     // A feed detection two minutes old: its rollup minute is already closed, so the incident
     // manager hands it to the store on its next tick.
     const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000).toISOString();
-    const feed = await call(first.url, '/api/feeds/generic', {
-      detector: 'durability-test',
-      kind: 'scanner',
-      direction: 'outbound',
-      at,
-      sources: [{ ip: '198.51.100.23', packets: 1000, bytes: 64_000 }],
-      pps: 1000,
-      bps: 512_000,
-    }, FEED);
+    const feed = await call(
+      first.url,
+      '/api/feeds/generic',
+      {
+        detector: 'durability-test',
+        kind: 'scanner',
+        direction: 'outbound',
+        at,
+        sources: [{ ip: '198.51.100.23', packets: 1000, bytes: 64_000 }],
+        pps: 1000,
+        bps: 512_000,
+      },
+      FEED,
+    );
     expect(feed.status, JSON.stringify(feed.json)).toBeLessThan(300);
     // Watch the database file itself (a second, read-only connection; WAL allows it) rather than
     // the REST API, so what is seen is what the store's own timer flushed.
     const reader = new Database(join(dir, 'data', DB_FILE), { readonly: true, fileMustExist: true });
     const onDisk = (): { t: number; kind: string; bytes: number }[] =>
-      reader.prepare("SELECT t, kind, bytes FROM rollup_minute WHERE dim = 'endpoint' AND key = ? ORDER BY t").all('198.51.100.23') as {
+      reader
+        .prepare("SELECT t, kind, bytes FROM rollup_minute WHERE dim = 'endpoint' AND key = ? ORDER BY t")
+        .all('198.51.100.23') as {
         t: number;
         kind: string;
         bytes: number;
@@ -137,12 +161,19 @@ describe.skipIf(!built)('durability of the real server across SIGKILL', () => {
       ['ops', 'customer called back'],
     ]);
     const after = EndpointHistory.parse((await call(second.url, '/api/endpoints/198.51.100.23')).json);
-    expect(after.rollups.map((r) => [Date.parse(r.t), r.kind, r.bytes])).toEqual(before.map((r) => [r.t, r.kind, r.bytes]).reverse());
+    expect(after.rollups.map((r) => [Date.parse(r.t), r.kind, r.bytes])).toEqual(
+      before.map((r) => [r.t, r.kind, r.bytes]).reverse(),
+    );
     expect(after.incidents.length).toBeGreaterThan(0);
     await kill(second.proc, 'SIGTERM');
 
     // The audit trail says who did what.
-    const store = openStore({ path: join(dir, 'data'), retentionDays: 90, logger: pino({ level: 'silent' }), timers: false });
+    const store = openStore({
+      path: join(dir, 'data'),
+      retentionDays: 90,
+      logger: pino({ level: 'silent' }),
+      timers: false,
+    });
     try {
       expect(store.listAudit('dur-1').map((e) => [e.by, e.action])).toEqual([
         ['ops', 'ack'],

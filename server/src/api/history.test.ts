@@ -1,4 +1,11 @@
-import { ApiError, AsnHeatmap, AsnHistory, CustomerScorecard, EndpointHistory, UpstreamTrends } from '@downstream/shared';
+import {
+  ApiError,
+  AsnHeatmap,
+  AsnHistory,
+  CustomerScorecard,
+  EndpointHistory,
+  UpstreamTrends,
+} from '@downstream/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AbuseRollupRow, AppContext } from '../context.js';
 import { createEnricher } from '../enrich/index.js';
@@ -44,13 +51,53 @@ beforeEach(() => {
     const t = now - 3 * HOUR + m * MINUTE;
     rows.push({ minute: t, kind: 'ddos-fan-in', dimension: 'asn', key: '13335', packets: 10, bytes: 1000, flows: 1 });
     rows.push({ minute: t, kind: 'amplification', dimension: 'asn', key: '15169', packets: 1, bytes: 100, flows: 1 });
-    rows.push({ minute: t, kind: 'ddos-fan-in', dimension: 'upstream', key: 'Transit A', packets: 11, bytes: 1100, flows: 2 });
-    rows.push({ minute: t, kind: 'spam-bot', dimension: 'customer', key: 'Residential A', packets: 3, bytes: 300, flows: 3 });
-    rows.push({ minute: t, kind: 'spam-bot', dimension: 'endpoint', key: '198.51.100.10', packets: 2, bytes: 200, flows: 2 });
-    rows.push({ minute: t, kind: 'spam-bot', dimension: 'endpoint', key: '198.51.100.11', packets: 1, bytes: 100, flows: 1 });
+    rows.push({
+      minute: t,
+      kind: 'ddos-fan-in',
+      dimension: 'upstream',
+      key: 'Transit A',
+      packets: 11,
+      bytes: 1100,
+      flows: 2,
+    });
+    rows.push({
+      minute: t,
+      kind: 'spam-bot',
+      dimension: 'customer',
+      key: 'Residential A',
+      packets: 3,
+      bytes: 300,
+      flows: 3,
+    });
+    rows.push({
+      minute: t,
+      kind: 'spam-bot',
+      dimension: 'endpoint',
+      key: '198.51.100.10',
+      packets: 2,
+      bytes: 200,
+      flows: 2,
+    });
+    rows.push({
+      minute: t,
+      kind: 'spam-bot',
+      dimension: 'endpoint',
+      key: '198.51.100.11',
+      packets: 1,
+      bytes: 100,
+      flows: 1,
+    });
   }
   // Older than 7 days: hourly only.
-  rows.push({ minute: now - 10 * DAY, kind: 'scanner', dimension: 'endpoint', key: '198.51.100.10', packets: 7, bytes: 700, flows: 7 });
+  rows.push({
+    minute: now - 10 * DAY,
+    kind: 'scanner',
+    dimension: 'endpoint',
+    key: '198.51.100.10',
+    packets: 7,
+    bytes: 700,
+    flows: 7,
+  });
   store.recordAbuse(rows);
   store.upsertIncident(
     makeIncident('inc-out', {
@@ -65,7 +112,11 @@ beforeEach(() => {
       direction: 'inbound',
       status: 'resolved',
       target: { ip: '198.51.100.200', customer: 'Business B' },
-      sources: { distinct: 1, top: [{ ip: '1.1.1.1', asn: 13335, asName: 'Cloudflare, Inc.', country: 'AU', packets: 1, bytes: 1 }], asns: [{ asn: 13335, name: 'Cloudflare, Inc.', share: 1 }] },
+      sources: {
+        distinct: 1,
+        top: [{ ip: '1.1.1.1', asn: 13335, asName: 'Cloudflare, Inc.', country: 'AU', packets: 1, bytes: 1 }],
+        asns: [{ asn: 13335, name: 'Cloudflare, Inc.', share: 1 }],
+      },
       lastSeen: new Date(now - 30 * MINUTE).toISOString(),
       firstSeen: new Date(now - 40 * MINUTE).toISOString(),
     }),
@@ -109,7 +160,9 @@ describe('GET /api/asns/heatmap', () => {
   });
 
   it('filters by kind, limits with top, and answers minute steps from minute rows', async () => {
-    const amp = AsnHeatmap.parse((await get(`/api/asns/heatmap?from=${now - 3 * HOUR}&to=${now}&kind=amplification`)).body);
+    const amp = AsnHeatmap.parse(
+      (await get(`/api/asns/heatmap?from=${now - 3 * HOUR}&to=${now}&kind=amplification`)).body,
+    );
     expect(amp.rows.map((r) => r.asn)).toEqual([15169]);
     expect(amp.kind).toBe('amplification');
     const top1 = AsnHeatmap.parse((await get(`/api/asns/heatmap?from=${now - 3 * HOUR}&to=${now}&top=1`)).body);
@@ -169,7 +222,10 @@ describe('GET /api/customers', () => {
       byKind: { 'spam-bot': 54_000 },
     });
     expect(a?.lastSeen).toBe(new Date(now - MINUTE).toISOString());
-    expect(by.get('Business B')).toMatchObject({ endpoints: 1, incidents: { total: 1, active: 0, byKind: { 'ddos-fan-in': 1 } } });
+    expect(by.get('Business B')).toMatchObject({
+      endpoints: 1,
+      incidents: { total: 1, active: 0, byKind: { 'ddos-fan-in': 1 } },
+    });
     expect(by.get('Quiet C')).toMatchObject({ endpoints: 0, incidents: { total: 0 }, lastSeen: null });
     expect(s.customers[0].name).toBe('Residential A');
   });
@@ -193,13 +249,17 @@ describe('GET /api/endpoints/:ip', () => {
   });
 
   it('finds an endpoint named only as an incident target, and normalises IPv6 text', async () => {
-    expect(EndpointHistory.parse((await get('/api/endpoints/198.51.100.200')).body).incidents.map((i) => i.id)).toEqual(['inc-in']);
+    expect(EndpointHistory.parse((await get('/api/endpoints/198.51.100.200')).body).incidents.map((i) => i.id)).toEqual(
+      ['inc-in'],
+    );
     const v6 = EndpointHistory.parse((await get('/api/endpoints/2606:4700:0000::1111')).body);
     expect(v6).toMatchObject({ ip: '2606:4700::1111', asn: 13335, incidents: [], rollups: [] });
   });
 
   it('limits the incidents listed', async () => {
-    store.upsertIncident(makeIncident('inc-out-2', { kind: 'scanner', lastSeen: new Date(now - 2 * MINUTE).toISOString() }));
+    store.upsertIncident(
+      makeIncident('inc-out-2', { kind: 'scanner', lastSeen: new Date(now - 2 * MINUTE).toISOString() }),
+    );
     const all = EndpointHistory.parse((await get('/api/endpoints/198.51.100.10')).body);
     expect(all.incidents.map((i) => i.id)).toEqual(['inc-out-2', 'inc-out']);
     const one = EndpointHistory.parse((await get('/api/endpoints/198.51.100.10?limit=1')).body);
@@ -237,7 +297,13 @@ describe('GET /api/asns/:asn', () => {
 describe('OpenAPI', () => {
   it('documents the history routes in /api/openapi.json', async () => {
     const doc = (await get('/api/openapi.json')).body as { paths: Record<string, unknown> };
-    for (const p of ['/api/asns/heatmap', '/api/upstreams/trends', '/api/customers', '/api/endpoints/{ip}', '/api/asns/{asn}']) {
+    for (const p of [
+      '/api/asns/heatmap',
+      '/api/upstreams/trends',
+      '/api/customers',
+      '/api/endpoints/{ip}',
+      '/api/asns/{asn}',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
   });

@@ -49,7 +49,9 @@ export function parseStep(s: string): number | undefined {
 
 const Instant = z
   .string()
-  .refine((s) => parseInstant(s) !== undefined, { message: 'expected an ISO-8601 time with offset (2026-11-24T10:00:00Z) or epoch milliseconds' })
+  .refine((s) => parseInstant(s) !== undefined, {
+    message: 'expected an ISO-8601 time with offset (2026-11-24T10:00:00Z) or epoch milliseconds',
+  })
   .meta({ description: 'ISO-8601 with offset, or epoch milliseconds', example: '2026-11-24T10:00:00Z' });
 const Step = z
   .string()
@@ -97,18 +99,32 @@ export function resolveRange(q: RawRange, d: RangeDefaults, now: number): Range 
   const step = q.step ?? d.step ?? '1h';
   const stepMs = parseStep(step) ?? HOUR;
   if (from === undefined || to === undefined) return { from: 0, to: 0, step, stepMs, issues };
-  if (from >= to) issues.push({ path: 'from', message: `from must be before to (${new Date(from).toISOString()} ≥ ${new Date(to).toISOString()})` });
+  if (from >= to)
+    issues.push({
+      path: 'from',
+      message: `from must be before to (${new Date(from).toISOString()} ≥ ${new Date(to).toISOString()})`,
+    });
   else if (d.step !== undefined && parseStep(step) !== undefined) {
     const buckets = Math.ceil((to - Math.floor(from / stepMs) * stepMs) / stepMs);
-    if (buckets > MAX_BUCKETS) issues.push({ path: 'step', message: `${buckets} buckets is more than ${MAX_BUCKETS}: use a larger step or a shorter range` });
+    if (buckets > MAX_BUCKETS)
+      issues.push({
+        path: 'step',
+        message: `${buckets} buckets is more than ${MAX_BUCKETS}: use a larger step or a shorter range`,
+      });
     if (stepMs % HOUR !== 0 && from < now - MINUTE_RETENTION_MS) {
-      issues.push({ path: 'step', message: 'steps under an hour need from within the last 7 days (older data is kept hourly)' });
+      issues.push({
+        path: 'step',
+        message: 'steps under an hour need from within the last 7 days (older data is kept hourly)',
+      });
     }
   }
   return { from, to, step, stepMs, issues };
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
 const ApiErrorC = ApiError.meta({ id: 'ApiError' });
 const errors = {
   400: json(ApiErrorC, 'Invalid request; `details` names each offending parameter'),
@@ -124,12 +140,20 @@ const IncidentLimit = z.coerce
   .max(1000)
   .optional()
   .meta({ description: 'Most incidents listed (newest first); default 100' });
-const Top = z.coerce.number().int().min(1).max(1000).optional().meta({ description: 'How many keys (by bytes); default 50' });
+const Top = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(1000)
+  .optional()
+  .meta({ description: 'How many keys (by bytes); default 50' });
 
 const iso = (t: number): string => new Date(t).toISOString();
 const TOP_SOURCES = 20;
 const trim = (inc: Incident): Incident =>
-  inc.sources.top.length > TOP_SOURCES ? { ...inc, sources: { ...inc.sources, top: inc.sources.top.slice(0, TOP_SOURCES) } } : inc;
+  inc.sources.top.length > TOP_SOURCES
+    ? { ...inc, sources: { ...inc.sources, top: inc.sources.top.slice(0, TOP_SOURCES) } }
+    : inc;
 
 function axis(range: Range, s: AbuseSeries, kind?: IncidentKind) {
   return {
@@ -184,7 +208,14 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     (c) => {
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; top?: number };
       const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
-      const s = store.abuseSeries({ dimension: 'asn', from: range.from, to: range.to, stepMs: range.stepMs, kind: q.kind, top: q.top ?? 50 });
+      const s = store.abuseSeries({
+        dimension: 'asn',
+        from: range.from,
+        to: range.to,
+        stepMs: range.stepMs,
+        kind: q.kind,
+        top: q.top ?? 50,
+      });
       return c.json(
         {
           ...axis(range, s, q.kind),
@@ -211,11 +242,25 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
       const links = ctx.config.network.links;
       const byName = new Map(links.map((l) => [l.name, l]));
-      let s = store.abuseSeries({ dimension: 'upstream', from: range.from, to: range.to, stepMs: range.stepMs, kind: q.kind, top: q.top ?? 50 });
+      let s = store.abuseSeries({
+        dimension: 'upstream',
+        from: range.from,
+        to: range.to,
+        stepMs: range.stepMs,
+        kind: q.kind,
+        top: q.top ?? 50,
+      });
       const configured = links.filter((l) => l.role !== 'customer').map((l) => l.name);
       const missing = configured.filter((n) => !s.series.some((r) => r.key === n));
       if (missing.length > 0) {
-        const extra = store.abuseSeries({ dimension: 'upstream', from: range.from, to: range.to, stepMs: range.stepMs, kind: q.kind, keys: [...new Set(missing)] });
+        const extra = store.abuseSeries({
+          dimension: 'upstream',
+          from: range.from,
+          to: range.to,
+          stepMs: range.stepMs,
+          kind: q.kind,
+          keys: [...new Set(missing)],
+        });
         s = { ...s, series: [...s.series, ...extra.series] };
       }
       return c.json(
@@ -223,7 +268,11 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
           ...axis(range, s, q.kind),
           upstreams: s.series.map((r) => {
             const l = byName.get(r.key);
-            return { name: r.key, ...(l ? { role: l.role, ...(l.asn !== undefined ? { asn: l.asn } : {}) } : {}), ...values(r) };
+            return {
+              name: r.key,
+              ...(l ? { role: l.role, ...(l.asn !== undefined ? { asn: l.asn } : {}) } : {}),
+              ...values(r),
+            };
           }),
         },
         200,
@@ -295,8 +344,15 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       }
       for (const { customer, ip } of store.incidentCustomerEndpoints(range.from)) row(customer)._endpoints.add(ip);
       const customers = [...rows.values()]
-        .map(({ _endpoints, _last, ...r }) => ({ ...r, endpoints: _endpoints.size, lastSeen: _last > 0 ? iso(_last) : null }))
-        .sort((a, b) => b.incidents.total - a.incidents.total || b.traffic.bytes - a.traffic.bytes || a.name.localeCompare(b.name));
+        .map(({ _endpoints, _last, ...r }) => ({
+          ...r,
+          endpoints: _endpoints.size,
+          lastSeen: _last > 0 ? iso(_last) : null,
+        }))
+        .sort(
+          (a, b) =>
+            b.incidents.total - a.incidents.total || b.traffic.bytes - a.traffic.bytes || a.name.localeCompare(b.name),
+        );
       return c.json({ from: iso(range.from), to: iso(range.to), customers }, 200);
     },
   );
@@ -345,7 +401,14 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
           total,
           byKind,
           incidents,
-          rollups: rows.map((r) => ({ t: iso(r.minute), resolution: r.resolution, kind: r.kind, packets: r.packets, bytes: r.bytes, flows: r.flows })),
+          rollups: rows.map((r) => ({
+            t: iso(r.minute),
+            resolution: r.resolution,
+            kind: r.kind,
+            packets: r.packets,
+            bytes: r.bytes,
+            flows: r.flows,
+          })),
         },
         200,
       );
@@ -378,12 +441,27 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; limit?: number };
       const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
       const key = String(asn);
-      const s = store.abuseSeries({ dimension: 'asn', from: range.from, to: range.to, stepMs: range.stepMs, kind: q.kind, keys: [key] });
+      const s = store.abuseSeries({
+        dimension: 'asn',
+        from: range.from,
+        to: range.to,
+        stepMs: range.stepMs,
+        kind: q.kind,
+        keys: [key],
+      });
       const incidents = store
         .incidentsFor('asn', key, q.limit ?? 100)
-        .filter((i) => Date.parse(i.lastSeen) >= range.from && Date.parse(i.firstSeen) < range.to && (!q.kind || i.kind === q.kind))
+        .filter(
+          (i) =>
+            Date.parse(i.lastSeen) >= range.from &&
+            Date.parse(i.firstSeen) < range.to &&
+            (!q.kind || i.kind === q.kind),
+        )
         .map(trim);
-      return c.json({ asn, name: asName(asn), series: { ...axis(range, s, q.kind), ...values(s.series[0]) }, incidents }, 200);
+      return c.json(
+        { asn, name: asName(asn), series: { ...axis(range, s, q.kind), ...values(s.series[0]) }, incidents },
+        200,
+      );
     },
   );
 

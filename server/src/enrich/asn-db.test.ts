@@ -57,7 +57,8 @@ function sample(rows: string[][], count: number): string[][] {
 let db: AsnDb;
 const w = new Uint32Array(4);
 const asnOf = (ip: string): number => lookupWords(db.asnV4, db.asnV6, addrFromString(ip, w), 0);
-const countryOf = (ip: string): string => countryName(lookupWords(db.countryV4, db.countryV6, addrFromString(ip, w), 0));
+const countryOf = (ip: string): string =>
+  countryName(lookupWords(db.countryV4, db.countryV6, addrFromString(ip, w), 0));
 
 describe('ASN data set', () => {
   const files = dataFiles();

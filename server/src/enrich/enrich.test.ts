@@ -83,29 +83,36 @@ describe('customer prefixes: longest-prefix match', () => {
   it('agrees with a naive longest-prefix match on random overlapping prefixes', () => {
     const prefix = fc.record({ a: fc.integer({ min: 0, max: 0xffffffff }), len: fc.integer({ min: 0, max: 32 }) });
     fc.assert(
-      fc.property(fc.array(prefix, { minLength: 1, maxLength: 25 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 30 }), (ps, probes) => {
-        // Bias probes towards the prefixes' own edges, where off-by-ones live.
-        const cidrs = ps.map((p, i) => {
-          const s = (p.len === 0 ? 0 : (p.a >>> (32 - p.len)) * 2 ** (32 - p.len)) >>> 0;
-          const ip = [s >>> 24, (s >>> 16) & 255, (s >>> 8) & 255, s & 255].join('.');
-          return { cidr: `${ip}/${p.len}`, value: i + 1 };
-        });
-        const t = buildPrefixTables(cidrs);
-        const ranges = cidrs.map((c) => ({ ...prefixRange(c.cidr), value: c.value }));
-        const edges = ranges.flatMap((r) => [Number(r.start), Number(r.end), Number(r.end) + 1, Number(r.start) - 1]).filter((x) => x >= 0 && x <= 0xffffffff);
-        const w = new Uint32Array(4);
-        for (const x of [...probes, ...edges]) {
-          let best: (typeof ranges)[number] | undefined;
-          for (const r of ranges) if (BigInt(x) >= r.start && BigInt(x) <= r.end && (!best || r.len > best.len)) best = r;
-          w[0] = 0;
-          w[1] = 0;
-          w[2] = 0xffff;
-          w[3] = x;
-          const got = lookupWords(t.v4, t.v6, w, 0);
-          // Equal prefixes listed twice: the first listed wins in both.
-          expect(got).toBe(best?.value ?? 0);
-        }
-      }),
+      fc.property(
+        fc.array(prefix, { minLength: 1, maxLength: 25 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 30 }),
+        (ps, probes) => {
+          // Bias probes towards the prefixes' own edges, where off-by-ones live.
+          const cidrs = ps.map((p, i) => {
+            const s = (p.len === 0 ? 0 : (p.a >>> (32 - p.len)) * 2 ** (32 - p.len)) >>> 0;
+            const ip = [s >>> 24, (s >>> 16) & 255, (s >>> 8) & 255, s & 255].join('.');
+            return { cidr: `${ip}/${p.len}`, value: i + 1 };
+          });
+          const t = buildPrefixTables(cidrs);
+          const ranges = cidrs.map((c) => ({ ...prefixRange(c.cidr), value: c.value }));
+          const edges = ranges
+            .flatMap((r) => [Number(r.start), Number(r.end), Number(r.end) + 1, Number(r.start) - 1])
+            .filter((x) => x >= 0 && x <= 0xffffffff);
+          const w = new Uint32Array(4);
+          for (const x of [...probes, ...edges]) {
+            let best: (typeof ranges)[number] | undefined;
+            for (const r of ranges)
+              if (BigInt(x) >= r.start && BigInt(x) <= r.end && (!best || r.len > best.len)) best = r;
+            w[0] = 0;
+            w[1] = 0;
+            w[2] = 0xffff;
+            w[3] = x;
+            const got = lookupWords(t.v4, t.v6, w, 0);
+            // Equal prefixes listed twice: the first listed wins in both.
+            expect(got).toBe(best?.value ?? 0);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -131,12 +138,54 @@ describe('enrich(batch): direction, customers, links, ASNs', () => {
   const OUTSIDE = '1.1.1.1'; // Cloudflare, AS13335 in the data set
   const OUTSIDE2 = '8.8.8.8';
   const cases: { name: string; flow: Flow; dir: number; srcCust: number; dstCust: number; link: number }[] = [
-    { name: 'inbound: outside → customer', flow: { src: OUTSIDE, dst: '198.51.100.10' }, dir: FlowDirection.inbound, srcCust: -1, dstCust: 0, link: -1 },
-    { name: 'outbound: customer → outside', flow: { src: '198.51.100.130', dst: OUTSIDE }, dir: FlowDirection.outbound, srcCust: 1, dstCust: -1, link: -1 },
-    { name: 'internal: customer → customer', flow: { src: '198.51.100.200', dst: '203.0.113.5' }, dir: FlowDirection.internal, srcCust: 3, dstCust: 2, link: -1 },
-    { name: 'transit: outside → outside', flow: { src: OUTSIDE, dst: OUTSIDE2 }, dir: FlowDirection.transit, srcCust: -1, dstCust: -1, link: -1 },
-    { name: 'inbound v6', flow: { src: '2606:4700::1111', dst: '2001:db8:100:1::5' }, dir: FlowDirection.inbound, srcCust: -1, dstCust: 1, link: -1 },
-    { name: 'outbound v6', flow: { src: '2001:db8:100::5', dst: '2606:4700::1111' }, dir: FlowDirection.outbound, srcCust: 0, dstCust: -1, link: -1 },
+    {
+      name: 'inbound: outside → customer',
+      flow: { src: OUTSIDE, dst: '198.51.100.10' },
+      dir: FlowDirection.inbound,
+      srcCust: -1,
+      dstCust: 0,
+      link: -1,
+    },
+    {
+      name: 'outbound: customer → outside',
+      flow: { src: '198.51.100.130', dst: OUTSIDE },
+      dir: FlowDirection.outbound,
+      srcCust: 1,
+      dstCust: -1,
+      link: -1,
+    },
+    {
+      name: 'internal: customer → customer',
+      flow: { src: '198.51.100.200', dst: '203.0.113.5' },
+      dir: FlowDirection.internal,
+      srcCust: 3,
+      dstCust: 2,
+      link: -1,
+    },
+    {
+      name: 'transit: outside → outside',
+      flow: { src: OUTSIDE, dst: OUTSIDE2 },
+      dir: FlowDirection.transit,
+      srcCust: -1,
+      dstCust: -1,
+      link: -1,
+    },
+    {
+      name: 'inbound v6',
+      flow: { src: '2606:4700::1111', dst: '2001:db8:100:1::5' },
+      dir: FlowDirection.inbound,
+      srcCust: -1,
+      dstCust: 1,
+      link: -1,
+    },
+    {
+      name: 'outbound v6',
+      flow: { src: '2001:db8:100::5', dst: '2606:4700::1111' },
+      dir: FlowDirection.outbound,
+      srcCust: 0,
+      dstCust: -1,
+      link: -1,
+    },
     {
       name: 'inbound on an upstream link is tagged with the link',
       flow: { src: OUTSIDE, dst: '198.51.100.10', exporter: '192.0.2.1', inIf: 10 },
@@ -222,7 +271,12 @@ describe('enrich(batch): direction, customers, links, ASNs', () => {
   it.each(cases)('$name', ({ flow, dir, srcCust, dstCust, link }) => {
     // Pad with unrelated flows so each case is checked inside a batch, not alone.
     const b = enricher.enrich(batchOf([{ src: OUTSIDE2, dst: OUTSIDE }, flow, { src: '198.51.100.1', dst: OUTSIDE }]));
-    expect({ dir: b.direction[1], srcCust: b.srcCustomer[1], dstCust: b.dstCustomer[1], link: b.inLink[1] }).toEqual({ dir, srcCust, dstCust, link });
+    expect({ dir: b.direction[1], srcCust: b.srcCustomer[1], dstCust: b.dstCustomer[1], link: b.inLink[1] }).toEqual({
+      dir,
+      srcCust,
+      dstCust,
+      link,
+    });
     expect(b.direction[0]).toBe(FlowDirection.transit);
     expect(b.direction[2]).toBe(FlowDirection.outbound);
   });
@@ -238,7 +292,11 @@ describe('enrich(batch): direction, customers, links, ASNs', () => {
   });
 
   it('lookup() gives ASN, AS name, country and customer', () => {
-    expect(enricher.lookup('1.1.1.1')).toEqual({ asn: 13335, asName: 'Cloudflare, Inc.', country: enricher.countryAt(addrFromString('1.1.1.1'), 0) });
+    expect(enricher.lookup('1.1.1.1')).toEqual({
+      asn: 13335,
+      asName: 'Cloudflare, Inc.',
+      country: enricher.countryAt(addrFromString('1.1.1.1'), 0),
+    });
     expect(enricher.lookup('198.51.100.200')).toEqual({ asn: 0, asName: '', country: '', customer: 'Single host D' });
     expect(() => enricher.lookup('not-an-ip')).toThrow(/not an IPv4 address/);
   });

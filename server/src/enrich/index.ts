@@ -7,7 +7,14 @@ import { addrFromString, type FlowBatch } from '../ingest/flow-batch.js';
 import { asnDb, countryName, type AsnDb } from './asn-db.js';
 import { FlowDirection, type EnrichedBatch } from './enriched-batch.js';
 import { lookupWords } from './range-table.js';
-import { buildLinkMap, buildPrefixTables, canonicalAddress, LinkRoleCode, type AddressTables, type Network } from './site.js';
+import {
+  buildLinkMap,
+  buildPrefixTables,
+  canonicalAddress,
+  LinkRoleCode,
+  type AddressTables,
+  type Network,
+} from './site.js';
 
 export { FlowDirection, type EnrichedBatch } from './enriched-batch.js';
 export { asnDb, loadAsnDb, dataFiles } from './asn-db.js';
@@ -48,7 +55,13 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
   );
   const linkMap = buildLinkMap(network.links);
   const linkRole = new Uint8Array(network.links.map((l) => LinkRoleCode[l.role]));
-  const links: LinkInfo[] = network.links.map((l) => ({ name: l.name, role: l.role, asn: l.asn, exporter: l.exporter, ifindex: l.ifindex }));
+  const links: LinkInfo[] = network.links.map((l) => ({
+    name: l.name,
+    role: l.role,
+    asn: l.asn,
+    exporter: l.exporter,
+    ifindex: l.ifindex,
+  }));
   // Exporter address text (as batches carry it) → its ifindex map; null when it has no links.
   const exporterLinks = new Map<string, Map<number, number> | null>();
   const linksOf = (exporter: string): Map<number, number> | null => {

@@ -28,7 +28,11 @@ export interface AddressTables {
 export function prefixRange(cidr: string): { start: bigint; end: bigint; len: number; v4: boolean } {
   const [addr, len] = ipaddr.parseCIDR(cidr);
   if (addr.kind() === 'ipv4') {
-    const n = BigInt(ipaddr.IPv4.networkAddressFromCIDR(cidr).toByteArray().reduce((a, b) => a * 256 + b, 0));
+    const n = BigInt(
+      ipaddr.IPv4.networkAddressFromCIDR(cidr)
+        .toByteArray()
+        .reduce((a, b) => a * 256 + b, 0),
+    );
     const size = 1n << BigInt(32 - len);
     const start = (n / size) * size;
     return { start, end: start + size - 1n, len, v4: true };
@@ -42,7 +46,12 @@ export function prefixRange(cidr: string): { start: bigint; end: bigint; len: nu
 }
 
 function words(n: bigint): number[] {
-  return [Number((n >> 96n) & 0xffffffffn), Number((n >> 64n) & 0xffffffffn), Number((n >> 32n) & 0xffffffffn), Number(n & 0xffffffffn)];
+  return [
+    Number((n >> 96n) & 0xffffffffn),
+    Number((n >> 64n) & 0xffffffffn),
+    Number((n >> 32n) & 0xffffffffn),
+    Number(n & 0xffffffffn),
+  ];
 }
 
 /**

@@ -12,7 +12,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Incident as IncidentSchema, type Incident, type IncidentKind, type IncidentListQuery, type IncidentStatus } from '@downstream/shared';
+import {
+  Incident as IncidentSchema,
+  type Incident,
+  type IncidentKind,
+  type IncidentListQuery,
+  type IncidentStatus,
+} from '@downstream/shared';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -202,9 +208,10 @@ export function openStore(opts: StoreOptions): SqliteStore {
     insertKey: db.prepare('INSERT OR IGNORE INTO incident_keys (dim, key, incident_id) VALUES (?, ?, ?)'),
     getIncident: db.prepare<[string], { json: string }>('SELECT json FROM incidents WHERE id = ?'),
     appendAudit: db.prepare('INSERT INTO audit (at, at_ms, by, action, incident_id, detail) VALUES (?, ?, ?, ?, ?, ?)'),
-    listAudit: db.prepare<[string], { at: string; by: string; action: string; incident_id: string | null; detail: string | null }>(
-      'SELECT at, by, action, incident_id, detail FROM audit WHERE incident_id = ? ORDER BY seq',
-    ),
+    listAudit: db.prepare<
+      [string],
+      { at: string; by: string; action: string; incident_id: string | null; detail: string | null }
+    >('SELECT at, by, action, incident_id, detail FROM audit WHERE incident_id = ? ORDER BY seq'),
     rollup: Object.fromEntries(
       ROLLUP_TABLES.map((t) => [
         t,
@@ -265,8 +272,16 @@ export function openStore(opts: StoreOptions): SqliteStore {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 1],
       registers,
     }),
-    flushErrors: new Counter({ name: 'downstream_store_flush_errors_total', help: 'Failed batch writes (retried next flush)', registers }),
-    rollupRows: new Counter({ name: 'downstream_store_rollup_rows_total', help: 'Minute rollup rows written (after merging)', registers }),
+    flushErrors: new Counter({
+      name: 'downstream_store_flush_errors_total',
+      help: 'Failed batch writes (retried next flush)',
+      registers,
+    }),
+    rollupRows: new Counter({
+      name: 'downstream_store_rollup_rows_total',
+      help: 'Minute rollup rows written (after merging)',
+      registers,
+    }),
     deleted: new Counter({
       name: 'downstream_store_expired_rows_total',
       help: 'Rows removed by retention and folding',
@@ -325,7 +340,9 @@ export function openStore(opts: StoreOptions): SqliteStore {
         st.deleteKeys.run(id);
         written.delete(id);
       }
-      const incidents = db.prepare("DELETE FROM incidents WHERE last_seen < ? AND status = 'resolved'").run(cut).changes;
+      const incidents = db
+        .prepare("DELETE FROM incidents WHERE last_seen < ? AND status = 'resolved'")
+        .run(cut).changes;
       // Audit entries outlive nothing they describe: drop those of incidents now gone, and any
       // older than the retention.
       const audit = db.prepare('DELETE FROM audit WHERE at_ms < ?').run(cut).changes;
@@ -369,7 +386,14 @@ export function openStore(opts: StoreOptions): SqliteStore {
     return st;
   };
 
-  type TotalsQuery = { dimension: AbuseDimension; from: number; to: number; kind?: IncidentKind; keys?: string[]; limit?: number };
+  type TotalsQuery = {
+    dimension: AbuseDimension;
+    from: number;
+    to: number;
+    kind?: IncidentKind;
+    keys?: string[];
+    limit?: number;
+  };
 
   /** Add one table's sums over [from, to) (from aligned down to the table's grain) into `byKey`. */
   const addTotals = (table: RollupTable, q: TotalsQuery, byKey: Map<string, AbuseTotal>): void => {
@@ -378,7 +402,9 @@ export function openStore(opts: StoreOptions): SqliteStore {
     const params: unknown[] = [q.dimension, Math.floor(q.from / g) * g, q.to];
     const where = `dim = ? AND t >= ? AND t < ?${kindClause(q.kind, params)}${keysClause(q.keys, params)}`;
     const rows = db
-      .prepare(`SELECT key, kind, SUM(packets), SUM(bytes), SUM(flows), MAX(t) FROM ${table} WHERE ${where} GROUP BY key, kind`)
+      .prepare(
+        `SELECT key, kind, SUM(packets), SUM(bytes), SUM(flows), MAX(t) FROM ${table} WHERE ${where} GROUP BY key, kind`,
+      )
       .raw()
       .all(...params) as [string, IncidentKind, number, number, number, number][];
     for (const r of rows) {
@@ -435,7 +461,12 @@ export function openStore(opts: StoreOptions): SqliteStore {
     const out = ranked(byKey, q.limit);
     for (const t of out) {
       if (t.lastSeen >= minuteKept && t.lastSeen % HOUR === 0) {
-        const r = lastIn.get(q.dimension, t.key, t.lastSeen, Math.min(to, t.lastSeen + (t.lastSeen % DAY === 0 ? DAY : HOUR)));
+        const r = lastIn.get(
+          q.dimension,
+          t.key,
+          t.lastSeen,
+          Math.min(to, t.lastSeen + (t.lastSeen % DAY === 0 ? DAY : HOUR)),
+        );
         if (r?.last != null && r.last > t.lastSeen) t.lastSeen = r.last;
       }
     }
@@ -523,7 +554,15 @@ export function openStore(opts: StoreOptions): SqliteStore {
           p.bytes += r.bytes;
           p.flows += r.flows;
         } else {
-          pendingRollups.set(k, { dim: r.dimension, key: r.key, t, kind: r.kind, packets: r.packets, bytes: r.bytes, flows: r.flows });
+          pendingRollups.set(k, {
+            dim: r.dimension,
+            key: r.key,
+            t,
+            kind: r.kind,
+            packets: r.packets,
+            bytes: r.bytes,
+            flows: r.flows,
+          });
         }
       }
     },
@@ -537,7 +576,14 @@ export function openStore(opts: StoreOptions): SqliteStore {
       const buckets = Array.from({ length: nb }, (_, i) => first + i * step);
       // Totals (and the ranking) over the buckets' span from the coarsest rows that fit; then
       // the per-bucket values of only the keys shown.
-      const ranked = tieredTotals({ dimension: q.dimension, from: first, to: q.to, kind: q.kind, keys: q.keys, limit: q.keys ? undefined : (q.top ?? 50) });
+      const ranked = tieredTotals({
+        dimension: q.dimension,
+        from: first,
+        to: q.to,
+        kind: q.kind,
+        keys: q.keys,
+        limit: q.keys ? undefined : (q.top ?? 50),
+      });
       const totalsOf = new Map(ranked.map((t) => [t.key, t]));
       const keys = q.keys ?? ranked.map((t) => t.key);
       const series = new Map<string, AbuseSeries['series'][number]>();
@@ -601,7 +647,16 @@ export function openStore(opts: StoreOptions): SqliteStore {
           )
           .all(q.dimension, q.key, from, to, limit - out.length);
         for (const r of rows) {
-          out.push({ minute: r.t, kind: r.kind, dimension: q.dimension, key: q.key, packets: r.packets, bytes: r.bytes, flows: r.flows, resolution });
+          out.push({
+            minute: r.t,
+            kind: r.kind,
+            dimension: q.dimension,
+            key: q.key,
+            packets: r.packets,
+            bytes: r.bytes,
+            flows: r.flows,
+            resolution,
+          });
         }
       };
       read('rollup_minute', minuteFrom, q.to, 'minute');
@@ -660,12 +715,18 @@ export function openStore(opts: StoreOptions): SqliteStore {
 
   // Remember what is on disk so a restart does not rewrite every incident's keys.
   for (const r of db
-    .prepare<[], { id: string; status: IncidentStatus; json: string }>("SELECT id, status, json FROM incidents WHERE status != 'resolved'")
+    .prepare<[], { id: string; status: IncidentStatus; json: string }>(
+      "SELECT id, status, json FROM incidents WHERE status != 'resolved'",
+    )
     .all()) {
     try {
       const inc = parseIncident(r.json);
       const keys = incidentKeys(inc);
-      written.set(r.id, { status: r.status, notes: inc.notes.length, keysSig: `${keys.length}:${keys.map((k) => k[1]).join(',')}` });
+      written.set(r.id, {
+        status: r.status,
+        notes: inc.notes.length,
+        keysSig: `${keys.length}:${keys.map((k) => k[1]).join(',')}`,
+      });
     } catch (e) {
       log.warn({ id: r.id, err: e }, 'stored incident does not match the schema');
     }

@@ -45,7 +45,9 @@ describe('incidents', () => {
   it('round-trips, filters and orders newest first', () => {
     const s = mem();
     s.upsertIncident(makeIncident('a', { lastSeen: '2026-11-24T10:00:00.000Z', kind: 'scanner' }));
-    s.upsertIncident(makeIncident('b', { lastSeen: '2026-11-24T11:00:00.000Z', direction: 'inbound', kind: 'ddos-fan-in' }));
+    s.upsertIncident(
+      makeIncident('b', { lastSeen: '2026-11-24T11:00:00.000Z', direction: 'inbound', kind: 'ddos-fan-in' }),
+    );
     s.upsertIncident(makeIncident('c', { lastSeen: '2026-11-24T12:00:00.000Z', status: 'resolved' }));
     expect(s.getIncident('a')).toEqual(makeIncident('a', { lastSeen: '2026-11-24T10:00:00.000Z', kind: 'scanner' }));
     expect(s.getIncident('zzz')).toBeUndefined();
@@ -61,7 +63,8 @@ describe('incidents', () => {
     const s = mem();
     const base = makeIncident('x');
     s.upsertIncident(base);
-    const onDisk = () => s.db.prepare('SELECT json FROM incidents WHERE id = ?').get('x') as { json: string } | undefined;
+    const onDisk = () =>
+      s.db.prepare('SELECT json FROM incidents WHERE id = ?').get('x') as { json: string } | undefined;
     const count = () => onDisk()!.json;
     expect(onDisk()).toBeUndefined(); // a new incident waits for the flush…
     expect(s.getIncident('x')).toEqual(base); // …but is readable meanwhile
@@ -73,9 +76,18 @@ describe('incidents', () => {
     expect(s.getIncident('x')?.peak).toEqual({ pps: 3, bps: 4 }); // but readable
     s.upsertIncident({ ...base, peak: { pps: 3, bps: 4 }, status: 'acknowledged' });
     expect(JSON.parse(count()).status).toBe('acknowledged');
-    s.upsertIncident({ ...base, status: 'acknowledged', notes: [{ at: base.lastSeen, by: 'ops', text: 'calling them' }] });
+    s.upsertIncident({
+      ...base,
+      status: 'acknowledged',
+      notes: [{ at: base.lastSeen, by: 'ops', text: 'calling them' }],
+    });
     expect(JSON.parse(count()).notes).toHaveLength(1);
-    s.upsertIncident({ ...base, status: 'acknowledged', notes: [{ at: base.lastSeen, by: 'ops', text: 'calling them' }], peak: { pps: 9, bps: 9 } });
+    s.upsertIncident({
+      ...base,
+      status: 'acknowledged',
+      notes: [{ at: base.lastSeen, by: 'ops', text: 'calling them' }],
+      peak: { pps: 9, bps: 9 },
+    });
     s.flush();
     expect(JSON.parse(count()).peak).toEqual({ pps: 9, bps: 9 });
     // Created already acknowledged (or with a note): written at once.
@@ -87,8 +99,20 @@ describe('incidents', () => {
     const s = mem();
     const inc = makeIncident('x');
     s.upsertIncident(inc);
-    s.upsertIncident(makeIncident('y', { target: { ip: '198.51.100.10', customer: 'Residential A' }, direction: 'inbound', kind: 'ddos-fan-in', sources: { distinct: 0, top: [], asns: [] }, upstreams: [] }));
-    const ids = (dim: Parameters<SqliteStore['incidentsFor']>[0], key: string) => s.incidentsFor(dim, key).map((i) => i.id).sort();
+    s.upsertIncident(
+      makeIncident('y', {
+        target: { ip: '198.51.100.10', customer: 'Residential A' },
+        direction: 'inbound',
+        kind: 'ddos-fan-in',
+        sources: { distinct: 0, top: [], asns: [] },
+        upstreams: [],
+      }),
+    );
+    const ids = (dim: Parameters<SqliteStore['incidentsFor']>[0], key: string) =>
+      s
+        .incidentsFor(dim, key)
+        .map((i) => i.id)
+        .sort();
     expect(ids('endpoint', '198.51.100.10')).toEqual(['x', 'y']);
     expect(ids('endpoint', '203.0.113.9')).toEqual(['x']);
     expect(ids('asn', '64500')).toEqual(['x']);
@@ -116,10 +140,16 @@ describe('metrics', () => {
     const s = openStore({ path: ':memory:', retentionDays: 90, logger, timers: false, registry });
     open.push(s);
     s.recordAbuse([row(0, 'a', 1), row(0, 'a', 1), row(0, 'b', 1)]);
-    expect(await registry.getSingleMetricAsString('downstream_store_pending')).toContain('downstream_store_pending{what="rollups"} 2');
+    expect(await registry.getSingleMetricAsString('downstream_store_pending')).toContain(
+      'downstream_store_pending{what="rollups"} 2',
+    );
     s.flush();
-    expect(await registry.getSingleMetricAsString('downstream_store_rollup_rows_total')).toContain('downstream_store_rollup_rows_total 2');
-    expect(await registry.getSingleMetricAsString('downstream_store_pending')).toContain('downstream_store_pending{what="rollups"} 0');
+    expect(await registry.getSingleMetricAsString('downstream_store_rollup_rows_total')).toContain(
+      'downstream_store_rollup_rows_total 2',
+    );
+    expect(await registry.getSingleMetricAsString('downstream_store_pending')).toContain(
+      'downstream_store_pending{what="rollups"} 0',
+    );
   });
 });
 
@@ -142,7 +172,11 @@ describe('rollups', () => {
   it('sums rows for the same minute, kind, dimension and key; keeps the rest apart', () => {
     const s = mem(() => t0 + HOUR);
     s.recordAbuse([row(t0 + 5_000, '174', 100), row(t0 + 59_000, '174', 200), row(t0 + MINUTE, '174', 1000)]);
-    s.recordAbuse([row(t0, '174', 400), row(t0, '174', 7, { kind: 'spam-bot' }), row(t0, '174', 9, { dimension: 'upstream' })]);
+    s.recordAbuse([
+      row(t0, '174', 400),
+      row(t0, '174', 7, { kind: 'spam-bot' }),
+      row(t0, '174', 9, { dimension: 'upstream' }),
+    ]);
     s.flush();
     const rows = s.abuseRows({ dimension: 'asn', key: '174', from: t0 - HOUR, to: t0 + HOUR });
     expect(rows.map((r) => [r.minute - t0, r.kind, r.bytes])).toEqual([
@@ -184,7 +218,9 @@ describe('rollups', () => {
     const daily = s.abuseSeries({ ...q, from: t0 - DAY, stepMs: DAY });
     expect(daily.resolution).toBe('day');
     expect(daily.series.find((x) => x.key === '2')?.bytesSeries).toEqual([0, 2400]);
-    expect(s.abuseTotals({ dimension: 'asn', from: t0, to: t0 + 2 * HOUR, limit: 2 }).map((x) => [x.key, x.bytes])).toEqual([
+    expect(
+      s.abuseTotals({ dimension: 'asn', from: t0, to: t0 + 2 * HOUR, limit: 2 }).map((x) => [x.key, x.bytes]),
+    ).toEqual([
       ['2', 2400],
       ['1', 1200],
     ]);
@@ -200,7 +236,11 @@ describe('rollups', () => {
     const expectedHour = new Map<number, number>();
     let batch: AbuseRollupRow[] = [];
     for (let t = start; t < now; t += 10 * MINUTE) {
-      batch.push(row(t, '174', 1000), row(t, '3356', 10, { kind: 'amplification' }), row(t, '198.51.100.10', 5, { dimension: 'endpoint' }));
+      batch.push(
+        row(t, '174', 1000),
+        row(t, '3356', 10, { kind: 'amplification' }),
+        row(t, '198.51.100.10', 5, { dimension: 'endpoint' }),
+      );
       const h = Math.floor(t / HOUR) * HOUR;
       expectedHour.set(h, (expectedHour.get(h) ?? 0) + 1000);
       if (batch.length > 3000) {
@@ -230,7 +270,9 @@ describe('rollups', () => {
     expect(q<{ n: number }>('SELECT COUNT(*) AS n FROM rollup_minute').n).toBe(7 * 144 * 3);
     // Hour rows: 20 days of retention, each the sum of its six 10-minute rows.
     expect(q<{ min: number }>('SELECT MIN(t) AS min FROM rollup_hour').min).toBe(cut20);
-    const hours = s.db.prepare("SELECT t, bytes FROM rollup_hour WHERE dim = 'asn' AND key = '174' ORDER BY t").all() as { t: number; bytes: number }[];
+    const hours = s.db
+      .prepare("SELECT t, bytes FROM rollup_hour WHERE dim = 'asn' AND key = '174' ORDER BY t")
+      .all() as { t: number; bytes: number }[];
     expect(hours).toHaveLength(20 * 24);
     for (const h of hours) expect(h.bytes).toBe(expectedHour.get(h.t));
     expect(q<{ min: number }>('SELECT MIN(t) AS min FROM rollup_day').min).toBeGreaterThanOrEqual(cut20 - DAY);
@@ -242,14 +284,27 @@ describe('rollups', () => {
     expect(days.slice(10, 30)).toEqual(new Array(20).fill(144_000));
     expect(days[30]).toBe(72_000); // today until noon
     // Raw rows for an endpoint: minutes for 7 days, hours before.
-    const eps = s.abuseRows({ dimension: 'endpoint', key: '198.51.100.10', from: now - 30 * DAY, to: now, limit: 100_000 });
+    const eps = s.abuseRows({
+      dimension: 'endpoint',
+      key: '198.51.100.10',
+      from: now - 30 * DAY,
+      to: now,
+      limit: 100_000,
+    });
     expect(eps.filter((e) => e.resolution === 'minute')).toHaveLength(7 * 144);
-    expect(eps.filter((e) => e.resolution === 'hour').every((e) => e.minute < cut7 && e.minute >= cut20 && e.bytes === 30)).toBe(true);
+    expect(
+      eps.filter((e) => e.resolution === 'hour').every((e) => e.minute < cut7 && e.minute >= cut20 && e.bytes === 30),
+    ).toBe(true);
     // Incidents and audit past retention go; an incident still open stays.
     expect(s.getIncident('old')).toBeUndefined();
     expect(s.getIncident('old-open')).toBeDefined();
     expect(s.getIncident('recent')).toBeDefined();
-    expect(s.incidentsFor('endpoint', '198.51.100.10').map((i) => i.id).sort()).toEqual(['old-open', 'recent']);
+    expect(
+      s
+        .incidentsFor('endpoint', '198.51.100.10')
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['old-open', 'recent']);
     expect(s.listAudit('old')).toEqual([]);
     expect(s.listAudit('recent')).toHaveLength(1);
     s.close();
@@ -257,7 +312,10 @@ describe('rollups', () => {
     // And it all persisted.
     const again = openStore({ path: dir, retentionDays: 20, logger, timers: false, now: () => now });
     open.push(again);
-    expect(again.abuseSeries({ dimension: 'asn', from: now - 2 * DAY, to: now, stepMs: DAY, keys: ['174'] }).series[0].bytesSeries).toEqual([144_000, 144_000, 72_000]);
+    expect(
+      again.abuseSeries({ dimension: 'asn', from: now - 2 * DAY, to: now, stepMs: DAY, keys: ['174'] }).series[0]
+        .bytesSeries,
+    ).toEqual([144_000, 144_000, 72_000]);
   });
 });
 
@@ -306,8 +364,15 @@ describe('durability', () => {
     const s = openStore({ path: dir, retentionDays: 90, logger, timers: false });
     open.push(s);
     expect(s.getIncident('dur-1')?.status).toBe('acknowledged');
-    expect(s.listAudit('dur-1')).toEqual([expect.objectContaining({ by: 'ops', action: 'ack', detail: 'calling the customer' })]);
-    const rows = s.abuseRows({ dimension: 'endpoint', key: '198.51.100.10', from: Date.now() - HOUR, to: Date.now() + HOUR });
+    expect(s.listAudit('dur-1')).toEqual([
+      expect.objectContaining({ by: 'ops', action: 'ack', detail: 'calling the customer' }),
+    ]);
+    const rows = s.abuseRows({
+      dimension: 'endpoint',
+      key: '198.51.100.10',
+      from: Date.now() - HOUR,
+      to: Date.now() + HOUR,
+    });
     expect(rows.map((r) => [r.kind, r.bytes, r.flows])).toEqual([['scanner', 500, 2]]);
   });
 });
@@ -322,7 +387,11 @@ describe('totals across minute, hour and day rows', () => {
     const next = (): number => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let i = 0; i < 4000; i++) {
       const t = Math.floor((now - 10 * DAY + next() * 10 * DAY) / MINUTE) * MINUTE;
-      rows.push(row(t, `k${Math.floor(next() * 3)}`, 1 + Math.floor(next() * 1000), { kind: next() < 0.5 ? 'scanner' : 'spam-bot' }));
+      rows.push(
+        row(t, `k${Math.floor(next() * 3)}`, 1 + Math.floor(next() * 1000), {
+          kind: next() < 0.5 ? 'scanner' : 'spam-bot',
+        }),
+      );
     }
     s.recordAbuse(rows);
     s.flush();

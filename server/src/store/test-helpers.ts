@@ -15,8 +15,24 @@ export function makeIncident(id: string, over: Partial<Incident> = {}): Incident
     sources: {
       distinct: 2,
       top: [
-        { ip: '198.51.100.10', asn: 64500, asName: 'Us', country: 'NL', customer: 'Residential A', packets: 100, bytes: 6400 },
-        { ip: '198.51.100.11', asn: 64500, asName: 'Us', country: 'NL', customer: 'Residential A', packets: 50, bytes: 3200 },
+        {
+          ip: '198.51.100.10',
+          asn: 64500,
+          asName: 'Us',
+          country: 'NL',
+          customer: 'Residential A',
+          packets: 100,
+          bytes: 6400,
+        },
+        {
+          ip: '198.51.100.11',
+          asn: 64500,
+          asName: 'Us',
+          country: 'NL',
+          customer: 'Residential A',
+          packets: 50,
+          bytes: 3200,
+        },
       ],
       asns: [{ asn: 64500, name: 'Us', share: 1 }],
     },
