@@ -321,8 +321,8 @@ export class FlowDecoder {
       return 0;
     }
     const r = this.decodeSets(v, 20, len, e, d, s, 'netflow-v9', sourceId, headerMs, sysUptime, nowMs);
-    this.countSequence(s, d.seq.observe(seq, r.complete ? r.records + r.optionRecords : -1, sysUptime));
-    return r.records;
+    this.countSequence(s, d.seq.observe(seq, this.setsComplete ? r + this.setsOptionRecords : -1, sysUptime));
+    return r;
   }
 
   private decodeIpfix(v: DataView, source: string, nowMs: number): number {
@@ -353,8 +353,8 @@ export class FlowDecoder {
     }
     const r = this.decodeSets(v, 16, len, e, d, s, 'ipfix', domainId, headerMs, -1, nowMs);
     // IPFIX counts data records (options records included), not datagrams
-    this.countSequence(s, d.seq.observe(seq, r.complete ? r.records + r.optionRecords : -1));
-    return r.records;
+    this.countSequence(s, d.seq.observe(seq, this.setsComplete ? r + this.setsOptionRecords : -1));
+    return r;
   }
 
   private decodeSets(
@@ -369,7 +369,7 @@ export class FlowDecoder {
     headerMs: number,
     sysUptime: number,
     nowMs: number,
-  ): { records: number; optionRecords: number; complete: boolean } {
+  ): number {
     const ipfix = protocol === 'ipfix';
     let p = start;
     let records = 0;
@@ -403,7 +403,10 @@ export class FlowDecoder {
       p = end;
     }
     s.templates = e.templateCount;
-    return { records, optionRecords, complete };
+    // side results in fields rather than a fresh object per datagram (GC pressure at line rate)
+    this.setsOptionRecords = optionRecords;
+    this.setsComplete = complete;
+    return records;
   }
 
   /** Decode one data set with a known template; counts records on `s`. */
@@ -454,6 +457,10 @@ export class FlowDecoder {
     s.records += n;
     return n;
   }
+
+  /** Side results of the last decodeSets(): options records read, and whether every set was decodable. */
+  private setsOptionRecords = 0;
+  private setsComplete = true;
 
   private readonly ctx: DataSetContext = {
     exporter: 0,
