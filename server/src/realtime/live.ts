@@ -205,7 +205,17 @@ export async function attachRealtime(
     inc.sources.top.length <= o.maxLiveSources
       ? inc
       : { ...inc, sources: { ...inc.sources, top: inc.sources.top.slice(0, o.maxLiveSources) } };
-  const snapshot = (): Snapshot => ({ summary: summary(), incidents: ctx.incidents.active().map(trim), rev });
+  // A reconnect storm (a hundred walls after a network blip) shares snapshots: one built at
+  // the same rev is still exact as far as deltas go (later changes come with a higher rev), so
+  // reuse it briefly instead of rebuilding every incident view per socket.
+  let cachedSnapshot: { rev: number; at: number; snap: Snapshot } | undefined;
+  const snapshot = (): Snapshot => {
+    const now = Date.now();
+    if (cachedSnapshot && cachedSnapshot.rev === rev && now - cachedSnapshot.at < 250) return cachedSnapshot.snap;
+    const snap: Snapshot = { summary: summary(), incidents: ctx.incidents.active().map(trim), rev };
+    cachedSnapshot = { rev, at: now, snap };
+    return snap;
+  };
 
   // ---- incident deltas, coalesced per incident
   const pending = new Map<string, Incident>();
