@@ -118,6 +118,23 @@ describe('customer prefixes: longest-prefix match', () => {
   });
 });
 
+describe('site config edge cases', () => {
+  it('an IPv4-mapped IPv6 prefix matches IPv4 addresses', () => {
+    const e = createEnricher(
+      parseConfig({ network: { customers: [{ name: 'Mapped', prefixes: ['::ffff:192.0.2.0/120'] }] } }).network,
+    );
+    expect(e.lookup('192.0.2.77').customer).toBe('Mapped');
+    expect(e.lookup('192.0.3.1').customer).toBeUndefined();
+  });
+
+  it('refuses more customers than the batch columns can index', () => {
+    const customers = Array.from({ length: 32768 }, (_, i) => ({ name: `c${i}`, prefixes: ['10.0.0.0/8'] }));
+    expect(() => createEnricher({ customers, allowed_smtp: [], links: [] })).toThrow(
+      /network.customers: at most 32767/,
+    );
+  });
+});
+
 describe('allowed SMTP', () => {
   it('matches exactly the listed hosts, v4 and v6', () => {
     expect(enricher.allowedSmtp('198.51.100.25')).toBe(true);

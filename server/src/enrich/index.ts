@@ -47,6 +47,10 @@ export interface SiteEnricher extends Enricher {
  * process (~0.2–0.5 s, synchronous) and shared by every enricher afterwards.
  */
 export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnricher {
+  // Batch columns hold customer and link indexes as Int16 (-1 = none).
+  if (network.customers.length > 32767)
+    throw new Error(`network.customers: at most 32767 customers (got ${network.customers.length})`);
+  if (network.links.length > 32767) throw new Error(`network.links: at most 32767 links (got ${network.links.length})`);
   const customers: AddressTables = buildPrefixTables(
     network.customers.flatMap((c, i) => c.prefixes.map((cidr) => ({ cidr, value: i + 1 }))),
   );

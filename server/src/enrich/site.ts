@@ -89,7 +89,10 @@ export function buildPrefixTables(entries: { cidr: string; value: number }[]): A
   const v6: PrefixRange[] = [];
   for (const e of entries) {
     const r = prefixRange(e.cidr);
-    (r.v4 ? v4 : v6).push({ start: r.start, end: r.end, len: r.len, value: e.value });
+    if (!r.v4 && r.len >= 96 && r.start >> 32n === 0xffffn) {
+      // ::ffff:a.b.c.d/n is an IPv4 prefix; batches carry IPv4 in that form and look it up as v4.
+      v4.push({ start: r.start & 0xffffffffn, end: r.end & 0xffffffffn, len: r.len - 96, value: e.value });
+    } else (r.v4 ? v4 : v6).push({ start: r.start, end: r.end, len: r.len, value: e.value });
   }
   const b4 = new V4Builder(64);
   for (const r of flatten(v4)) b4.add(Number(r.start), Number(r.end), r.value);
