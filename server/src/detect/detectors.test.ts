@@ -1,6 +1,8 @@
+import type { DetectionEvent } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
 import { FlowDirection } from '../enrich/enriched-batch.js';
+import { addrFromString } from '../ingest/flow-batch.js';
 import { createDetectors } from './index.js';
 import { createEnrichedBatch, ip, setRecord, stubEnricher } from './synthetic.js';
 
@@ -26,11 +28,16 @@ describe('fan-in detector', () => {
     const d = createDetectors(config(), stubEnricher(['A', 'B']));
     let events = d.tick(T0);
     expect(events).toEqual([]);
+    const all: DetectionEvent[][] = [];
     for (let s = 1; s <= 3; s++) {
       d.process(fanInSecond(2000, '198.51.100.7', 10));
       events = d.tick(T0 + s * 1000);
+      all.push(events);
     }
-    const e = events.find((x) => x.kind === 'ddos-fan-in');
+    // Fires on the first second (sources are listed from then on); the next event lists them
+    // all, then the heaviest, with the whole list again every few seconds.
+    expect(all.map((ev) => ev.map((x) => x.sources.top.length))).toEqual([[0], [2000], [100]]);
+    const e = all[1].find((x) => x.kind === 'ddos-fan-in');
     expect(e).toBeDefined();
     expect(e!.direction).toBe('inbound');
     expect(e!.key).toBe('198.51.100.7');
@@ -39,9 +46,31 @@ describe('fan-in detector', () => {
     // Watched from the first second (the target was "near" at once), so every source is listed.
     expect(e!.sources.top.length).toBe(2000);
     expect(e!.rate.pps).toBeCloseTo(20_000, -2);
+    expect(events[0].rate.pps).toBeCloseTo(20_000, -2);
     expect(e!.evidence.meanPacketSize).toBe(64);
     expect(e!.upstreams).toEqual([{ name: 'link 0', share: 1 }]);
     expect(events.filter((x) => x.key === '198.51.100.7')).toHaveLength(1);
+  });
+
+  it('handles IPv6 targets and sources (all four address words are the key)', () => {
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const n = 1500;
+    const b = createEnrichedBatch(n);
+    b.length = n;
+    const target = addrFromString('2001:db8:100::10');
+    for (let i = 0; i < n; i++) {
+      setRecord(b, i, { src: 0, dst: 0, packets: 20, bytes: 20 * 80, dstCustomer: 0 });
+      b.src.set([0x2a000000 + i, 0x1, 0x2, 0x3 + i], i * 4);
+      b.dst.set(target, i * 4);
+    }
+    d.process(b);
+    const [e] = d.tick(T0);
+    expect(e).toMatchObject({ kind: 'ddos-fan-in', key: '2001:db8:100::10' });
+    expect(Math.abs(e.sources.distinct - n) / n).toBeLessThan(0.1);
+    d.process(b);
+    const [e2] = d.tick(T0 + 1000);
+    expect(e2.sources.top).toHaveLength(n);
+    expect(e2.sources.top[0].ip).toMatch(/^2a00:/);
   });
 
   it('does not fire below the source threshold, for large packets, or for completed handshakes', () => {

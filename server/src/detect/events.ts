@@ -6,6 +6,8 @@ import type { SourceSet } from './source-set.js';
 /** IP → enrichment, bounded: names are looked up once per listed source, not per record. */
 export class InfoCache {
   private readonly map = new Map<string, AddressInfo>();
+  /** AS names met so far (bounded by the number of ASNs), for shares of sources not listed this time. */
+  readonly asnNames = new Map<number, string>();
   constructor(
     private readonly enricher: Enricher,
     private readonly max = 200_000,
@@ -17,6 +19,7 @@ export class InfoCache {
       if (this.map.size >= this.max) this.map.clear();
       v = this.enricher.lookup(ip);
       this.map.set(ip, v);
+      if (v.asName && !this.asnNames.has(v.asn)) this.asnNames.set(v.asn, v.asName);
     }
     return v;
   }

@@ -4,7 +4,7 @@ import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
 import { InfoCache, asnShares, fmtRate, linkShares, listSources, protoShares, round3, samplingConfidence, topShares } from './events.js';
-import { TargetTable, emptyStats, type TargetStats, type Watch } from './target-table.js';
+import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
 
 const KIND_NONE = 0;
 const KIND_FAN_IN = 1;
@@ -169,7 +169,7 @@ export class InboundDetector {
     const customer = t.owner[s] >= 0 ? this.enricher.customerName(t.owner[s]) : info.customer;
     const distinct = t.distinctSources(s);
     const { kind: k, detector } = KINDS[kind];
-    const listed = w ? listSources(w.sources, this.cfg.limits.maxListedSources, this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
+    const listed = w ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
     const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const reflectors = kind === KIND_AMPLIFICATION ? t.distinctReflectors(s) : undefined;
     const confidence = samplingConfidence(st.rawPackets, st.maxSampling);
@@ -188,7 +188,7 @@ export class InboundDetector {
       at,
       key: ip,
       target: { ip, asn: info.asn, asName: info.asName, ...(customer ? { customer } : {}) },
-      sources: { distinct, top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), listed.asnNames) : [] },
+      sources: { distinct, top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [] },
       upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
       rate: { pps: Math.round(pps), bps: Math.round(bps) },
       evidence: {

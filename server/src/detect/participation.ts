@@ -4,7 +4,7 @@ import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { DetectConfig } from './config.js';
 import { InfoCache, fmtRate, linkShares, listSources, asnShares, protoShares, round3, samplingConfidence, topShares } from './events.js';
-import { TargetTable, emptyStats, type TargetStats, type Watch } from './target-table.js';
+import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
 
 const HOLD_TICKS = 3;
 const WATCH_FRACTION = 0.25;
@@ -89,7 +89,7 @@ export class ParticipationDetector {
     const ip = w?.keyText || addrToString(t.keys.keys, s);
     const info = this.cache.get(ip);
     const distinct = t.distinctSources(s);
-    const listed = w ? listSources(w.sources, this.cfg.limits.maxListedSources, this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
+    const listed = w ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
     const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const coordination = w ? startSpread(w) : undefined;
     return {
@@ -99,7 +99,7 @@ export class ParticipationDetector {
       at,
       key: ip,
       target: { ip, asn: info.asn, asName: info.asName },
-      sources: { distinct: Math.max(distinct, listed.top.length), top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), listed.asnNames) : [] },
+      sources: { distinct: Math.max(distinct, w ? w.sources.size : 0), top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [] },
       upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
       rate: { pps: Math.round(pps), bps: Math.round(bps) },
       evidence: {

@@ -71,12 +71,43 @@ export class SourceSet {
     return packets > min;
   }
 
-  /** Occupied slots, heaviest (packets) first. */
+  /** Occupied slots, heaviest (packets) first; a bounded min-heap when only the top few are wanted. */
   slotsByPackets(limit = this.capacity): number[] {
-    const out: number[] = [];
-    this.table.forEach((s) => out.push(s));
-    out.sort((a, b) => this.packets[b] - this.packets[a]);
-    return out.length > limit ? out.slice(0, limit) : out;
+    const pk = this.packets;
+    if (limit * 4 >= this.table.size) {
+      const out: number[] = [];
+      this.table.forEach((s) => out.push(s));
+      out.sort((a, b) => pk[b] - pk[a]);
+      return out.length > limit ? out.slice(0, limit) : out;
+    }
+    const heap: number[] = [];
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && pk[heap[l]] < pk[heap[m]]) m = l;
+        if (r < heap.length && pk[heap[r]] < pk[heap[m]]) m = r;
+        if (m === i) return;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    };
+    this.table.forEach((s) => {
+      if (heap.length < limit) {
+        heap.push(s);
+        for (let i = heap.length - 1; i > 0; ) {
+          const p = (i - 1) >> 1;
+          if (pk[heap[p]] <= pk[heap[i]]) break;
+          [heap[i], heap[p]] = [heap[p], heap[i]];
+          i = p;
+        }
+      } else if (pk[s] > pk[heap[0]]) {
+        heap[0] = s;
+        down(0);
+      }
+    });
+    return heap.sort((a, b) => pk[b] - pk[a]);
   }
 
   clear(): void {

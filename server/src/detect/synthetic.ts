@@ -1,6 +1,7 @@
 import type { AddressInfo, Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
-import { createFlowBatch, setV4, v4FromString } from '../ingest/flow-batch.js';
+import { addrFromString, createFlowBatch, setV4, v4FromString, type FlowBatch } from '../ingest/flow-batch.js';
+import type { SimFlow } from '../sim/sim-flow.js';
 
 /** An empty EnrichedBatch of `capacity` records (tests and benchmarks feed detectors directly). */
 export function createEnrichedBatch(capacity: number): EnrichedBatch {
@@ -64,3 +65,30 @@ export function stubEnricher(customers: string[] = []): Enricher {
 }
 
 export const ip = v4FromString;
+
+/** SimFlows as a FlowBatch, the shape the collectors hand on (benchmarks skip the UDP path with it). */
+export function batchFromSimFlows(flows: SimFlow[], exporterAddress = '127.0.0.1'): FlowBatch {
+  const b = createFlowBatch(flows.length);
+  b.exporters = [exporterAddress];
+  const w = new Uint32Array(4);
+  flows.forEach((f, i) => {
+    addrFromString(f.src, w);
+    b.src.set(w, i * 4);
+    addrFromString(f.dst, w);
+    b.dst.set(w, i * 4);
+    b.start[i] = f.startMs;
+    b.end[i] = f.endMs;
+    b.srcPort[i] = f.srcPort;
+    b.dstPort[i] = f.dstPort;
+    b.proto[i] = f.proto;
+    b.tcpFlags[i] = f.tcpFlags;
+    b.packets[i] = f.packets;
+    b.bytes[i] = f.bytes;
+    b.inIf[i] = f.inIf;
+    b.outIf[i] = f.outIf;
+    b.exporter[i] = 0;
+    b.samplingRate[i] = 1;
+  });
+  b.length = flows.length;
+  return b;
+}

@@ -51,6 +51,20 @@ export function emptyStats(): TargetStats {
   return { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, maxSampling: 1, recentSpan: 1, recentPackets: 0, recentBytes: 0, recentAttackPackets: 0, recentAmpPackets: 0, recentAmpBytes: 0 };
 }
 
+/** Events carry a watch's whole source list this often (ticks); the top few in between. */
+export const FULL_LIST_EVERY = 5;
+export const SHORT_LIST = 100;
+
+/** How many sources the next event of `w` lists: everything on its first event and every few ticks. */
+export function listLimit(w: Watch, tick: number, max: number): number {
+  if (w.fullListTick < 0 || tick - w.fullListTick >= FULL_LIST_EVERY) {
+    // An empty list (the watch began this tick) does not count as sent.
+    if (w.sources.size > 0) w.fullListTick = tick;
+    return max;
+  }
+  return Math.min(max, SHORT_LIST);
+}
+
 /** What is kept for a watched key: every source (up to a cap), per-ASN/link/proto/port tallies. */
 export class Watch {
   slot = -1;
@@ -69,6 +83,8 @@ export class Watch {
   readonly srcPorts = new IntCounter(512);
   packets = 0;
   bytes = 0;
+  /** Tick of the last event that carried the whole source list (-1: none yet). */
+  fullListTick = -1;
   peakPps = 0;
   peakBps = 0;
 
@@ -89,6 +105,7 @@ export class Watch {
     this.srcPorts.clear();
     this.packets = 0;
     this.bytes = 0;
+    this.fullListTick = -1;
     this.peakPps = 0;
     this.peakBps = 0;
   }

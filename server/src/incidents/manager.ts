@@ -172,9 +172,9 @@ export class Incidents implements IncidentManager {
     if (e.at < inc.firstSeen) inc.firstSeen = e.at;
     if (e.target && !campaign) inc.target = e.target;
     if (!inc.detectors.includes(e.detector)) inc.detectors.push(e.detector);
-    // Sources: detectors send their whole current list; campaigns add endpoints from many events.
+    // Sources: a union, latest figures winning. Detectors send their whole list every few
+    // seconds and the heaviest in between; campaigns add endpoints from many events.
     if (e.sources.top.length > 0) {
-      if (!campaign) live.sources.clear();
       for (const s of e.sources.top) live.sources.set(s.ip, s);
       if (live.sources.size > MAX_SOURCES) {
         const kept = [...live.sources.values()].sort((a, b) => b.packets - a.packets).slice(0, MAX_SOURCES);
