@@ -98,6 +98,9 @@ interface Pending {
 }
 
 const MAX_DOMAINS_PER_EXPORTER = 256;
+const SAMPLE_BAD = 0;
+const SAMPLE_NO_IP = 1;
+const SAMPLE_ROW = 2;
 const MAX_COUNTER_INTERFACES = 65_536;
 
 export class FlowDecoder {
@@ -708,10 +711,11 @@ export class FlowDecoder {
         if (x < 0) x = exporterIndex(b, e.address);
         ensureCapacity(b, b.length + 1);
         const r = this.flowSample(v, body, end, format === 3, b, x, e, nowMs);
-        if (r) {
-          added++;
+        if (r === SAMPLE_BAD) s.error('bad-sample');
+        else {
           s.records++;
-        } else s.error('bad-sample');
+          if (r === SAMPLE_ROW) added++;
+        }
       } else if (format === 2 || format === 4) {
         if (this.counterSample(v, body, end, format === 4, agent, nowMs)) s.counterSamples++;
         else s.error('bad-sample');
@@ -729,13 +733,13 @@ export class FlowDecoder {
     x: number,
     e: Exporter,
     nowMs: number,
-  ): boolean {
+  ): number {
     let rate: number;
     let input: number;
     let output: number;
     let nrec: number;
     if (expanded) {
-      if (p + 44 > end) return false;
+      if (p + 44 > end) return SAMPLE_BAD;
       rate = v.getUint32(p + 12);
       const inFmt = v.getUint32(p + 24);
       input = inFmt === 0 ? v.getUint32(p + 28) : 0;
@@ -744,7 +748,7 @@ export class FlowDecoder {
       nrec = v.getUint32(p + 40);
       p += 44;
     } else {
-      if (p + 32 > end) return false;
+      if (p + 32 > end) return SAMPLE_BAD;
       rate = v.getUint32(p + 8);
       const inRaw = v.getUint32(p + 20);
       const outRaw = v.getUint32(p + 24);
@@ -764,20 +768,20 @@ export class FlowDecoder {
     let bytes = 0;
     let found = 0; // 2 = raw header parsed, 1 = sampled IP record
     for (let k = 0; k < nrec; k++) {
-      if (p + 8 > end) return false;
+      if (p + 8 > end) return SAMPLE_BAD;
       const fmt = v.getUint32(p);
       const rlen = v.getUint32(p + 4);
       const body = p + 8;
-      if (rlen > end - body) return false;
+      if (rlen > end - body) return SAMPLE_BAD;
       p = body + rlen;
       if (fmt >>> 12 !== 0) continue;
       const format = fmt & 0xfff;
       if (format === 1 && found < 2) {
-        if (rlen < 16) return false;
+        if (rlen < 16) return SAMPLE_BAD;
         const proto = v.getUint32(body);
         const frameLen = v.getUint32(body + 4);
         const hlen = v.getUint32(body + 12);
-        if (hlen > rlen - 16) return false;
+        if (hlen > rlen - 16) return SAMPLE_BAD;
         if (
           parseHeader(
             v,
@@ -798,7 +802,7 @@ export class FlowDecoder {
           bytes = frameLen;
         } else if (bytes === 0) bytes = frameLen;
       } else if (format === 3 && found < 1) {
-        if (rlen < 32) return false;
+        if (rlen < 32) return SAMPLE_BAD;
         bytes = v.getUint32(body);
         b.proto[i] = v.getUint32(body + 4) & 0xff;
         setV4(b.src, i, v.getUint32(body + 8));
@@ -808,7 +812,7 @@ export class FlowDecoder {
         b.tcpFlags[i] = v.getUint32(body + 24) & 0xff;
         found = 1;
       } else if (format === 4 && found < 1) {
-        if (rlen < 56) return false;
+        if (rlen < 56) return SAMPLE_BAD;
         bytes = v.getUint32(body);
         b.proto[i] = v.getUint32(body + 4) & 0xff;
         setV6(b.src, i, v, body + 8);
@@ -819,6 +823,8 @@ export class FlowDecoder {
         found = 1;
       }
     }
+    // a sample of non-IP traffic (ARP, LLDP…) is counted but adds no flow row
+    if (found === 0) return SAMPLE_NO_IP;
     if (rate < 1) rate = e.configRate;
     b.start[i] = nowMs;
     b.end[i] = nowMs;
@@ -829,7 +835,7 @@ export class FlowDecoder {
     b.outIf[i] = output;
     b.exporter[i] = x;
     b.length = i + 1;
-    return true;
+    return SAMPLE_ROW;
   }
 
   private counterSample(v: DataView, p: number, end: number, expanded: boolean, agent: string, nowMs: number): boolean {

@@ -440,3 +440,64 @@ describe('sequence counting rules', () => {
     }
   });
 });
+
+describe('sFlow samples', () => {
+  /** sFlow v5 datagram, agent 192.0.2.9, one compact flow sample with one raw-header record. */
+  function sflow(header: number[], opts: { rate?: number; output?: number } = {}): Uint8Array {
+    const hdr = [...header];
+    while (hdr.length % 4) hdr.push(0);
+    const rec = new B()
+      .u32(1)
+      .u32(16 + hdr.length)
+      .u32(1)
+      .u32(header.length + 4)
+      .u32(4)
+      .u32(header.length)
+      .raw(hdr).bytes;
+    const sample = new B()
+      .u32(1)
+      .u32(7)
+      .u32(opts.rate ?? 512)
+      .u32(1000)
+      .u32(0)
+      .u32(3)
+      .u32(opts.output ?? 4)
+      .u32(1)
+      .raw(rec).bytes;
+    return new B()
+      .u32(5)
+      .u32(1)
+      .ip('192.0.2.9')
+      .u32(0)
+      .u32(1)
+      .u32(1000)
+      .u32(1)
+      .u32(1)
+      .u32(sample.length)
+      .raw(sample)
+      .out();
+  }
+  const eth = (type: number): number[] => [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, type >> 8, type & 255];
+  const ipv4udp = [0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0x30, 0x39, 0, 8, 0, 0];
+
+  it('applies the sample rate, steps over VLAN tags, and reads a discarded packet’s output as 0', () => {
+    const dec = new FlowDecoder();
+    dec.decode(
+      sflow([...eth(0x8100), 0, 10, 0x08, 0x00, ...ipv4udp], { rate: 512, output: 0x40000001 }),
+      '192.0.2.9',
+      T0,
+    );
+    const b = dec.batch;
+    expect(b.length).toBe(1);
+    expect([addrToString(b.src, 0), b.srcPort[0], b.dstPort[0], b.proto[0]]).toEqual(['10.0.0.1', 53, 12345, 17]);
+    expect([b.samplingRate[0], b.packets[0], b.bytes[0]]).toEqual([512, 512, (28 + 14 + 4 + 4) * 512]);
+    expect([b.inIf[0], b.outIf[0]]).toEqual([3, 0]);
+  });
+
+  it('a sample of non-IP traffic (ARP) is counted but adds no flow row', () => {
+    const dec = new FlowDecoder();
+    dec.decode(sflow([...eth(0x0806), ...new Array<number>(28).fill(0)]), '192.0.2.9', T0);
+    expect(dec.batch.length).toBe(0);
+    expect(dec.health()[0]).toMatchObject({ records: 1, decodeErrors: 0 });
+  });
+});
