@@ -53,3 +53,5 @@ export function createDetectors(config: Config, enricher: Enricher): Detectors {
     },
   };
 }
+
+export { registerDetectorMetrics } from './metrics.js';

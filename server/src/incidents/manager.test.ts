@@ -119,6 +119,9 @@ describe('incident manager', () => {
     const s = setup();
     const bots = ['198.51.100.200', '198.51.100.201', '198.51.100.202', '198.51.100.203'];
     play(s, 3, (at) => bots.map((b) => spam(at, b)));
+    // One event per endpoint per second, but at most two upserts a second per incident (the first at once, the rest folded).
+    expect(s.upserts).toHaveLength(6);
+    expect(s.upserts.at(-1)!.sources.top).toHaveLength(4);
     play(s, 1, (at) => [spam(at, '203.0.113.9', 'Business')]);
     const list = s.m.list({ kind: 'spam-bot', limit: 10 });
     expect(list).toHaveLength(2);

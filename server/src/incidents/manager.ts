@@ -15,6 +15,8 @@ const LIST_TOP_INBOUND = 100;
 const PERSIST_EVERY_MS = 5000;
 /** After an operator resolves an incident, detections still in the detector's window for this long do not re-open it. */
 const MANUAL_RESOLVE_GRACE_MS = 15_000;
+/** At most one 'upsert' per incident this often from detections (operator actions always emit). */
+const EMIT_EVERY_MS = 1000;
 /** Resolved incidents kept in memory for re-opening and for `get` with timeline. */
 const MAX_RECENT = 2000;
 
@@ -34,6 +36,9 @@ interface Live {
   resolvedMs?: number;
   manualResolvedMs?: number;
   dirty: boolean;
+  lastEmitMs: number;
+  /** Changed since the last 'upsert' was emitted (emits are at most one a second per incident). */
+  pendingEmit: boolean;
 }
 
 /**
@@ -116,7 +121,7 @@ export class Incidents implements IncidentManager {
   }
 
   private newLive(inc: Incident, mergeKey: string, nowMs: number): Live {
-    return { inc, mergeKey, sources: new Map(), timeline: [], secAt: '', secPps: 0, secBps: 0, lastEventMs: nowMs, startedMs: nowMs, lastPersistMs: 0, dirty: true };
+    return { inc, mergeKey, sources: new Map(), timeline: [], secAt: '', secPps: 0, secBps: 0, lastEventMs: nowMs, startedMs: nowMs, lastPersistMs: 0, dirty: true, lastEmitMs: -Infinity, pendingEmit: false };
   }
 
   ingest(e: DetectionEvent): void {
@@ -161,6 +166,15 @@ export class Incidents implements IncidentManager {
     this.merge(live, e, now);
     this.rollups.add(e, Date.parse(e.at) || now);
     if (changedStatus || now - live.lastPersistMs >= PERSIST_EVERY_MS) this.persist(live, now);
+    // A campaign gets one event per endpoint per second: the first goes out at once (latency),
+    // the rest are folded into one upsert at the next tick.
+    if (changedStatus || now - live.lastEmitMs >= EMIT_EVERY_MS) this.emitUpsert(live, now);
+    else live.pendingEmit = true;
+  }
+
+  private emitUpsert(live: Live, now: number): void {
+    live.lastEmitMs = now;
+    live.pendingEmit = false;
     this.emitter.emit('upsert', this.view(live));
   }
 
@@ -245,8 +259,9 @@ export class Incidents implements IncidentManager {
       if (nowMs - live.lastEventMs >= this.quietMs) {
         this.openByKey.delete(mk);
         this.resolve(live, nowMs);
-      } else if (live.dirty && nowMs - live.lastPersistMs >= PERSIST_EVERY_MS) {
-        this.persist(live, nowMs);
+      } else {
+        if (live.pendingEmit) this.emitUpsert(live, nowMs);
+        if (live.dirty && nowMs - live.lastPersistMs >= PERSIST_EVERY_MS) this.persist(live, nowMs);
       }
     }
     const rows = this.rollups.take(nowMs);
@@ -362,9 +377,8 @@ export class Incidents implements IncidentManager {
       live.lastEventMs = now;
     }
     this.persist(live, now);
-    const v = this.view(live);
-    this.emitter.emit('upsert', v);
-    return v;
+    this.emitUpsert(live, now);
+    return this.view(live);
   }
 
   addNote(id: string, by: string, text: string): Incident | undefined {
@@ -375,9 +389,8 @@ export class Incidents implements IncidentManager {
     live.inc.notes.push({ at, by, text });
     this.store.appendAudit({ at, by, action: 'note', incidentId: id, detail: text });
     this.persist(live, now);
-    const v = this.view(live);
-    this.emitter.emit('upsert', v);
-    return v;
+    this.emitUpsert(live, now);
+    return this.view(live);
   }
 
   series(id: string): TimelinePoint[] {
