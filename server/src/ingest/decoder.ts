@@ -41,8 +41,9 @@ export interface DecoderOptions {
   /** Bounds on held data: sets and bytes over all exporters. */
   maxPendingSets?: number;
   maxPendingBytes?: number;
-  /** Templates per exporter (all source ids / domains together). */
+  /** Templates per exporter (all source ids / domains together), and over all exporters. */
   maxTemplatesPerExporter?: number;
+  maxTemplatesTotal?: number;
   /** Distinct exporter addresses; datagrams from further ones are dropped and counted. */
   maxExporters?: number;
   /** Initial batch capacity (records). */
@@ -97,7 +98,7 @@ interface Pending {
   receivedAt: number;
 }
 
-const MAX_DOMAINS_PER_EXPORTER = 256;
+const MAX_DOMAINS_PER_EXPORTER = 128;
 const SAMPLE_BAD = 0;
 const SAMPLE_NO_IP = 1;
 const SAMPLE_ROW = 2;
@@ -113,6 +114,8 @@ export class FlowDecoder {
   private readonly maxPendingSets: number;
   private readonly maxPendingBytes: number;
   private readonly maxTemplates: number;
+  private readonly maxTemplatesTotal: number;
+  private templatesTotal = 0;
   private readonly maxExporters: number;
   private readonly capacity: number;
   /** Datagrams dropped because the exporter table was full (no stats entry to count them on). */
@@ -125,6 +128,7 @@ export class FlowDecoder {
     this.maxPendingSets = opts.maxPendingSets ?? 1024;
     this.maxPendingBytes = opts.maxPendingBytes ?? 4 * 1024 * 1024;
     this.maxTemplates = opts.maxTemplatesPerExporter ?? 2048;
+    this.maxTemplatesTotal = opts.maxTemplatesTotal ?? 65_536;
     this.maxExporters = opts.maxExporters ?? 4096;
     this.capacity = opts.batchCapacity ?? 8192;
     this.batch = createFlowBatch(this.capacity);
@@ -572,9 +576,13 @@ export class FlowDecoder {
         if (t.options === (tid === 3)) {
           d.templates.delete(id);
           e.templateCount--;
+          this.templatesTotal--;
         }
       }
-    } else if (d.templates.delete(tid)) e.templateCount--;
+    } else if (d.templates.delete(tid)) {
+      e.templateCount--;
+      this.templatesTotal--;
+    }
     s.templates = e.templateCount;
   }
 
@@ -589,11 +597,12 @@ export class FlowDecoder {
   ): void {
     const old = d.templates.get(t.id);
     if (old === undefined) {
-      if (e.templateCount >= this.maxTemplates) {
+      if (e.templateCount >= this.maxTemplates || this.templatesTotal >= this.maxTemplatesTotal) {
         s.error('template-limit');
         return;
       }
       e.templateCount++;
+      this.templatesTotal++;
     }
     // a redefinition with another layout simply replaces the old one: later data uses the new layout
     if (old === undefined || old.layout !== t.layout) d.templates.set(t.id, t);

@@ -124,7 +124,12 @@ describe('malformed input (fast-check)', () => {
           { minLength: 1, maxLength: 400 },
         ),
         (defs) => {
-          const dec = new FlowDecoder({ maxTemplatesPerExporter: 64, maxPendingSets: 16, pendingMs: 60_000 });
+          const dec = new FlowDecoder({
+            maxTemplatesPerExporter: 64,
+            maxTemplatesTotal: 150,
+            maxPendingSets: 16,
+            pendingMs: 60_000,
+          });
           let seq = 0;
           for (const [tid, exp, fields] of defs) {
             // IPFIX template set with one template of `fields` 4-byte fields, then data for an unknown id
@@ -154,7 +159,9 @@ describe('malformed input (fast-check)', () => {
             ];
             dec.decode(Uint8Array.from(msg), `192.0.2.${exp}`, now);
           }
+          // health reports per (exporter, protocol); all these are IPFIX, one entry per exporter
           for (const h of dec.health()) expect(h.templates).toBeLessThanOrEqual(64);
+          expect(dec.health().reduce((a, h) => a + (h.templates ?? 0), 0)).toBeLessThanOrEqual(150);
           expect(dec.pendingSets).toBeLessThanOrEqual(16);
           const e = errorSum(dec);
           expect(e.total).toBe(e.byReason);
