@@ -15,7 +15,8 @@
  * (sockets that parse and time messages; the rest only receive) incidents=50 rate=1 (updates/s
  * per incident: detectors tick at 1 Hz, below the coalescing threshold so every update is
  * delivered) hot=2 (incidents updated hotRate/s, to exercise coalescing) hotRate=50
- * seconds=15 sources=5 (top sources per incident: message size).
+ * seconds=15 sources=5 (top sources per incident: message size). BENCH_PROFILE=DIR: CPU profile
+ * of the server process.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -305,7 +306,13 @@ async function main(): Promise<void> {
     `realtime bench: ${clients} clients in ${procs} processes, ${incidents} incidents × ${rate}/s + ${hot} hot × ${hotRate}/s, ` +
       `${sources} top sources each, ${seconds} s measured; ${probes} probe sockets time deliveries`,
   );
-  const server = fork(self, ['server'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_PROFILE=DIR writes a V8 CPU profile of the server process there.
+  const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const server = fork(self, ['server'], {
+    env,
+    execArgv: [...process.execArgv, ...prof],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.push(server);
   const { url } = (await once<ServerMsg>(server, (m) => m.type === 'ready', 'server start')) as { url: string };
 
