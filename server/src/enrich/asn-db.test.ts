@@ -1,8 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addrFromString } from '../ingest/flow-batch.js';
-import { asnDb, countryName, dataFiles, type AsnDb } from './asn-db.js';
+import {
+  asnDb,
+  countryName,
+  dataFiles,
+  dataSignature,
+  loadAsnDb,
+  readAsnCache,
+  writeAsnCache,
+  type AsnDb,
+} from './asn-db.js';
 import { lookupWords } from './range-table.js';
 
 // Rows are picked from the package's own CSVs at test time (the human-readable ones, parsed here
@@ -55,6 +66,7 @@ function sample(rows: string[][], count: number): string[][] {
 }
 
 let db: AsnDb;
+const bytes = (a: Uint32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const w = new Uint32Array(4);
 const asnOf = (ip: string): number => lookupWords(db.asnV4, db.asnV6, addrFromString(ip, w), 0);
 const countryOf = (ip: string): string =>
@@ -63,7 +75,8 @@ const countryOf = (ip: string): string =>
 describe('ASN data set', () => {
   const files = dataFiles();
   beforeAll(() => {
-    db = asnDb();
+    // The CSV parser itself (asnDb() may answer from the compiled cache, tested below).
+    db = loadAsnDb();
   });
 
   it('loads every row of the four files without a bad line', () => {
@@ -123,6 +136,31 @@ describe('ASN data set', () => {
   });
 
   it('is loaded once per process', () => {
-    expect(asnDb()).toBe(db);
+    expect(asnDb()).toBe(asnDb());
+  });
+
+  it('the compiled cache reads back exactly what was parsed; stale or damaged files are refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ds-asn-cache-'));
+    try {
+      const file = join(dir, 'asn.bin');
+      const sig = dataSignature();
+      writeAsnCache(db, file, sig);
+      const back = readAsnCache(file, sig);
+      expect(back?.stats.cached).toBe(true);
+      for (const k of ['asnV4', 'asnV6', 'countryV4', 'countryV6'] as const) {
+        expect(bytes(back![k].starts).equals(bytes(db[k].starts))).toBe(true);
+        expect(bytes(back![k].values).equals(bytes(db[k].values))).toBe(true);
+        expect(bytes(back![k].index).equals(bytes(db[k].index))).toBe(true);
+      }
+      expect(back!.names.size).toBe(db.names.size);
+      expect(back!.names.get(13335)).toBe('Cloudflare, Inc.');
+      expect(readAsnCache(file, `${sig}|changed`)).toBeUndefined();
+      const raw = readFileSync(file);
+      writeFileSync(file, raw.subarray(0, raw.length - 10));
+      expect(readAsnCache(file, sig)).toBeUndefined();
+      expect(readAsnCache(join(dir, 'missing.bin'), sig)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
