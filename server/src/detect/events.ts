@@ -100,6 +100,30 @@ export function samplingConfidence(rawPackets: number, maxSampling: number): num
   return round3(Math.max(0, 1 - 1 / Math.sqrt(Math.max(1, rawPackets))));
 }
 
+/**
+ * Distinct sources behind what packet sampling let through. `observed` distinct addresses among
+ * `samples` sampled packets: if K sources send alike, observed ≈ K·(1 − e^(−samples/K)) (the
+ * occupancy / coupon-collector expectation), solved for K by bisection. Repeats are what carry
+ * the information: with none at all the count is bounded only by samples × rate, so one repeat
+ * is added to what was seen (a conservative reading). Unsampled data: observed as is.
+ */
+export function estimateDistinct(observed: number, samples: number, rate: number): number {
+  if (rate <= 1 || observed <= 1) return observed;
+  const n = Math.max(samples, observed);
+  // One pseudo-repeat: with few repeats the estimate is unstable, and this errs low.
+  const d = Math.min(observed, n) - 1;
+  let lo = d;
+  let hi = Math.max(d, n * rate);
+  const f = (k: number) => k * (1 - Math.exp(-n / k)) - d;
+  if (f(hi) < 0) return Math.round(hi);
+  for (let i = 0; i < 50 && hi - lo > 0.5; i++) {
+    const mid = (lo + hi) / 2;
+    if (f(mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  return Math.max(observed, Math.round(hi));
+}
+
 export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

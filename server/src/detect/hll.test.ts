@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashWords } from './hash.js';
+import { estimateDistinct } from './events.js';
 import { HllPool } from './hll.js';
 
 function addRange(h: HllPool, slot: number, from: number, n: number): void {
@@ -39,5 +40,23 @@ describe('HllPool', () => {
 
   it('rejects a precision outside 4..16', () => {
     expect(() => new HllPool(3, 1)).toThrow(/precision/);
+  });
+});
+
+describe('estimateDistinct (sources behind packet sampling)', () => {
+  it('recovers the number of equally active sources from distinct-among-samples', () => {
+    for (const [k, n] of [[3000, 3000], [500, 2000], [20_000, 5000]] as const) {
+      // Expected distinct seen when n samples fall on k equally likely sources.
+      const observed = Math.round(k * (1 - Math.exp(-n / k)));
+      const est = estimateDistinct(observed, n, 1000);
+      expect(Math.abs(est - k) / k, `${k} sources, ${n} samples`).toBeLessThan(0.15);
+    }
+  });
+
+  it('is the observed count when unsampled, and bounded by samples × rate when nothing repeats', () => {
+    expect(estimateDistinct(1234, 99_999, 1)).toBe(1234);
+    const est = estimateDistinct(100, 100, 100);
+    expect(est).toBeGreaterThan(100);
+    expect(est).toBeLessThanOrEqual(100 * 100);
   });
 });

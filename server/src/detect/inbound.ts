@@ -3,7 +3,7 @@ import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
-import { InfoCache, asnShares, fmtRate, linkShares, listSources, protoShares, round3, samplingConfidence, topShares } from './events.js';
+import { InfoCache, asnShares, estimateDistinct, fmtRate, linkShares, listSources, protoShares, round3, samplingConfidence, topShares } from './events.js';
 import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
 
 const KIND_NONE = 0;
@@ -140,14 +140,14 @@ export class InboundDetector {
         const ampBps = (st.recentAmpBytes * 8) / st.recentSpan;
         if (st.recentBytes <= 0 || st.recentAmpBytes / st.recentBytes < a.minShare * f) return false;
         if (ampPps < a.minPps * f && ampBps < a.minBps * f) return false;
-        return t.distinctReflectors(s) >= a.minReflectors * f;
+        return estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling) >= a.minReflectors * f;
       }
       case KIND_FAN_IN: {
         const a = th.fanIn;
         if (pps < a.minPps * f) return false;
         if (st.recentBytes / st.recentPackets > a.maxMeanPacketSize / f) return false;
         if (1 - attackShare > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
-        return t.distinctSources(s) >= a.minSources * f;
+        return this.sources(s, st) >= a.minSources * f;
       }
       case KIND_VOLUMETRIC: {
         const a = th.volumetric;
@@ -162,16 +162,22 @@ export class InboundDetector {
     }
   }
 
+  /** Distinct sources in the window, scaled up for what sampling hid. */
+  private sources(s: number, st: TargetStats): number {
+    return estimateDistinct(this.table.distinctSources(s), st.rawPackets, st.maxSampling);
+  }
+
   private event(kind: number, s: number, th: CustomerThresholds, st: TargetStats, pps: number, bps: number, w: Watch | undefined, at: string): DetectionEvent {
     const t = this.table;
     const ip = w?.keyText || addrToString(t.keys.keys, s);
     const info = this.cache.get(ip);
     const customer = t.owner[s] >= 0 ? this.enricher.customerName(t.owner[s]) : info.customer;
-    const distinct = t.distinctSources(s);
+    const observed = t.distinctSources(s);
+    const distinct = this.sources(s, st);
     const { kind: k, detector } = KINDS[kind];
     const listed = w ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
     const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
-    const reflectors = kind === KIND_AMPLIFICATION ? t.distinctReflectors(s) : undefined;
+    const reflectors = kind === KIND_AMPLIFICATION ? estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling) : undefined;
     const confidence = samplingConfidence(st.rawPackets, st.maxSampling);
     const parts = [
       `${distinct.toLocaleString('en-US')} sources`,
@@ -201,6 +207,7 @@ export class InboundDetector {
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         windowSeconds: st.span,
         sampledPackets: Math.round(st.rawPackets),
+        ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
         ...(kind === KIND_VOLUMETRIC ? { baselinePps: Math.round(t.baselinePps[s]), baselineBps: Math.round(t.baselineBps[s]) } : {}),
         ...(reflectors !== undefined ? { reflectors, reflectorPorts: w ? topShares(w.srcPorts.toMap(), 5) : [] } : {}),
         ...(kind === KIND_FAN_IN ? { minSources: th.fanIn.minSources } : {}),

@@ -199,8 +199,8 @@ export class OutboundDetector {
       const p1 = seenProbability(n, 1);
       const wasScan = (this.firing[s] & SCAN) !== 0;
       const f = wasScan ? 0.5 : 1;
-      const scanNeedT = Math.max(20, th.scanner.minDistinctTargets * p1) * f;
-      const scanNeedP = Math.max(20, th.scanner.minDistinctPorts * p1) * f;
+      const scanNeedT = Math.max(10, th.scanner.minDistinctTargets * p1) * f;
+      const scanNeedP = Math.max(10, th.scanner.minDistinctPorts * p1) * f;
       if (dstDistinct >= scanNeedT || portDistinct >= scanNeedP) {
         const pktsPerFlow = sum[F_RAW] / Math.max(1, sum[F_FLOWS]);
         const unanswered = sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0;

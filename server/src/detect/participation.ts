@@ -3,7 +3,7 @@ import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { DetectConfig } from './config.js';
-import { InfoCache, fmtRate, linkShares, listSources, asnShares, protoShares, round3, samplingConfidence, topShares } from './events.js';
+import { InfoCache, estimateDistinct, fmtRate, linkShares, listSources, asnShares, protoShares, round3, samplingConfidence, topShares } from './events.js';
 import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
 
 const HOLD_TICKS = 3;
@@ -49,7 +49,7 @@ export class ParticipationDetector {
     const a = this.cfg.participation;
     if (st.recentPackets <= 0 || pps < a.minPps * f) return false;
     if (1 - st.recentAttackPackets / st.recentPackets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
-    const d = this.table.distinctSources(s);
+    const d = estimateDistinct(this.table.distinctSources(s), st.rawPackets, st.maxSampling);
     return d >= a.minSources * f && pps / Math.max(1, d) >= a.minPpsPerSource * f;
   }
 
@@ -88,7 +88,7 @@ export class ParticipationDetector {
     const t = this.table;
     const ip = w?.keyText || addrToString(t.keys.keys, s);
     const info = this.cache.get(ip);
-    const distinct = t.distinctSources(s);
+    const distinct = estimateDistinct(t.distinctSources(s), st.rawPackets, st.maxSampling);
     const listed = w ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
     const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const coordination = w ? startSpread(w) : undefined;

@@ -195,8 +195,10 @@ export class Incidents implements IncidentManager {
         live.sources = new Map(kept.map((s) => [s.ip, s]));
       }
     }
+    // Distinct sources now (the detector's window), and the most seen at once in the evidence.
     const distinct = campaign ? live.sources.size : Math.max(e.sources.distinct, e.sources.top.length);
-    inc.sources.distinct = Math.max(campaign ? 0 : inc.sources.distinct, distinct);
+    inc.sources.distinct = distinct;
+    const peakSources = Math.max(distinct, typeof inc.evidence.peakSources === 'number' ? inc.evidence.peakSources : 0);
     if (campaign) inc.sources.asns = asnSharesOf(live.sources);
     else if (e.sources.asns.length > 0) inc.sources.asns = e.sources.asns;
     if (e.upstreams.length > 0) inc.upstreams = e.upstreams;
@@ -210,7 +212,7 @@ export class Incidents implements IncidentManager {
       live.secBps = e.rate.bps;
     }
     inc.peak = { pps: Math.max(inc.peak.pps, live.secPps), bps: Math.max(inc.peak.bps, live.secBps) };
-    inc.evidence = { ...inc.evidence, ...e.evidence, incidentKey: live.mergeKey };
+    inc.evidence = { ...inc.evidence, ...e.evidence, incidentKey: live.mergeKey, peakSources };
     if (campaign) {
       inc.evidence.endpoints = live.sources.size;
       const customer = e.sources.top[0]?.customer;
