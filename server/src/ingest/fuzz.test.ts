@@ -10,6 +10,7 @@ import { NetflowV9Encoder } from '../sim/encoders/netflow-v9.js';
 import { SflowV5Encoder } from '../sim/encoders/sflow-v5.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { FlowDecoder } from './decoder.js';
+import { codegen } from './template.js';
 
 const now = Date.UTC(2026, 0, 1);
 const flows: SimFlow[] = Array.from({ length: 40 }, (_, i) => ({
@@ -177,5 +178,103 @@ describe('malformed input (fast-check)', () => {
     for (let k = 0; k < 1000; k++) dec.decode(d, `10.${k >> 8}.${k & 255}.1`, now);
     expect(dec.health().length).toBe(100);
     expect(dec.droppedExporterLimit).toBe(900);
+  });
+});
+
+describe('generated record loops (template-codegen)', () => {
+  // information elements the decoder reads, with the lengths exporters use for them
+  const IES: [number, number[]][] = [
+    [8, [4]],
+    [12, [4]],
+    [27, [16]],
+    [28, [16]],
+    [7, [2]],
+    [11, [2]],
+    [4, [1]],
+    [6, [1, 2]],
+    [1, [4, 8, 2]],
+    [2, [4, 8]],
+    [10, [2, 4]],
+    [14, [2, 4]],
+    [22, [4]],
+    [21, [4]],
+    [150, [4]],
+    [151, [4]],
+    [152, [8]],
+    [153, [8]],
+    [154, [8]],
+    [155, [8]],
+    [34, [4, 2]],
+    [48, [1, 2]],
+    [50, [4]],
+    [302, [4]],
+    [32, [2]],
+    [139, [2]],
+    [85, [8]],
+    [86, [8]],
+    [252, [4]],
+    [253, [4]],
+    [160, [8]],
+    [99, [3, 5, 0]],
+  ];
+  const field = fc
+    .constantFrom(...IES)
+    .chain(([ie, lens]) => fc.constantFrom(...lens).map((l) => [ie, l] as [number, number]));
+
+  it('decode exactly what the generic loop decodes, for random templates and data', () => {
+    fc.assert(
+      fc.property(
+        fc.array(field, { minLength: 1, maxLength: 16 }),
+        fc.uint8Array({ minLength: 0, maxLength: 600 }),
+        fc.boolean(),
+        (fields, data, ipfix) => {
+          const tpl: number[] = [1, 0, 0, fields.length];
+          for (const [ie, l] of fields) tpl.push(ie >> 8, ie & 255, l >> 8, l & 255);
+          const set = (id: number, body: number[]): number[] => [
+            id >> 8,
+            id & 255,
+            (body.length + 4) >> 8,
+            (body.length + 4) & 255,
+            ...body,
+          ];
+          const sets = [...set(ipfix ? 2 : 0, tpl), ...set(256, [...data])];
+          const msg = ipfix
+            ? [0, 10, (16 + sets.length) >> 8, (16 + sets.length) & 255, 0x65, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, ...sets]
+            : [0, 9, 0, 2, 0, 1, 0, 0, 0x65, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, ...sets];
+          const run = (gen: boolean) => {
+            codegen.enabled = gen;
+            try {
+              const dec = new FlowDecoder({ sampling: { default: 3, exporters: {} } });
+              dec.decode(Uint8Array.from(msg), '192.0.2.1', now);
+              return dec.batch;
+            } finally {
+              codegen.enabled = true;
+            }
+          };
+          const a = run(true);
+          const g = run(false);
+          expect(a.length).toBe(g.length);
+          const cols = [
+            'start',
+            'end',
+            'srcPort',
+            'dstPort',
+            'proto',
+            'tcpFlags',
+            'packets',
+            'bytes',
+            'inIf',
+            'outIf',
+            'exporter',
+            'samplingRate',
+          ] as const;
+          for (const c of cols)
+            expect(Array.from(a[c].subarray(0, a.length)), c).toEqual(Array.from(g[c].subarray(0, g.length)));
+          expect(Array.from(a.src.subarray(0, a.length * 4))).toEqual(Array.from(g.src.subarray(0, g.length * 4)));
+          expect(Array.from(a.dst.subarray(0, a.length * 4))).toEqual(Array.from(g.dst.subarray(0, g.length * 4)));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

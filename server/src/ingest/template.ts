@@ -8,6 +8,7 @@
  */
 import { ensureCapacity, type FlowBatch, setV4, setV6 } from './flow-batch.js';
 import { HEADER_ETHERNET, parseHeader } from './packet-header.js';
+import { compileWriter, type RecordWriter } from './template-codegen.js';
 
 // Columns we extract; index into Template.colField / colOff / colLen.
 export const C_SRC4 = 0;
@@ -111,6 +112,8 @@ export interface Template {
   variable: boolean;
   /** Layout fingerprint: a redefinition with the same layout is a refresh, not a change. */
   layout: string;
+  /** Generated record loop for this layout (fixed-length templates), built on first use; null = use the generic loop. */
+  writer?: RecordWriter | null;
 }
 
 /** `fields` are (ie, length) pairs; enterprise fields already mapped to -1. */
@@ -133,7 +136,8 @@ export function compileTemplate(id: number, options: boolean, ies: number[], len
     const ie = ies[k];
     const len = lens[k];
     const col = ie >= 0 ? IE_TO_COL.get(ie) : undefined;
-    if (col !== undefined && t.colField[col] < 0) {
+    // a zero-length field carries nothing (and would make "last byte of the field" read before it)
+    if (col !== undefined && t.colField[col] < 0 && len !== 0) {
       t.colField[col] = k;
       t.colLen[col] = len;
       t.colOff[col] = t.variable ? -1 : off;
@@ -195,6 +199,9 @@ export interface OptionsInfo {
  * Padding shorter than a record at the end of the set is not read as a record.
  * Returns the number of records, or -1 when a variable-length field overran the set.
  */
+/** Use generated per-template record loops (template-codegen.ts); off only to compare against the generic loop. */
+export const codegen = { enabled: true };
+
 export function decodeDataSet(
   v: DataView,
   start: number,
@@ -208,6 +215,13 @@ export function decodeDataSet(
     const n = Math.floor((end - start) / t.recordLen);
     if (n === 0) return 0;
     ensureCapacity(b, b.length + n);
+    if (codegen.enabled) {
+      if (t.writer === undefined) t.writer = compileWriter(t);
+      if (t.writer !== null) {
+        t.writer(v, start, n, b, ctx);
+        return n;
+      }
+    }
     let p = start;
     for (let r = 0; r < n; r++) {
       writeRecord(v, p, t.colOff, t.colLen, t, b, ctx);
@@ -374,7 +388,7 @@ function clearAddr(w: Uint32Array, i: number): void {
   setV4(w, i, 0);
 }
 
-function ntpToMs(v: DataView, off: number): number {
+export function ntpToMs(v: DataView, off: number): number {
   return (v.getUint32(off) - NTP_EPOCH_OFFSET_S) * 1000 + Math.floor((v.getUint32(off + 4) / 4294967296) * 1000);
 }
 
