@@ -157,7 +157,7 @@ export function compileWriter(t: Template): RecordWriter | null {
   L.push('}');
   L.push('b.length = i;');
   L.push('};');
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from integers only, see above
+  // generated from integers only (see the file comment)
   const factory = new Function('readUint', 'ntpToMs', L.join('\n')) as Factory;
   return factory(readUint, ntpToMs);
 }
