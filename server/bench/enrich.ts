@@ -72,23 +72,28 @@ for (let i = 0; i < N; i++) {
   v6words[i * 4 + 2] = Math.floor(rnd() * 4294967296);
   v6words[i * 4 + 3] = Math.floor(rnd() * 4294967296);
 }
-function lookupsPerSecond(words: Uint32Array): number {
+/** Lookups per wall second and per CPU second of this process (the one-core figure on a shared box). */
+function lookupsPerSecond(words: Uint32Array): { wall: number; cpu: number } {
   let sink = 0;
   for (let i = 0; i < N; i++) sink += lookupWords(db.asnV4, db.asnV6, words, i); // warm-up / JIT
-  let best = 0;
-  for (let round = 0; round < 5; round++) {
+  let wall = 0;
+  let cpu = 0;
+  for (let round = 0; round < 7; round++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     for (let rep = 0; rep < 4; rep++) for (let i = 0; i < N; i++) sink += lookupWords(db.asnV4, db.asnV6, words, i);
-    const s = (performance.now() - t0) / 1000;
-    best = Math.max(best, (4 * N) / s);
+    const c = process.cpuUsage(c0);
+    wall = Math.max(wall, (4 * N) / ((performance.now() - t0) / 1000));
+    cpu = Math.max(cpu, (4 * N) / ((c.user + c.system) / 1e6));
   }
   if (sink === -1) console.log(sink);
-  return best;
+  return { wall, cpu };
 }
 const v4rate = lookupsPerSecond(v4words);
-line('ASN lookups/s, IPv4 (random addresses, 1 core)', fmt(v4rate), '≥ 10,000,000', v4rate >= 10e6);
+line('ASN lookups/s, IPv4 random (per CPU second)', fmt(v4rate.cpu), '≥ 10,000,000', v4rate.cpu >= 10e6);
+line('ASN lookups/s, IPv4 random (per wall second)', fmt(v4rate.wall), '≥ 10,000,000', v4rate.wall >= 10e6);
 const v6rate = lookupsPerSecond(v6words);
-line('ASN lookups/s, IPv6 (random in 2000::/4)', fmt(v6rate), '(none)', true);
+line('ASN lookups/s, IPv6 random in 2000::/4 (CPU)', fmt(v6rate.cpu), '(none)', true);
 
 // ---- enrich(batch) ---------------------------------------------------------------------------
 {

@@ -292,7 +292,9 @@ export function loadAsnDb(files = dataFiles()): AsnDb {
  * concurrent processes never see half a file.
  */
 const CACHE_MAGIC = 0x44534e41; // "DSNA"
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
+/** Length of a V4Table index (range-table.ts): checked so a cache from another layout is refused. */
+const db4IndexLength = new V4Builder(1).build().index.length;
 
 export function dataSignature(files = dataFiles()): string {
   const parts = [`v${CACHE_VERSION}`];
@@ -364,7 +366,14 @@ export function readAsnCache(file: string, signature: string): AsnDb | undefined
     return undefined;
   }
   const table = (k: number) => ({ starts: arrays[k], values: arrays[k + 1], index: arrays[k + 2] });
-  for (let k = 0; k < n; k += 3) if (arrays[k + 2].length !== 65537) return undefined;
+  if (
+    arrays[2].length !== db4IndexLength ||
+    arrays[5].length !== 65537 ||
+    arrays[8].length !== db4IndexLength ||
+    arrays[11].length !== 65537
+  ) {
+    return undefined;
+  }
   return {
     asnV4: table(0),
     asnV6: table(3),
