@@ -175,6 +175,19 @@ export class FlowDecoder {
    * records added to `this.batch`. Never throws on malformed input.
    */
   decode(msg: Uint8Array, source: string, nowMs: number): number {
+    try {
+      return this.dispatch(msg, source, nowMs);
+    } catch (err) {
+      // a decoder bug must cost one datagram, never the collector: counted, last one kept
+      this.lastInternalError = err as Error;
+      return this.headerError(source, guessProtocol(msg), 'internal-error', nowMs, false);
+    }
+  }
+
+  /** The last exception a datagram caused inside the decoder (there should be none). */
+  lastInternalError: Error | undefined;
+
+  private dispatch(msg: Uint8Array, source: string, nowMs: number): number {
     const v = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
     if (msg.byteLength < 4) return this.headerError(source, guessProtocol(msg), 'truncated', nowMs);
     const w = v.getUint16(0);
@@ -185,11 +198,17 @@ export class FlowDecoder {
     return this.headerError(source, guessProtocol(msg), 'bad-version', nowMs);
   }
 
-  private headerError(source: string, protocol: FlowProtocol, reason: DecodeErrorReason, nowMs: number): number {
+  private headerError(
+    source: string,
+    protocol: FlowProtocol,
+    reason: DecodeErrorReason,
+    nowMs: number,
+    newDatagram = true,
+  ): number {
     const e = this.exporter(source);
     if (!e) return 0;
     const s = this.statsFor(e, protocol);
-    s.datagrams++;
+    if (newDatagram) s.datagrams++;
     s.lastSeen = nowMs;
     s.error(reason);
     return 0;

@@ -13,7 +13,8 @@ export type DecodeErrorReason =
   | 'pending-overflow'
   | 'bad-sample'
   | 'bad-record'
-  | 'exporter-limit';
+  | 'exporter-limit'
+  | 'internal-error';
 
 /** Counters of one (exporter address, protocol). Plain numbers: updated per datagram, read on scrape. */
 export class ExporterStats {

@@ -501,3 +501,17 @@ describe('sFlow samples', () => {
     expect(dec.health()[0]).toMatchObject({ records: 1, decodeErrors: 0 });
   });
 });
+
+describe('robustness', () => {
+  it('an exception inside the decoder costs one datagram, counted as internal-error, never the collector', () => {
+    const dec = new FlowDecoder();
+    const msg = v9([set(0, tmpl(256, F4)), set(256, rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1))]);
+    // a consumer-supplied batch that breaks the record loop stands in for a decoder bug
+    const broken = dec.batch;
+    Object.defineProperty(dec, 'batch', { get: () => ({ ...broken, src: null }), configurable: true });
+    expect(dec.decode(msg, '192.0.2.1', T0)).toBe(0);
+    expect(dec.lastInternalError).toBeInstanceOf(TypeError);
+    expect(dec.health()[0].errorsByReason).toMatchObject({ 'internal-error': 1 });
+    expect(dec.health()[0].datagrams).toBe(1);
+  });
+});
