@@ -48,6 +48,7 @@ export class InboundDetector {
       maxWatched: cfg.limits.maxWatched,
       maxListedSources: cfg.limits.maxListedSources,
       ampPorts,
+      autoWatchPackets: Math.min(cfg.fanIn.minPps, cfg.volumetric.minPps, cfg.amplification.minPps) * WATCH_FRACTION,
     });
     this.cache = new InfoCache(enricher);
     this.alpha = 1 - Math.pow(2, -1 / cfg.volumetric.baselineHalfLifeSeconds);
@@ -169,6 +170,7 @@ export class InboundDetector {
 
   private event(kind: number, s: number, th: CustomerThresholds, st: TargetStats, pps: number, bps: number, w: Watch | undefined, at: string): DetectionEvent {
     const t = this.table;
+    if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
     const ip = w?.keyText || addrToString(t.keys.keys, s);
     const info = this.cache.get(ip);
     const customer = t.owner[s] >= 0 ? this.enricher.customerName(t.owner[s]) : info.customer;

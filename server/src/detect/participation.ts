@@ -31,6 +31,7 @@ export class ParticipationDetector {
       hllPrecision: 8,
       maxWatched: cfg.limits.maxWatched,
       maxListedSources: cfg.limits.maxListedSources,
+      autoWatchPackets: cfg.participation.minPps * WATCH_FRACTION,
     });
     this.cache = new InfoCache(enricher);
   }
@@ -86,6 +87,7 @@ export class ParticipationDetector {
 
   private event(s: number, st: TargetStats, pps: number, bps: number, w: Watch | undefined, at: string): DetectionEvent {
     const t = this.table;
+    if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
     const ip = w?.keyText || addrToString(t.keys.keys, s);
     const info = this.cache.get(ip);
     const distinct = estimateDistinct(t.distinctSources(s), st.rawPackets, st.maxSampling);

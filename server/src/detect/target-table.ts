@@ -128,6 +128,12 @@ export interface TargetTableOptions {
   maxListedSources: number;
   /** Flags by UDP source port: 1 = reflector port. */
   ampPorts?: Uint8Array;
+  /**
+   * Start listing a key's sources as soon as this many packets arrive for it within one
+   * second, without waiting for the tick, so the first detection already names its sources.
+   * Uses at most half the watches; the tick releases those that turn out not to matter.
+   */
+  autoWatchPackets?: number;
 }
 
 /**
@@ -154,6 +160,10 @@ export class TargetTable {
   private readonly ampPorts: Uint8Array;
   private bucket = 0;
   private hllHalf = 0;
+  private readonly autoWatch: number;
+  private readonly autoWatchMax: number;
+  /** Watches taken by `add` since the last tick. */
+  private autoWatched = 0;
   private readonly halfTicks: number;
   tickCount = 0;
   private readonly stride: number;
@@ -185,6 +195,8 @@ export class TargetTable {
     this.freeWatches = [];
     this.ampPorts = opts.ampPorts ?? new Uint8Array(65536);
     this.halfTicks = Math.max(1, Math.floor(this.window / 2));
+    this.autoWatch = opts.autoWatchPackets ?? Infinity;
+    this.autoWatchMax = Math.floor(opts.maxWatched / 2);
     this.keys = new KeyTable(
       C,
       // Never evict a key under watch; otherwise the quietest (last window + this second) goes first.
@@ -259,7 +271,12 @@ export class TargetTable {
       this.ampHll.add(2 * s + this.hllHalf, sh);
     }
     if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
-    const wi = this.watchOf[s];
+    let wi = this.watchOf[s];
+    if (wi < 0 && c[o + F_PKTS] >= this.autoWatch && this.autoWatched < this.autoWatchMax) {
+      this.autoWatched++;
+      this.watch(s, '');
+      wi = this.watchOf[s];
+    }
     if (wi >= 0) {
       const w = this.watches[wi];
       w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.tickCount);
@@ -367,6 +384,7 @@ export class TargetTable {
    */
   advance(): void {
     this.tickCount++;
+    this.autoWatched = 0;
     this.bucket = (this.bucket + 1) % this.window;
     const c = this.counters;
     const keys = this.keys;
