@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
-import { FlowDecoder, type DecoderOptions } from './decoder.js';
+import { FlowDecoder, type DecoderOptions, type InterfaceCounters } from './decoder.js';
 import type { FlowBatch } from './flow-batch.js';
 import { snapshotStats, type StatsSnapshot } from './stats-snapshot.js';
 import { bindCollectorSockets } from './udp-sockets.js';
@@ -23,7 +23,15 @@ export type FromWorker =
   | { type: 'error'; message: string }
   | { type: 'socket-error'; collector: string; message: string }
   | { type: 'batch'; batch: FlowBatch }
-  | { type: 'stats'; stats: StatsSnapshot[]; pendingSets: number; droppedExporterLimit: number; flushId?: number }
+  | {
+      type: 'stats';
+      stats: StatsSnapshot[];
+      pendingSets: number;
+      droppedExporterLimit: number;
+      flushId?: number;
+      /** sFlow interface counters, about once a second (they change at the agents' polling interval). */
+      counters?: InterfaceCounters[];
+    }
   | { type: 'stopped' };
 
 export type ToWorker = { type: 'flush'; id: number } | { type: 'stop' };
@@ -57,13 +65,14 @@ async function main(): Promise<void> {
     const b = decoder.takeBatch();
     if (b) post({ type: 'batch', batch: b }, batchBuffers(b));
   };
-  const sendStats = (flushId?: number): void =>
+  const sendStats = (flushId?: number, withCounters = false): void =>
     post({
       type: 'stats',
       stats: [...decoder.allStats()].map(snapshotStats),
       pendingSets: decoder.pendingSets,
       droppedExporterLimit: decoder.droppedExporterLimit,
       flushId,
+      counters: withCounters ? [...decoder.counters.values()] : undefined,
     });
   let bound;
   try {
@@ -86,17 +95,17 @@ async function main(): Promise<void> {
     flush();
     decoder.tick(Date.now());
     // stats at most every 2 ticks: cheap, and health is never more than ~200 ms old
-    if (++ticks % 2 === 0) sendStats();
+    if (++ticks % 2 === 0) sendStats(undefined, ticks % 10 === 0);
   }, init.flushMs);
   port.on('message', (m: ToWorker) => {
     if (m.type === 'flush') {
       flush();
-      sendStats(m.id);
+      sendStats(m.id, true);
     } else if (m.type === 'stop') {
       clearInterval(timer);
       void sockets.close().then(() => {
         flush();
-        sendStats();
+        sendStats(undefined, true);
         post({ type: 'stopped' });
         port.close();
       });

@@ -121,6 +121,7 @@ describe('startCollectors', () => {
     const h = running.health();
     expect(h.find((x) => x.protocol === 'netflow-v9')).toMatchObject({ records: 300, decodeErrors: 0 });
     expect(h.find((x) => x.protocol === 'sflow-v5')).toMatchObject({ address: '127.0.0.3', records: 20 });
+    expect(running.interfaceCounters()).toEqual([]);
     expect(await registry.metrics()).toMatch(
       /downstream_ingest_records_total\{exporter="127.0.0.3",protocol="sflow-v5"\} 20/,
     );

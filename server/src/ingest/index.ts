@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { CollectorSet } from '../context.js';
 import type { FromWorker, ToWorker, WorkerInit } from './collector-worker.js';
-import { FlowDecoder, type DecoderOptions } from './decoder.js';
+import { FlowDecoder, type DecoderOptions, type InterfaceCounters } from './decoder.js';
 import type { ExporterStats } from './exporter-stats.js';
 import type { FlowBatch } from './flow-batch.js';
 import { registerIngestMetrics, type StatsSource } from './metrics.js';
@@ -56,6 +56,8 @@ export interface Collectors extends CollectorSet {
    * arrives through onBatch when the returned promise resolves (health() is fresh then too).
    */
   flush(): Promise<void>;
+  /** Latest sFlow interface counters per (agent, ifIndex); in worker mode at most ~1 s old. */
+  interfaceCounters(): InterfaceCounters[];
 }
 
 export async function startCollectors(opts: StartCollectorsOptions): Promise<Collectors> {
@@ -78,7 +80,11 @@ function safeOnBatch(onBatch: (b: FlowBatch) => void, log: Logger): (b: FlowBatc
 
 async function startInProcess(opts: StartCollectorsOptions): Promise<Collectors> {
   const log = opts.logger.child({ module: 'ingest' });
-  const decoder = new FlowDecoder({ batchCapacity: BATCH_CAPACITY, ...opts.decoder, sampling: opts.collectors.sampling });
+  const decoder = new FlowDecoder({
+    batchCapacity: BATCH_CAPACITY,
+    ...opts.decoder,
+    sampling: opts.collectors.sampling,
+  });
   const deliver = safeOnBatch(opts.onBatch, log);
   const flushNow = (): void => {
     const b = decoder.takeBatch();
@@ -105,6 +111,7 @@ async function startInProcess(opts: StartCollectorsOptions): Promise<Collectors>
     decoder,
     flush: async () => flushNow(),
     health: (): ExporterHealth[] => decoder.health(),
+    interfaceCounters: () => [...decoder.counters.values()],
     async stop(): Promise<void> {
       clearInterval(timer);
       await bound.close();
@@ -134,6 +141,7 @@ async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> 
   }
 
   let stats: ExporterStats[] = [];
+  let counters: InterfaceCounters[] = [];
   const cache: StatsSource & { pendingSets: number; droppedExporterLimit: number } = {
     allStats: () => stats,
     pendingSets: 0,
@@ -162,6 +170,7 @@ async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> 
           stats = m.stats.map(statsFromSnapshot);
           cache.pendingSets = m.pendingSets;
           cache.droppedExporterLimit = m.droppedExporterLimit;
+          if (m.counters) counters = m.counters;
           if (m.flushId !== undefined) {
             flushWaiters.get(m.flushId)?.();
             flushWaiters.delete(m.flushId);
@@ -204,6 +213,7 @@ async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> 
         send({ type: 'flush', id });
       }),
     health: (): ExporterHealth[] => stats.map((s) => s.toHealth()),
+    interfaceCounters: () => counters,
     async stop(): Promise<void> {
       const done = new Promise<void>((r) => (stopped = r));
       send({ type: 'stop' });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCapture } from './conformance.js';
 import { FlowDecoder } from './decoder.js';
 import { addrToString } from './flow-batch.js';
+import { readPcapFile } from './pcap.js';
 
 const T0 = Date.UTC(2026, 0, 1); // header unix time used throughout
 const T0S = T0 / 1000;
@@ -513,5 +514,28 @@ describe('robustness', () => {
     expect(dec.lastInternalError).toBeInstanceOf(TypeError);
     expect(dec.health()[0].errorsByReason).toMatchObject({ 'internal-error': 1 });
     expect(dec.health()[0].datagrams).toBe(1);
+  });
+});
+
+describe('sFlow counter samples', () => {
+  it('keep interface counters per (agent, ifIndex), as tshark reads them', () => {
+    const f = fileURLToPath(
+      new URL('../../../../shared/data/captures/sflow-v5-tcpdump-counters.pcap', import.meta.url),
+    );
+    if (!existsSync(f)) return; // shared captures absent: the conformance suite reports the skip
+    const first = readPcapFile(f)[0];
+    const dec = new FlowDecoder();
+    dec.decode(first.payload, first.src, T0);
+    // tshark: agent 15.184.8.4, expanded counters sample, interface 55: speed 1 Gb/s, in 820721 / out 178785248 octets
+    expect(dec.counters.get('15.184.8.4/55')).toMatchObject({
+      agent: '15.184.8.4',
+      ifIndex: 55,
+      ifSpeed: 1e9,
+      inOctets: 820721,
+      outOctets: 178785248,
+      inErrors: 0,
+      at: T0,
+    });
+    expect(dec.health()[0]).toMatchObject({ address: '15.184.8.4', protocol: 'sflow-v5', records: 0, decodeErrors: 0 });
   });
 });
