@@ -371,7 +371,17 @@ describe('OpenAPI and docs', () => {
     const { app } = setup();
     const res = await app.request('/api/docs');
     expect(res.status).toBe(200);
-    expect(await res.text()).toMatch(/openapi\.json/);
+    const html = await res.text();
+    expect(html).toMatch(/swagger-ui-bundle\.js/);
+    // Everything the page loads is served here: it must work on a network closed to the internet.
+    expect(html).not.toMatch(/https?:\/\//);
+    const init = await (await app.request('/api/docs/init.js')).text();
+    expect(init).toContain('/api/openapi.json');
+    const bundle = await app.request('/api/docs/assets/swagger-ui-bundle.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toMatch(/javascript/);
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    expect((await app.request('/api/docs/assets/..%2Fpackage.json')).status).toBe(404);
   });
 
   it('mounts extra route groups (feeds, history) under their prefix', async () => {

@@ -14,7 +14,6 @@ import {
 } from '@downstream/shared';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -22,6 +21,7 @@ import { z } from 'zod';
 import { authFor, requireRole, sameOriginWrites, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { errorBody, jsonError, zodDetails } from './errors.js';
+import { mountApiDocs } from './api-docs.js';
 
 // Named components in the OpenAPI document; `.meta` returns a copy, the shared schemas stay as they are.
 const IncidentC = Incident.meta({ id: 'Incident' });
@@ -234,7 +234,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
         'Errors are always `{ error, details }`. Live updates: socket.io namespace `/live` (see shared/src/live.ts).',
     },
   });
-  app.get('/api/docs', Scalar({ url: '/api/openapi.json', pageTitle: 'Downstream API' }));
+  mountApiDocs(app);
 
   app.all('/api/*', (c) =>
     jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]),
