@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { IpfixEncoder } from '../sim/encoders/ipfix.js';
+import { NetflowV9Encoder } from '../sim/encoders/netflow-v9.js';
 import type { FlowBatch } from './flow-batch.js';
 import { type Collectors, startCollectors } from './index.js';
 import { buildPcap, parsePcap, PcapError, readPcapFile } from './pcap.js';
@@ -98,5 +100,72 @@ describe('replayPcap', () => {
     await expect(replayPcap({ file: '/nonexistent.pcap', host: '127.0.0.1', port: 9, speed: -1 })).rejects.toThrow(
       /speed/,
     );
+  });
+});
+
+describe('replayPcap with several exporters', () => {
+  it('keeps the exporters of a capture apart (their template ids collide)', async () => {
+    const batches: FlowBatch[] = [];
+    running = await startCollectors({
+      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      onBatch: (b) => batches.push(b),
+    });
+    // two routers in one capture
+    const v9 = new NetflowV9Encoder({ templateEvery: 1 });
+    const a = v9.encode(
+      [
+        {
+          src: '10.0.0.1',
+          dst: '10.0.0.2',
+          srcPort: 1,
+          dstPort: 2,
+          proto: 6,
+          tcpFlags: 2,
+          packets: 1,
+          bytes: 40,
+          startMs: 1.7e12,
+          endMs: 1.7e12,
+          inIf: 1,
+          outIf: 2,
+        },
+      ],
+      1.7e12,
+    )[0];
+    const b = new IpfixEncoder().encode(
+      [
+        {
+          src: '10.0.0.3',
+          dst: '10.0.0.4',
+          srcPort: 3,
+          dstPort: 4,
+          proto: 17,
+          tcpFlags: 0,
+          packets: 2,
+          bytes: 80,
+          startMs: 1.7e12,
+          endMs: 1.7e12,
+          inIf: 1,
+          outIf: 2,
+        },
+      ],
+      1.7e12,
+    )[0];
+    const file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'two.pcap');
+    writeFileSync(
+      file,
+      buildPcap([
+        { timeMs: 1.7e12, src: '192.0.2.1', dst: '192.0.2.9', srcPort: 1000, dstPort: 2055, payload: a },
+        { timeMs: 1.7e12 + 1, src: '192.0.2.2', dst: '192.0.2.9', srcPort: 1000, dstPort: 2055, payload: b },
+      ]),
+    );
+    const r = await replayPcap({ file, host: '127.0.0.1', port: running.ports.netflow!, speed: 0 });
+    rmSync(file);
+    expect(r.exporters).toEqual({ '192.0.2.1': '127.0.1.1', '192.0.2.2': '127.0.1.2' });
+    const t0 = Date.now();
+    while (batches.reduce((n, x) => n + x.length, 0) < 2 && Date.now() - t0 < 5000)
+      await new Promise((res) => setTimeout(res, 20));
+    expect(new Set(running.health().map((h) => h.address))).toEqual(new Set(['127.0.1.1', '127.0.1.2']));
   });
 });
