@@ -13,6 +13,8 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: true,
+    // Read by e2e/bench/web.ts to report the JS each route downloads.
+    manifest: true,
     chunkSizeWarningLimit: 2000,
   },
   server: {

@@ -9,6 +9,7 @@ import { extname, join, normalize } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { IncidentDetail } from '@downstream/shared';
 import { Server as IoServer } from 'socket.io';
+import { encodeGraphFrame } from '../../shared/src/graph-frame.js';
 import { syntheticIncident, syntheticSummary } from './synthetic.js';
 
 // Literal event names: e2e/ has no runtime dependency on shared/ (only its types).
@@ -19,6 +20,7 @@ const LiveEvents = {
   upsert: 'incident:upsert',
   subscribe: 'subscribe',
   series: 'incident:series',
+  graph: 'incident:graph',
 } as const;
 
 const TYPES: Record<string, string> = {
@@ -67,10 +69,16 @@ export async function startFixtureServer(opts: {
   const io = new IoServer(http, { serveClient: false });
   const live = io.of(LIVE_NAMESPACE);
   let rev = 1;
+  let seq = 1;
+  let tick = 0;
   live.on('connection', (socket) => {
     socket.emit(LiveEvents.snapshot, { summary: syntheticSummary(1), incidents: [list()], rev });
-    socket.on(LiveEvents.subscribe, (req: { incident?: string }) => {
-      if (req?.incident) void socket.join(`incident:${req.incident}`);
+    socket.on(LiveEvents.subscribe, (req: { incident?: string }, ack?: (r: unknown) => void) => {
+      if (req?.incident !== incident.id) return ack?.({ ok: false, error: 'no such incident' });
+      void socket.join(`incident:${req.incident}`);
+      ack?.({ ok: true });
+      socket.emit(LiveEvents.series, { id: incident.id, points: incident.timeline });
+      socket.emit(LiveEvents.graph, encodeGraphFrame(incident.id, seq, incident.graph.nodes));
     });
   });
   // Live updates while the page renders: counters change, the timeline grows.
@@ -88,6 +96,12 @@ export async function startFixtureServer(opts: {
     live.emit(LiveEvents.upsert, { rev, incident: list() });
     live.emit(LiveEvents.summary, syntheticSummary(1, now));
     live.to(`incident:${incident.id}`).emit(LiveEvents.series, { id: incident.id, points: [point] });
+    // Every fourth tick the sources' rates move: a new binary graph frame, as the server sends.
+    if (++tick % 4 === 0) {
+      const nodes = incident.graph.nodes.map((n) => ({ ...n, pps: Math.max(1, Math.round(n.pps * (0.9 + Math.random() * 0.2))) }));
+      incident = { ...incident, graph: { nodes } };
+      live.to(`incident:${incident.id}`).emit(LiveEvents.graph, encodeGraphFrame(incident.id, ++seq, nodes));
+    }
   }, opts.updateMs ?? 500);
   await new Promise<void>((r) => http.listen(opts.port ?? 0, '127.0.0.1', r));
   const port = (http.address() as AddressInfo).port;
@@ -99,6 +113,7 @@ export async function startFixtureServer(opts: {
     async stop() {
       clearInterval(timer);
       io.close();
+      http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
     },
   };

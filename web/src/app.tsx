@@ -1,5 +1,7 @@
+import { Suspense } from 'react';
 import { BrowserRouter, Outlet, Route, Routes, useLocation } from 'react-router';
 import { ErrorBoundary } from './views/error-boundary.js';
+import { lazyRetry } from './views/lazy-retry.js';
 import { AsnView } from './views/asn-view.js';
 import { AsnsView } from './views/asns-view.js';
 import { EndpointView } from './views/endpoint-view.js';
@@ -9,6 +11,9 @@ import { IncidentsView } from './views/incidents-view.js';
 import { NotFoundView } from './views/not-found-view.js';
 import { TrendsView } from './views/trends-view.js';
 import { WallView } from './views/wall-view.js';
+
+// Benchmark baseline only; its own chunk so no user page downloads it.
+const BenchScatterView = lazyRetry(() => import('./views/bench-scatter-view.js').then((m) => ({ default: m.BenchScatterView })));
 
 function Layout() {
   return (
@@ -26,6 +31,14 @@ export function App() {
     <BrowserRouter>
       <Routes>
         <Route path="wall" element={<WallView />} />
+        <Route
+          path="bench/scatter/:id"
+          element={
+            <Suspense fallback={null}>
+              <BenchScatterView />
+            </Suspense>
+          }
+        />
         <Route element={<Layout />}>
           <Route index element={<IncidentsView />} />
           <Route path="incidents" element={<IncidentsView />} />

@@ -1,9 +1,10 @@
 import { OrthographicView, type PickingInfo } from '@deck.gl/core';
 import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
-import DeckGL from '@deck.gl/react';
+import DeckGL, { type DeckGLRef } from '@deck.gl/react';
 import { wordsToIp, type IncidentKind } from '@downstream/shared';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { KIND_RGB, pct, si } from '../format.js';
+import { benchHook } from './bench-hook.js';
 import { edgeWidth, layoutFanIn, type FanInCluster, type GraphColumns } from './fan-in-layout.js';
 import { useSize } from './use-size.js';
 
@@ -28,8 +29,6 @@ export interface FanInGraphProps {
   onAfterRender?: () => void;
 }
 
-const noop = () => {};
-
 interface Hover {
   x: number;
   y: number;
@@ -50,6 +49,7 @@ function countryOf(g: GraphColumns, i: number): string {
 export function FanInGraph(props: FanInGraphProps) {
   const { graph, kind, asnNames, selectedAsn, onSelectAsn, wall = false, onAfterRender } = props;
   const ref = useRef<HTMLDivElement>(null);
+  const deckRef = useRef<DeckGLRef>(null);
   const { width, height } = useSize(ref);
   const [hover, setHover] = useState<Hover>();
   const layout = useMemo(() => layoutFanIn(graph, { maxClusters: props.maxClusters }), [graph, props.maxClusters]);
@@ -251,7 +251,15 @@ export function FanInGraph(props: FanInGraphProps) {
           onHover={onHover}
           onClick={onClick}
           getCursor={({ isHovering }) => (isHovering ? 'pointer' : 'grab')}
-          onAfterRender={onAfterRender ?? noop}
+          ref={deckRef}
+          onAfterRender={() => {
+            onAfterRender?.();
+            const bench = benchHook();
+            if (bench && layout.count > 0) {
+              bench.deck = deckRef.current?.deck;
+              bench.frames.push(performance.now());
+            }
+          }}
         />
       )}
       {tooltip && hover && (

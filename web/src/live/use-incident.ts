@@ -1,11 +1,20 @@
 import { IncidentDetail, type Incident } from '@downstream/shared';
+import { z } from 'zod';
 import { useCallback, useEffect, useState } from 'react';
 import { apiGet, ApiRequestError } from './api.js';
 import { useLive } from './live-store.js';
 
+/**
+ * The detail as fetched: everything validated by the shared schema except the graph nodes,
+ * which can number 50,000 and are checked node by node when turned into columns
+ * (charts/graph-columns.ts) — only if no live binary frame supersedes them first.
+ */
+export const IncidentDetailWire = IncidentDetail.extend({ graph: z.object({ nodes: z.array(z.unknown()) }) });
+export type IncidentDetailWire = z.infer<typeof IncidentDetailWire>;
+
 export interface IncidentState {
   /** The detail from REST, if it loaded. */
-  detail?: IncidentDetail;
+  detail?: IncidentDetailWire;
   /** The freshest incident fields: the live store's copy once one arrives, else the detail's. */
   incident?: Incident;
   loading: boolean;
@@ -17,7 +26,7 @@ export interface IncidentState {
 /** One incident for the drill-down page: REST detail, kept current by live upserts. */
 export function useIncident(id: string): IncidentState {
   const liveCopy = useLive((s) => s.incidents[id]);
-  const [detail, setDetail] = useState<IncidentDetail>();
+  const [detail, setDetail] = useState<IncidentDetailWire>();
   const [error, setError] = useState<string>();
   const [notFound, setNotFound] = useState(false);
   const [loading, setLoading] = useState(true);
@@ -27,7 +36,7 @@ export function useIncident(id: string): IncidentState {
   useEffect(() => {
     const ctl = new AbortController();
     setLoading(true);
-    apiGet(`/api/incidents/${encodeURIComponent(id)}`, IncidentDetail, ctl.signal)
+    apiGet(`/api/incidents/${encodeURIComponent(id)}`, IncidentDetailWire, ctl.signal)
       .then((d) => {
         setDetail(d);
         setError(undefined);

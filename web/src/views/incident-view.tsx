@@ -34,8 +34,17 @@ export function IncidentView() {
     setParams(next, { replace: true });
   };
 
-  const restColumns = useMemo(() => (detail ? columnsFromNodes(detail.graph.nodes) : undefined), [detail]);
-  const graph = room.graph ?? restColumns;
+  // The live frame, when it arrives first, makes the REST copy of the nodes redundant.
+  const haveFrame = room.graph !== undefined;
+  const rest = useMemo(() => {
+    if (!detail || haveFrame) return {};
+    try {
+      return { columns: columnsFromNodes(detail.graph.nodes) };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }, [detail, haveFrame]);
+  const graph = room.graph ?? rest.columns;
 
   // The action's answer is newer than anything else until the next live upsert.
   const incident =
@@ -166,11 +175,13 @@ export function IncidentView() {
             </ErrorBoundary>
           ) : (
             <p className="empty">
-              {detail
-                ? 'The detector reported no individual sources for this incident.'
-                : loading
-                  ? 'Loading sources…'
-                  : `Sources unavailable: ${error ?? 'no data'}`}
+              {rest.error
+                ? `The server sent a source list this page cannot read (${rest.error}); server and web app versions may differ.`
+                : detail
+                  ? 'The detector reported no individual sources for this incident.'
+                  : loading
+                    ? 'Loading sources…'
+                    : `Sources unavailable: ${error ?? 'no data'}`}
             </p>
           )}
         </div>

@@ -66,7 +66,15 @@ function AttackPanel({ incident }: { incident?: Incident }) {
 function AttackGraph({ incident }: { incident: Incident }) {
   const { detail } = useIncident(incident.id);
   const room = useIncidentRoom(incident.id);
-  const columns = useMemo(() => (detail ? columnsFromNodes(detail.graph.nodes) : undefined), [detail]);
+  const haveFrame = room.graph !== undefined;
+  const columns = useMemo(() => {
+    if (!detail || haveFrame) return undefined;
+    try {
+      return columnsFromNodes(detail.graph.nodes);
+    } catch {
+      return undefined;
+    }
+  }, [detail, haveFrame]);
   const graph = room.graph ?? columns;
   const names = useMemo(() => new Map(incident.sources.asns.map((a) => [a.asn, a.name])), [incident.sources.asns]);
   return (
