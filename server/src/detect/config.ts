@@ -65,6 +65,8 @@ const Scanner = z.strictObject({
   maxAnswerRatio: z.number().min(0).default(0.2),
   /** Probes are single-packet flows: mean packets per flow at or below this. */
   maxPacketsPerFlow: z.number().positive().default(4),
+  /** Distinct hosts (or ports) per packet seen, at or above which traffic is spread like probes. */
+  minSpread: z.number().min(0).max(1).default(0.5),
 });
 
 const Participation = z.strictObject({

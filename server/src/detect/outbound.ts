@@ -208,7 +208,10 @@ export class OutboundDetector {
         // TCP probes tell on themselves (no ACK ever); for UDP/ICMP probes, count what comes back.
         const mostlyTcp = sum[F_TCP_FLOWS] >= sum[F_FLOWS] / 2;
         const unansweredOk = mostlyTcp ? unanswered >= th.scanner.minUnansweredShare : answerRatio <= th.scanner.maxAnswerRatio;
-        if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && unansweredOk) fire |= SCAN;
+        // Probes spread out: nearly every (sampled) packet goes to a new host or port. A bot
+        // flooding one victim while browsing has plenty of distinct peers too, but few per packet.
+        const spread = Math.max(dstDistinct, portDistinct) / Math.max(1, sum[F_RAW]);
+        if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && spread >= th.scanner.minSpread && unansweredOk) fire |= SCAN;
       }
       // Hold: a firing kind that drops out keeps reporting a few ticks so incidents do not split.
       // Hold time: silent, but the endpoint keeps its (lower) sustain thresholds for a few ticks.
@@ -271,6 +274,7 @@ export class OutboundDetector {
             distinctTargets: Math.round(dstDistinct / p),
             observedDistinctTargets: dstDistinct,
             distinctPorts: portDistinct,
+            spread: round3(Math.max(dstDistinct, portDistinct) / Math.max(1, sum[F_RAW])),
             unansweredShare: round3(sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0),
             answerRatio: round3(sum[F_ANSWER] / Math.max(1, sum[F_PKTS])),
             samplingRate: n,

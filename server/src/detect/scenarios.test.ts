@@ -61,10 +61,13 @@ describe.each(MODES)('labelled scenarios over $protocol at 1:$samplingRate', ({ 
   });
 });
 
-describe('mixed scenario (the demo) over IPFIX', () => {
+describe.each([
+  { protocol: 'ipfix' as const, samplingRate: 1 },
+  { protocol: 'sflow-v5' as const, samplingRate: 100 },
+])('mixed scenario (the demo) over $protocol at 1:$samplingRate', ({ protocol, samplingRate }) => {
   it('finds every attack with its target and sources, and nothing for the look-alikes', async () => {
     const scenario = SCENARIOS.mixed(5);
-    const r = await runThroughPipeline({ scenario, protocol: 'ipfix', samplingRate: 1 });
+    const r = await runThroughPipeline({ scenario, protocol, samplingRate });
     for (const label of scenario.labels) {
       if (label.kind === null) {
         const involved = new Set(label.involved ?? []);
