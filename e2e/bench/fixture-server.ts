@@ -98,7 +98,10 @@ export async function startFixtureServer(opts: {
     live.to(`incident:${incident.id}`).emit(LiveEvents.series, { id: incident.id, points: [point] });
     // Every fourth tick the sources' rates move: a new binary graph frame, as the server sends.
     if (++tick % 4 === 0) {
-      const nodes = incident.graph.nodes.map((n) => ({ ...n, pps: Math.max(1, Math.round(n.pps * (0.9 + Math.random() * 0.2))) }));
+      const nodes = incident.graph.nodes.map((n) => ({
+        ...n,
+        pps: Math.max(1, Math.round(n.pps * (0.9 + Math.random() * 0.2))),
+      }));
       incident = { ...incident, graph: { nodes } };
       live.to(`incident:${incident.id}`).emit(LiveEvents.graph, encodeGraphFrame(incident.id, ++seq, nodes));
     }

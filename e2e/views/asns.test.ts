@@ -23,7 +23,9 @@ describe('ASN pages', () => {
     // Wait until the store has rollups, as the page would.
     let heat: AsnHeatmap | undefined;
     for (let k = 0; k < 90; k++) {
-      heat = (await (await fetch(`${demo.url}/api/asns/heatmap?from=${Date.now() - 3600_000}&step=1m`)).json()) as AsnHeatmap;
+      heat = (await (
+        await fetch(`${demo.url}/api/asns/heatmap?from=${Date.now() - 3600_000}&step=1m`)
+      ).json()) as AsnHeatmap;
       if (heat.rows.length > 0) break;
       await new Promise((r) => setTimeout(r, 1000));
     }

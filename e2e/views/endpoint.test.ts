@@ -22,7 +22,9 @@ describe('endpoint page', () => {
   it('shows the attacked customer address with its customer and incidents, reached from the incident', async () => {
     let incident: Incident | undefined;
     for (let k = 0; k < 60 && !incident; k++) {
-      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as { incidents: Incident[] };
+      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
+        incidents: Incident[];
+      };
       incident = list.incidents[0];
       if (!incident) await new Promise((r) => setTimeout(r, 1000));
     }
@@ -36,9 +38,13 @@ describe('endpoint page', () => {
     const endpoint = page.getByTestId('endpoint-page');
     await endpoint.waitFor({ timeout: 15_000 });
     await page.getByTestId('endpoint-facts').waitFor({ timeout: 15_000 });
-    expect(await page.getByTestId('endpoint-customer').textContent()).toBe(incident!.target!.customer ?? 'not one of ours');
+    expect(await page.getByTestId('endpoint-customer').textContent()).toBe(
+      incident!.target!.customer ?? 'not one of ours',
+    );
     await expect.poll(() => page.getByTestId('mini-incident-row').count(), { timeout: 10_000 }).toBeGreaterThan(0);
-    const ids = await page.getByTestId('mini-incident-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    const ids = await page
+      .getByTestId('mini-incident-row')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
     expect(ids).toContain(incident!.id);
     await screenshot(page, 'endpoint');
     expect(errors).toEqual([]);
@@ -49,7 +55,9 @@ describe('endpoint page', () => {
     const { page } = await openPage(browser, `${demo.url}/endpoints/192.0.2.254`);
     await page.getByTestId('endpoint-facts').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('endpoint-incident-count').textContent()).toBe('0');
-    expect(await page.getByTestId('endpoint-page').textContent()).toMatch(/No abusive traffic from or to 192\.0\.2\.254/);
+    expect(await page.getByTestId('endpoint-page').textContent()).toMatch(
+      /No abusive traffic from or to 192\.0\.2\.254/,
+    );
     await page.close();
   });
 });

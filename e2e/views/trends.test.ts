@@ -22,7 +22,9 @@ describe('trends', () => {
   it('shows upstream and customer abuse, exports CSV, and prints without controls', async () => {
     // Let the demo's attack reach the rollups first.
     for (let k = 0; k < 60; k++) {
-      const t = (await (await fetch(`${demo.url}/api/upstreams/trends?step=1h`)).json()) as { upstreams: { total: { bytes: number } }[] };
+      const t = (await (await fetch(`${demo.url}/api/upstreams/trends?step=1h`)).json()) as {
+        upstreams: { total: { bytes: number } }[];
+      };
       if (t.upstreams.some((u) => u.total.bytes > 0)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }

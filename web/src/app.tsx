@@ -13,7 +13,9 @@ import { TrendsView } from './views/trends-view.js';
 import { WallView } from './views/wall-view.js';
 
 // Benchmark baseline only; its own chunk so no user page downloads it.
-const BenchScatterView = lazyRetry(() => import('./views/bench-scatter-view.js').then((m) => ({ default: m.BenchScatterView })));
+const BenchScatterView = lazyRetry(() =>
+  import('./views/bench-scatter-view.js').then((m) => ({ default: m.BenchScatterView })),
+);
 
 function Layout() {
   return (

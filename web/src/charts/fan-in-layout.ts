@@ -113,10 +113,17 @@ export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLay
   const clusterOf = new Uint16Array(n);
   const members: number[][] = clusters.map(() => []);
   const otherIdx = clusters.length - 1;
-  for (let i = 0; i < n; i++) {
-    const k = clusterIndex.get(g.asn[i]!) ?? otherIdx;
-    clusterOf[i] = k;
-    members[k]!.push(i);
+  for (let i = 0; i < n; i++) clusterOf[i] = clusterIndex.get(g.asn[i]!) ?? otherIdx;
+  // One native numeric sort instead of a comparator per cluster (the hot spot at 50,000
+  // sources): key = descending quantised pps, then index, packed into a float64.
+  const keys = new Float64Array(n);
+  const IDX = 2 ** 20;
+  const QMAX = 2 ** 32 - 1;
+  for (let i = 0; i < n; i++) keys[i] = (QMAX - Math.min(QMAX, Math.round(g.pps[i]! * 16))) * IDX + i;
+  keys.sort();
+  for (let j = 0; j < n; j++) {
+    const i = keys[j]! % IDX;
+    members[clusterOf[i]!]!.push(i);
   }
   const positions = new Float32Array(2 * n);
   const radii = new Float32Array(n);
@@ -125,7 +132,6 @@ export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLay
   const logMax = Math.log1p(maxPps) || 1;
   members.forEach((idx, k) => {
     const c = clusters[k]!;
-    idx.sort((a, b) => g.pps[b]! - g.pps[a]! || a - b);
     const m = idx.length;
     const spacing = c.r / Math.sqrt(m + 0.5);
     for (let j = 0; j < m; j++) {

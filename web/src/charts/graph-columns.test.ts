@@ -21,9 +21,12 @@ describe('columnsFromNodes', () => {
   });
 
   it('names the node and field that is wrong', () => {
-    expect(() => columnsFromNodes([{ ip: '1.2.3.4', asn: 1, country: 'DE', pps: 1 }, { ip: '1.2.3.5', asn: -3, country: 'DE', pps: 1 }])).toThrow(
-      'graph.nodes[1].asn: expected a non-negative integer',
-    );
+    expect(() =>
+      columnsFromNodes([
+        { ip: '1.2.3.4', asn: 1, country: 'DE', pps: 1 },
+        { ip: '1.2.3.5', asn: -3, country: 'DE', pps: 1 },
+      ]),
+    ).toThrow('graph.nodes[1].asn: expected a non-negative integer');
     expect(() => columnsFromNodes([{ ip: 7, asn: 1, country: 'DE', pps: 1 }])).toThrow('graph.nodes[0].ip');
     expect(() => columnsFromNodes([null])).toThrow('graph.nodes[0]');
     expect(() => columnsFromNodes([{ ip: '1.2.3.4', asn: 1, country: 'DE', pps: Number.NaN }])).toThrow('pps');

@@ -22,12 +22,21 @@ function advice(status: number): string {
   return 'Check the request and try again.';
 }
 
-async function request<S extends z.ZodType>(path: string, schema: S, init?: RequestInit): Promise<z.infer<S>> {
+/**
+ * fetch + JSON + schema check. `auth` supplies the Authorization header; a Web Worker (no
+ * localStorage there) passes the headers the page gave it.
+ */
+export async function request<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  init?: RequestInit,
+  auth: () => Record<string, string> = authHeaders,
+): Promise<z.infer<S>> {
   let res: Response;
   try {
     res = await fetch(path, {
       ...init,
-      headers: { Accept: 'application/json', ...authHeaders(), ...(init?.headers ?? {}) },
+      headers: { Accept: 'application/json', ...auth(), ...(init?.headers ?? {}) },
     });
   } catch (err) {
     throw new ApiRequestError(

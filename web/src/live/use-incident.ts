@@ -1,20 +1,18 @@
-import { IncidentDetail, type Incident } from '@downstream/shared';
-import { z } from 'zod';
+import type { Incident } from '@downstream/shared';
 import { useCallback, useEffect, useState } from 'react';
-import { apiGet, ApiRequestError } from './api.js';
+import type { GraphColumns } from '../charts/fan-in-layout.js';
+import { ApiRequestError } from './api.js';
+import { fetchIncidentDetail } from './detail-client.js';
+import type { IncidentDetailWire } from './incident-detail-wire.js';
 import { useLive } from './live-store.js';
 
-/**
- * The detail as fetched: everything validated by the shared schema except the graph nodes,
- * which can number 50,000 and are checked node by node when turned into columns
- * (charts/graph-columns.ts) — only if no live binary frame supersedes them first.
- */
-export const IncidentDetailWire = IncidentDetail.extend({ graph: z.object({ nodes: z.array(z.unknown()) }) });
-export type IncidentDetailWire = z.infer<typeof IncidentDetailWire>;
-
 export interface IncidentState {
-  /** The detail from REST, if it loaded. */
+  /** The detail from REST, if it loaded (its node list moved to `columns`). */
   detail?: IncidentDetailWire;
+  /** The REST graph nodes as columns. */
+  columns?: GraphColumns;
+  /** Why the REST graph nodes could not be used. */
+  columnsError?: string;
   /** The freshest incident fields: the live store's copy once one arrives, else the detail's. */
   incident?: Incident;
   loading: boolean;
@@ -26,7 +24,11 @@ export interface IncidentState {
 /** One incident for the drill-down page: REST detail, kept current by live upserts. */
 export function useIncident(id: string): IncidentState {
   const liveCopy = useLive((s) => s.incidents[id]);
-  const [detail, setDetail] = useState<IncidentDetailWire>();
+  const [fetched, setFetched] = useState<{
+    detail: IncidentDetailWire;
+    columns?: GraphColumns;
+    columnsError?: string;
+  }>();
   const [error, setError] = useState<string>();
   const [notFound, setNotFound] = useState(false);
   const [loading, setLoading] = useState(true);
@@ -36,9 +38,9 @@ export function useIncident(id: string): IncidentState {
   useEffect(() => {
     const ctl = new AbortController();
     setLoading(true);
-    apiGet(`/api/incidents/${encodeURIComponent(id)}`, IncidentDetailWire, ctl.signal)
-      .then((d) => {
-        setDetail(d);
+    fetchIncidentDetail(id, ctl.signal)
+      .then((r) => {
+        setFetched(r);
         setError(undefined);
         setNotFound(false);
       })
@@ -53,6 +55,7 @@ export function useIncident(id: string): IncidentState {
     return () => ctl.abort();
   }, [id, nonce]);
 
+  const detail = fetched?.detail;
   // Live upserts carry newer counters and status; the detail's sources list may be longer.
   let incident: Incident | undefined = liveCopy ?? detail;
   if (liveCopy && detail) {
@@ -68,5 +71,14 @@ export function useIncident(id: string): IncidentState {
         }
       : detail;
   }
-  return { detail, incident, loading, error, notFound: notFound && !liveCopy, reload };
+  return {
+    detail,
+    columns: fetched?.columns,
+    columnsError: fetched?.columnsError,
+    incident,
+    loading,
+    error,
+    notFound: notFound && !liveCopy,
+    reload,
+  };
 }

@@ -24,7 +24,10 @@ export function BenchScatterView() {
   if (!layout) return <p className="empty">{error ?? 'Loading…'}</p>;
   const layer = new ScatterplotLayer({
     id: 'bare',
-    data: { length: layout.count, attributes: { getPosition: { value: layout.positions, size: 2 }, getRadius: { value: layout.radii, size: 1 } } },
+    data: {
+      length: layout.count,
+      attributes: { getPosition: { value: layout.positions, size: 2 }, getRadius: { value: layout.radii, size: 1 } },
+    },
     getFillColor: [255, 82, 82, 220],
     radiusUnits: 'common',
     radiusMinPixels: 0.8,

@@ -1,7 +1,6 @@
 import type { Incident } from '@downstream/shared';
 import { Suspense, useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { columnsFromNodes } from '../charts/graph-columns.js';
 import { IncidentTimeline } from '../charts/incident-timeline.js';
 import { age, int, KIND_LABEL, kindColor, pct, si, time } from '../format.js';
 import { useIncident } from '../live/use-incident.js';
@@ -21,7 +20,7 @@ export function IncidentView() {
   const { id = '' } = useParams();
   const [params, setParams] = useSearchParams();
   const now = useNow(1000);
-  const { detail, incident: fetched, loading, error, notFound } = useIncident(id);
+  const { detail, columns: restColumns, columnsError, incident: fetched, loading, error, notFound } = useIncident(id);
   const room = useIncidentRoom(id, detail?.timeline);
   const [local, setLocal] = useState<Incident>();
 
@@ -34,17 +33,7 @@ export function IncidentView() {
     setParams(next, { replace: true });
   };
 
-  // The live frame, when it arrives first, makes the REST copy of the nodes redundant.
-  const haveFrame = room.graph !== undefined;
-  const rest = useMemo(() => {
-    if (!detail || haveFrame) return {};
-    try {
-      return { columns: columnsFromNodes(detail.graph.nodes) };
-    } catch (e) {
-      return { error: (e as Error).message };
-    }
-  }, [detail, haveFrame]);
-  const graph = room.graph ?? rest.columns;
+  const graph = room.graph ?? restColumns;
 
   // The action's answer is newer than anything else until the next live upsert.
   const incident =
@@ -175,8 +164,8 @@ export function IncidentView() {
             </ErrorBoundary>
           ) : (
             <p className="empty">
-              {rest.error
-                ? `The server sent a source list this page cannot read (${rest.error}); server and web app versions may differ.`
+              {columnsError
+                ? `The server sent a source list this page cannot read (${columnsError}); server and web app versions may differ.`
                 : detail
                   ? 'The detector reported no individual sources for this incident.'
                   : loading

@@ -1,7 +1,6 @@
 import { AsnHeatmap as AsnHeatmapSchema, IncidentKind, type Incident } from '@downstream/shared';
 import { Suspense, useEffect, useMemo } from 'react';
 import { useSearchParams } from 'react-router';
-import { columnsFromNodes } from '../charts/graph-columns.js';
 import type { SourceFlow } from '../charts/world-map.js';
 import { age, int, KIND_LABEL, kindColor, si } from '../format.js';
 import { freshness, useLive } from '../live/live-store.js';
@@ -64,17 +63,8 @@ function AttackPanel({ incident }: { incident?: Incident }) {
 }
 
 function AttackGraph({ incident }: { incident: Incident }) {
-  const { detail } = useIncident(incident.id);
+  const { columns } = useIncident(incident.id);
   const room = useIncidentRoom(incident.id);
-  const haveFrame = room.graph !== undefined;
-  const columns = useMemo(() => {
-    if (!detail || haveFrame) return undefined;
-    try {
-      return columnsFromNodes(detail.graph.nodes);
-    } catch {
-      return undefined;
-    }
-  }, [detail, haveFrame]);
   const graph = room.graph ?? columns;
   const names = useMemo(() => new Map(incident.sources.asns.map((a) => [a.asn, a.name])), [incident.sources.asns]);
   return (
