@@ -1,0 +1,90 @@
+import type { Incident, Summary } from '@downstream/shared';
+import { describe, expect, it } from 'vitest';
+import { createLiveStore, freshness, STALE_AFTER_MS } from './live-store.js';
+
+const summary = (active: number): Summary => ({
+  at: '2026-11-24T10:00:00.000Z',
+  flowsPerSecond: 100,
+  packetsPerSecond: 1000,
+  bitsPerSecond: 1e6,
+  activeIncidents: active,
+  byKind: {
+    'ddos-fan-in': active,
+    volumetric: 0,
+    amplification: 0,
+    'spam-bot': 0,
+    scanner: 0,
+    'ddos-participation': 0,
+    external: 0,
+  },
+  inbound: active,
+  outbound: 0,
+  exporters: 1,
+});
+
+const incident = (id: string, over: Partial<Incident> = {}): Incident => ({
+  id,
+  kind: 'ddos-fan-in',
+  direction: 'inbound',
+  severity: 'high',
+  status: 'open',
+  firstSeen: '2026-11-24T10:00:00.000Z',
+  lastSeen: '2026-11-24T10:00:05.000Z',
+  target: { ip: '198.51.100.10' },
+  sources: { distinct: 10, top: [], asns: [] },
+  upstreams: [],
+  peak: { pps: 1, bps: 8 },
+  evidence: {},
+  detectors: ['fan-in'],
+  notes: [],
+  ...over,
+});
+
+describe('live store', () => {
+  it('a snapshot replaces everything, including incidents the server no longer lists', () => {
+    const s = createLiveStore();
+    s.getState().applySnapshot({ summary: summary(2), incidents: [incident('a'), incident('b')], rev: 5 }, 1000);
+    s.getState().applySnapshot({ summary: summary(1), incidents: [incident('b')], rev: 9 }, 2000);
+    expect(Object.keys(s.getState().incidents)).toEqual(['b']);
+    expect(s.getState().rev).toBe(9);
+    expect(s.getState().summary?.activeIncidents).toBe(1);
+    expect(s.getState().lastDataAt).toBe(2000);
+  });
+
+  it('drops deltas already contained in the snapshot, applies newer ones', () => {
+    const s = createLiveStore();
+    s.getState().applySnapshot({
+      summary: summary(1),
+      incidents: [incident('a', { peak: { pps: 5, bps: 40 } })],
+      rev: 10,
+    });
+    s.getState().applyUpsert({ rev: 10, incident: incident('a', { peak: { pps: 1, bps: 8 } }) });
+    expect(s.getState().incidents.a!.peak.pps).toBe(5);
+    s.getState().applyUpsert({ rev: 11, incident: incident('a', { peak: { pps: 7, bps: 56 } }) });
+    expect(s.getState().incidents.a!.peak.pps).toBe(7);
+    s.getState().applyResolved({ rev: 12, id: 'a', at: '2026-11-24T10:05:00.000Z' });
+    expect(s.getState().incidents.a!.status).toBe('resolved');
+    expect(s.getState().incidents.a!.lastSeen).toBe('2026-11-24T10:05:00.000Z');
+    s.getState().applyResolved({ rev: 12, id: 'a', at: '2026-11-24T11:00:00.000Z' });
+    expect(s.getState().incidents.a!.lastSeen).toBe('2026-11-24T10:05:00.000Z');
+  });
+
+  it('puts new incidents at the head of the ticker, once', () => {
+    const s = createLiveStore();
+    s.getState().applySnapshot({ summary: summary(0), incidents: [], rev: 1 });
+    s.getState().applyUpsert({ rev: 2, incident: incident('x') });
+    s.getState().applyUpsert({ rev: 3, incident: incident('y') });
+    s.getState().applyUpsert({ rev: 4, incident: incident('x', { peak: { pps: 9, bps: 72 } }) });
+    expect(s.getState().ticker.map((t) => t.id)).toEqual(['y', 'x']);
+  });
+});
+
+describe('freshness', () => {
+  it('is live while data flows, STALE after 10 s of silence or on disconnect', () => {
+    expect(freshness({ connection: 'connecting', lastDataAt: undefined }, 0)).toBe('connecting');
+    expect(freshness({ connection: 'live', lastDataAt: 1000 }, 1000 + STALE_AFTER_MS)).toBe('live');
+    expect(freshness({ connection: 'live', lastDataAt: 1000 }, 1001 + STALE_AFTER_MS)).toBe('STALE');
+    expect(freshness({ connection: 'offline', lastDataAt: 1000 }, 1500)).toBe('STALE');
+    expect(freshness({ connection: 'offline', lastDataAt: undefined }, 1500)).toBe('offline');
+  });
+});
