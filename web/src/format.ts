@@ -74,3 +74,15 @@ export function kindColor(kind: IncidentKind, alpha = 1): string {
   const [r, g, b] = KIND_RGB[kind];
   return alpha === 1 ? `rgb(${r}, ${g}, ${b})` : `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
+
+/** Axis tick labels: SI, with more digits when the short form would repeat a label. */
+export function siTicks(ticks: readonly number[], unit = ''): string[] {
+  const short = ticks.map((t) => si(t, unit));
+  if (new Set(short).size === short.length) return short;
+  return ticks.map((t) => {
+    const exp = t === 0 ? 0 : Math.min(SI.length - 1, Math.max(0, Math.floor(Math.log10(Math.abs(t)) / 3)));
+    const v = t / 1000 ** exp;
+    const sep = SI[exp] || unit ? ' ' : '';
+    return `${Number(v.toPrecision(5))}${sep}${SI[exp]}${unit}`;
+  });
+}

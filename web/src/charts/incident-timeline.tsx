@@ -1,7 +1,7 @@
 import type { TimelinePoint } from '@downstream/shared';
 import { useMemo } from 'react';
 import type uPlot from 'uplot';
-import { si } from '../format.js';
+import { si, siTicks } from '../format.js';
 import { AXIS, UPlotChart } from './uplot-chart.js';
 
 export interface IncidentTimelineProps {
@@ -37,12 +37,12 @@ export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps
       ],
       axes: [
         { ...AXIS },
-        { ...AXIS, scale: 'pps', values: (_u, ticks) => ticks.map((t) => si(t)), size: 60 },
+        { ...AXIS, scale: 'pps', values: (_u, ticks) => siTicks(ticks), size: 60 },
         {
           ...AXIS,
           scale: 'src',
           side: 1,
-          values: (_u, ticks) => ticks.map((t) => si(t)),
+          values: (_u, ticks) => siTicks(ticks),
           size: 60,
           grid: { show: false },
         },

@@ -102,7 +102,7 @@ export function AsnsView() {
                       <td>
                         <Link to={`/asns/${r.asn}?range=${range}`}>AS{r.asn}</Link>
                       </td>
-                      <td>{r.name}</td>
+                      <td>{r.name || (r.asn === 0 ? 'unknown network (no ASN in the data set)' : '')}</td>
                       <td className="num">{si(r.total.bytes, 'B')}</td>
                       <td className="num">{si(r.total.packets)}</td>
                       <td className="num">{int(r.total.flows)}</td>

@@ -7,6 +7,7 @@ import { useIncident } from '../live/use-incident.js';
 import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
 import { ErrorBoundary } from './error-boundary.js';
+import { downloadCsv } from './csv.js';
 import { AuditTrail, IncidentActions } from './incident-actions.js';
 import { lazyRetry } from './lazy-retry.js';
 
@@ -183,10 +184,32 @@ export function IncidentView() {
 
       <div className="grid-2">
         <section className="panel">
-          <h2>
-            Top sources{selectedAsn !== undefined && ` in ${selectedAsn < 0 ? 'other networks' : `AS${selectedAsn}`}`} (
-            {topSources.length})
-          </h2>
+          <div className="panel-head">
+            <h2>
+              {i.direction === 'outbound' ? 'Offending customer endpoints' : 'Top sources'}
+              {selectedAsn !== undefined && ` in ${selectedAsn < 0 ? 'other networks' : `AS${selectedAsn}`}`} (
+              {topSources.length})
+            </h2>
+            <button
+              type="button"
+              data-testid="export-sources"
+              disabled={topSources.length === 0}
+              onClick={() =>
+                downloadCsv(
+                  `downstream-${i.kind}-${i.id}-${i.direction === 'outbound' ? 'call-list' : 'sources'}.csv`,
+                  [
+                    ['ip', 'customer', 'asn', 'as_name', 'country', 'packets', 'bytes'],
+                    ...topSources.map((s) => [s.ip, s.customer ?? '', s.asn, s.asName, s.country, s.packets, s.bytes]),
+                  ],
+                )
+              }
+              title={
+                i.direction === 'outbound' ? 'The call list for remediation, every endpoint' : 'All listed sources'
+              }
+            >
+              {i.direction === 'outbound' ? 'Call list CSV' : 'CSV'}
+            </button>
+          </div>
           <div className="scroll-y">
             <table className="data-table" data-testid="top-sources">
               <thead>
