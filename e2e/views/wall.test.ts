@@ -36,8 +36,13 @@ describe('wall', () => {
 
     const flows = await page.getByTestId('wall-flows').textContent();
     expect(flows).toMatch(/\d/);
-    expect(Number(await page.getByTestId('wall-active').textContent())).toBeGreaterThan(0);
-    expect(await page.getByTestId('wall-kinds').textContent()).toMatch(/DDoS fan-in|Volumetric|Amplification/);
+    // The summary comes at most once a second, so it may trail the incident by a tick.
+    await expect
+      .poll(async () => Number(await page.getByTestId('wall-active').textContent()), { timeout: 5000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByTestId('wall-kinds').textContent(), { timeout: 5000 })
+      .toMatch(/DDoS fan-in|Volumetric|Amplification/);
     await expect.poll(() => page.locator('[data-testid="wall-ticker"] li').count()).toBeGreaterThan(0);
     expect(await hasScrollbars(page)).toEqual({ x: false, y: false });
     await screenshot(page, 'wall-1080p-attack');
