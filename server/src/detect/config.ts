@@ -77,6 +77,8 @@ const Participation = z.strictObject({
   minPpsPerSource: z.number().positive().default(100),
   windowSeconds: z.number().int().min(2).max(120).default(10),
   maxEstablishedShare: z.number().min(0).max(1).default(0.5),
+  /** Packets the target sends back per packet received, above which it is a service, not a victim. */
+  maxAnswerRatio: z.number().min(0).default(0.3),
 });
 
 const Outbound = z.strictObject({

@@ -41,8 +41,9 @@ export class ParticipationDetector {
     const n = b.length;
     const t = this.table;
     for (let i = 0; i < n; i++) {
-      if (dir[i] !== FlowDirection.outbound) continue;
-      t.add(b, i, b.dst, b.src, -1);
+      const d = dir[i];
+      if (d === FlowDirection.outbound) t.add(b, i, b.dst, b.src, -1);
+      else if (d === FlowDirection.inbound) t.answer(b, i, b.src);
     }
   }
 
@@ -50,6 +51,8 @@ export class ParticipationDetector {
     const a = this.cfg.participation;
     if (st.recentPackets <= 0 || pps < a.minPps * f) return false;
     if (1 - st.recentAttackPackets / st.recentPackets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
+    // A service our customers use answers them (QUIC video: more back than out); a victim does not.
+    if (st.answerPackets > st.packets * a.maxAnswerRatio) return false;
     const d = estimateDistinct(this.table.distinctSources(s), st.rawPackets, st.maxSampling);
     return d >= a.minSources * f && pps / Math.max(1, d) >= a.minPpsPerSource * f;
   }
@@ -112,6 +115,7 @@ export class ParticipationDetector {
         windowSeconds: st.span,
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
+        answerRatio: round3(st.answerPackets / Math.max(1, st.packets)),
         ...(coordination !== undefined ? { startSpreadSeconds: coordination } : {}),
         summary: `${distinct} customer endpoints → ${ip} (${info.asName || 'unknown AS'}), ${fmtRate(pps, 'pps')}, ${fmtRate(bps, 'bps')}, ${meanPacketSize} B mean packet size${coordination !== undefined ? `, 90 % started within ${coordination} s` : ''}`,
       },

@@ -15,7 +15,7 @@ const MODES: { protocol: HarnessProtocol; samplingRate: number }[] = [
 ];
 
 const ATTACKS = ['fan-in', 'volumetric', 'amplification', 'spam-bot', 'scanner', 'ddos-participation'];
-const BENIGN = ['flash-crowd', 'allowed-mail', 'backup-job', 'cdn-fill'];
+const BENIGN = ['flash-crowd', 'allowed-mail', 'backup-job', 'cdn-fill', 'quic-streaming'];
 
 function coverage(label: ScenarioLabel, incidents: IncidentDetail[]): number {
   const listed = new Set(incidents.flatMap((i) => i.sources.top.map((s) => s.ip)));

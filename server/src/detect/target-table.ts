@@ -30,6 +30,8 @@ export interface TargetStats {
   /** Packets as the exporters saw them before scale-up (sampled packet count). */
   rawPackets: number;
   flows: number;
+  /** Packets the key sent back (only counted where the owner calls `answer`). */
+  answerPackets: number;
   /** Highest 1-in-N sampling rate among the window's records. */
   maxSampling: number;
   /**
@@ -48,7 +50,7 @@ export interface TargetStats {
 export const RECENT_SECONDS = 3;
 
 export function emptyStats(): TargetStats {
-  return { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, maxSampling: 1, recentSpan: 1, recentPackets: 0, recentBytes: 0, recentAttackPackets: 0, recentAmpPackets: 0, recentAmpBytes: 0 };
+  return { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, answerPackets: 0, maxSampling: 1, recentSpan: 1, recentPackets: 0, recentBytes: 0, recentAttackPackets: 0, recentAmpPackets: 0, recentAmpBytes: 0 };
 }
 
 /** Events carry a watch's whole source list this often (ticks); the top few in between. */
@@ -111,7 +113,7 @@ export class Watch {
   }
 }
 
-const FIELDS = 7;
+const FIELDS = 8;
 const F_PKTS = 0;
 const F_BYTES = 1;
 const F_ATTACK = 2;
@@ -119,6 +121,8 @@ const F_AMP_PKTS = 3;
 const F_AMP_BYTES = 4;
 const F_RAW = 5;
 const F_FLOWS = 6;
+/** Packets coming back from the key (replies): a victim of a flood hardly answers. */
+const F_ANSWER = 7;
 
 export interface TargetTableOptions {
   capacity: number;
@@ -290,10 +294,17 @@ export class TargetTable {
     }
   }
 
+  /** Count record `i` as a reply from the key at `keyWords[i*4..]`, if that key is tracked. */
+  answer(b: EnrichedBatch, i: number, keyWords: Uint32Array): void {
+    if (this.keys.size === 0) return;
+    const s = this.keys.find(keyWords, i * 4, hashWords(keyWords, i * 4));
+    if (s >= 0) this.counters[s * this.stride + this.bucket * FIELDS + F_ANSWER] += b.packets[i];
+  }
+
   stats(s: number, out: TargetStats): TargetStats {
     const c = this.counters;
     const base = s * this.stride;
-    let pk = 0, by = 0, at = 0, ap = 0, ab = 0, raw = 0, fl = 0;
+    let pk = 0, by = 0, at = 0, ap = 0, ab = 0, raw = 0, fl = 0, an = 0;
     for (let b = 0; b < this.window; b++) {
       const o = base + b * FIELDS;
       pk += c[o + F_PKTS];
@@ -303,6 +314,7 @@ export class TargetTable {
       ab += c[o + F_AMP_BYTES];
       raw += c[o + F_RAW];
       fl += c[o + F_FLOWS];
+      an += c[o + F_ANSWER];
     }
     this.windowPackets[s] = pk;
     const age = this.tickCount - this.createdTick[s] + 1;
@@ -330,6 +342,7 @@ export class TargetTable {
     out.ampBytes = ab;
     out.rawPackets = raw;
     out.flows = fl;
+    out.answerPackets = an;
     out.maxSampling = this.maxSampling[s] || 1;
     return out;
   }

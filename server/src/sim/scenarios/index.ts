@@ -13,6 +13,7 @@ export {
   flashCrowd,
   mixedScenario,
   participation,
+  quicStreaming,
   scanner,
   spamBots,
   volumetric,

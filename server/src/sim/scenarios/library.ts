@@ -325,6 +325,30 @@ export function cdnFill(seed: number, start: number, end: number, o: { cache?: s
   };
 }
 
+/**
+ * Hundreds of customers streaming video over QUIC from one server: many endpoints, UDP, a
+ * steady 120 pps each toward one outside address — but answered by far more coming back.
+ */
+export function quicStreaming(seed: number, start: number, end: number, o: { viewers?: number; server?: string } = {}): Component {
+  const s = stream(seed, 'quic');
+  const viewers = residential(o.viewers ?? 150, 50).concat(Array.from({ length: 100 }, (_, i) => `203.0.113.${120 + i}`)).slice(0, o.viewers ?? 250);
+  const server = o.server ?? pickAddress(rngFor(s, 0), CDN_RANGES);
+  return {
+    start,
+    end,
+    label: { name: 'QUIC streaming', kind: null, direction: 'outbound', target: server, sources: [], involved: [server], startSecond: start, endSecond: end },
+    emit(sec, now, out) {
+      const r = rngFor(s, 1, sec);
+      for (const v of viewers) {
+        const down = 500 * (0.8 + 0.4 * r());
+        const sp = 50_000 + (viewers.indexOf(v) % 10_000);
+        out.push(simFlow(server, v, { srcPort: 443, dstPort: sp, proto: UDP, tcpFlags: 0, packets: down, bytes: down * 1300 }, now, true));
+        out.push(simFlow(v, server, { srcPort: sp, dstPort: 443, proto: UDP, tcpFlags: 0, packets: down / 4, bytes: (down / 4) * 60 }, now, false));
+      }
+    },
+  };
+}
+
 // ---------------------------------------------------------------- scenarios
 
 export type ScenarioFactory = (seed: number) => Scenario;
@@ -344,6 +368,7 @@ export const SCENARIOS: Record<string, ScenarioFactory> = {
   'allowed-mail': (seed) => compose('allowed-mail', 'benign: the allowed mail server delivering', 60, [background(seed), allowedMail(seed, 0, 60)]),
   'backup-job': (seed) => compose('backup-job', 'benign: one large backup flow', 40, [background(seed), backupJob(seed, 5, 40)]),
   'cdn-fill': (seed) => compose('cdn-fill', 'benign: a CDN filling a customer cache', 40, [background(seed), cdnFill(seed, 5, 40)]),
+  'quic-streaming': (seed) => compose('quic-streaming', 'benign: hundreds of customers streaming QUIC video from one server', 40, [background(seed), quicStreaming(seed, 5, 40)]),
   mixed: (seed) => mixedScenario(seed),
 };
 
@@ -366,6 +391,7 @@ function mixedParts(seed: number): Component[] {
     ...volumetric(seed, 380, 440),
     cdnFill(seed, 400, 460),
     backupJob(seed, 430, 500),
+    quicStreaming(seed, 460, 530),
   ];
 }
 

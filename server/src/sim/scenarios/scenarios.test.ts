@@ -15,11 +15,11 @@ describe('scenario library', () => {
     }
   });
 
-  it('labels every attack kind and four benign look-alikes', () => {
+  it('labels every attack kind and five benign look-alikes', () => {
     const labels = Object.values(SCENARIOS).flatMap((f) => f(1).labels);
     const kinds = new Set(labels.map((l) => l.kind));
     for (const k of ['ddos-fan-in', 'volumetric', 'amplification', 'spam-bot', 'scanner', 'ddos-participation']) expect(kinds.has(k as never), k).toBe(true);
-    expect(new Set(labels.filter((l) => l.kind === null).map((l) => l.name))).toEqual(new Set(['flash crowd', 'allowed mail server', 'backup job', 'CDN fill']));
+    expect(new Set(labels.filter((l) => l.kind === null).map((l) => l.name))).toEqual(new Set(['flash crowd', 'allowed mail server', 'backup job', 'CDN fill', 'QUIC streaming']));
   });
 
   it('keeps every customer-side address inside the demo customers and every outside one outside', () => {
