@@ -121,7 +121,17 @@ export class KeyTable {
       }
     }
     if (victim < 0) {
-      for (let s = 0; s < this.capacity; s++) if (this.used[s]) { victim = s; break; }
+      // Every sampled key is protected (score Infinity) or the samples missed: scan for the
+      // lowest score, so protected keys go only when nothing else is left.
+      for (let s = 0; s < this.capacity; s++) {
+        if (!this.used[s]) continue;
+        const sc = this.score(s);
+        if (victim < 0 || sc < best) {
+          best = sc;
+          victim = s;
+          if (sc !== Infinity) break;
+        }
+      }
     }
     this.evictions++;
     this.onEvict(victim);
