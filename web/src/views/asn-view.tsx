@@ -8,7 +8,7 @@ import { IncidentMiniTable } from './incident-mini-table.js';
 import { RangePicker } from './range-picker.js';
 import { parseRange, rangeQuery, type RangeKey } from './ranges.js';
 
-const OPTIONS: RangeKey[] = ['24h', '7d', '30d', '90d'];
+const OPTIONS: RangeKey[] = ['1h', '6h', '24h', '7d', '30d', '90d'];
 
 /** `/asns/:asn`: one source network's abuse over time and its incidents. */
 export function AsnView() {

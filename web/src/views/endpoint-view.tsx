@@ -90,7 +90,10 @@ export function EndpointView() {
             {series && series.times.length > 0 ? (
               <SeriesChart times={series.times} lines={series.lines} unit="B" stepped testId="endpoint-timeline" />
             ) : (
-              <p className="empty">No abusive traffic from or to {ip} recorded in this range. Traffic is stored per completed minute, so a just-started incident shows here within a minute.</p>
+              <p className="empty">
+                No abusive traffic from or to {ip} recorded in this range. Traffic is stored per completed minute, so a
+                just-started incident shows here within a minute.
+              </p>
             )}
           </section>
           <section className="panel">

@@ -1,5 +1,5 @@
 import { AsnHeatmap as AsnHeatmapSchema, IncidentKind, type Incident } from '@downstream/shared';
-import { Suspense, useEffect, useMemo } from 'react';
+import { Suspense, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import type { SourceFlow } from '../charts/world-map.js';
 import { age, int, KIND_LABEL, kindColor, si } from '../format.js';
@@ -115,9 +115,13 @@ function MapPanel({ incidents, home }: { incidents: Incident[]; home: [number, n
 }
 
 function AsnsPanel({ height }: { height: number }) {
-  // Refreshed every minute: rollups are per minute.
-  const path = useMemo(() => `/api/asns/heatmap?from=${Date.now() - 3600_000}&step=1m&top=15`, []);
-  const { data, error } = useApi(path, AsnHeatmapSchema, 60_000);
+  // The last hour, moving once a minute (rollups are per minute); polled every 10 s while
+  // empty, as the first rows land only when the first minute closes.
+  const minute = Math.floor(useNow(60_000) / 60_000);
+  const path = `/api/asns/heatmap?from=${(minute - 60) * 60_000}&step=1m&top=15`;
+  const [empty, setEmpty] = useState(true);
+  const { data, error } = useApi(path, AsnHeatmapSchema, empty ? 10_000 : undefined);
+  useEffect(() => setEmpty(!data || data.rows.length === 0), [data]);
   if (!data) return <div className="wall-calm">{error ? `Heatmap unavailable: ${error}` : 'Loading…'}</div>;
   if (data.rows.length === 0) return <div className="wall-calm">No abusive traffic recorded in the last hour</div>;
   return (
