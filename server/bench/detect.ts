@@ -12,9 +12,17 @@
  *    socket.io client. Each trial starts a fan-in DDoS on a fresh customer host at a random
  *    phase; latency = first attack datagram sent → `incident:upsert` for it on the socket.
  *
- * Options (env BENCH_X or --x=value): trials=20 cycles=2 (passes over the mixed cycle).
+ * 5. For context (when the Debian package is installed): FastNetMon and Downstream fed the
+ *    same NetFlow for 25 s with every labelled attack and look-alike at once; which of them each
+ *    one flags. FastNetMon runs with the package's default thresholds (per host: 20 kpps,
+ *    1000 Mbit/s).
+ *
+ * Options (env BENCH_X or --x=value): trials=20 cycles=2 (passes over the mixed cycle)
+ * fastnetmon=1 (0 skips part 5).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -25,7 +33,23 @@ import { batchFromSimFlows, createEnrichedBatch, ip, setRecord, stubEnricher } f
 import type { EnrichedBatch } from '../src/enrich/enriched-batch.js';
 import { createEnricher } from '../src/enrich/index.js';
 import { startServer } from '../src/server.js';
-import { background, demoNetworkConfig, fanIn, mixedScenario } from '../src/sim/scenarios/index.js';
+import {
+  allowedMail,
+  amplification,
+  background,
+  backupJob,
+  cdnFill,
+  compose,
+  demoNetworkConfig,
+  fanIn,
+  flashCrowd,
+  mixedScenario,
+  participation,
+  quicStreaming,
+  scanner,
+  spamBots,
+  volumetric,
+} from '../src/sim/scenarios/index.js';
 import type { SimFlow } from '../src/sim/sim-flow.js';
 import { UdpExporter } from '../src/sim/udp-exporter.js';
 
@@ -178,6 +202,90 @@ async function latency(trials: number) {
   return lat;
 }
 
+// ------------------------------------------------------------------- 5. FastNetMon
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function compareFastNetMon(seconds: number) {
+  const bin = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find((p) => existsSync(p) && spawnSync(p, ['--version']).status === 0);
+  if (!bin) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'ds-bench-fnm-'));
+  const bans = join(dir, 'bans.txt');
+  const notify = join(dir, 'notify.sh');
+  writeFileSync(notify, `#!/bin/sh\necho "$1 $2 $3 $4" >> ${bans}\ncat > /dev/null\n`);
+  chmodSync(notify, 0o755);
+  writeFileSync(join(dir, 'networks_list'), demoNetworkConfig.customers.flatMap((c) => c.prefixes).filter((p) => !p.includes(':')).join('\n') + '\n');
+  writeFileSync(join(dir, 'networks_whitelist'), '');
+  const port = await freeUdpPort();
+  writeFileSync(
+    join(dir, 'fastnetmon.conf'),
+    [
+      'logging_level = info', 'logging_local_syslog_logging = off', 'logging_remote_syslog_logging = off', 'disable_usage_report = on',
+      'enable_ban = on', 'enable_ban_ipv6 = off', 'process_incoming_traffic = on', 'process_outgoing_traffic = on', 'ban_details_records_count = 20',
+      'ban_time = 600', 'unban_only_if_attack_finished = on', `networks_list_path = ${join(dir, 'networks_list')}`, `white_list_path = ${join(dir, 'networks_whitelist')}`,
+      'check_period = 1', 'enable_connection_tracking = on', 'ban_for_pps = on', 'ban_for_bandwidth = on', 'ban_for_flows = off',
+      'threshold_pps = 20000', 'threshold_mbps = 1000', 'threshold_flows = 3500',
+      'mirror_afpacket = off', 'pcap = off', 'sflow = off', 'netflow = on', `netflow_port = ${port}`, 'netflow_host = 127.0.0.1', 'netflow_sampling_ratio = 1',
+      'average_calculation_time = 5', 'speed_calculation_delay = 1', `notify_script_path = ${notify}`, 'notify_script_pass_details = on',
+      'collect_attack_pcap_dumps = off', 'redis_enabled = off', 'mongodb_enabled = off', 'exabgp = off', 'gobgp = off', 'influxdb = off', 'graphite = off',
+      'monitor_local_ip_addresses = off', `pid_path = ${join(dir, 'fastnetmon.pid')}`, `cli_stats_file_path = ${join(dir, 'fastnetmon.dat')}`,
+      `cli_stats_ipv6_file_path = ${join(dir, 'fastnetmon_ipv6.dat')}`, 'enable_api = off', 'prometheus = off', 'kafka_traffic_export = off', '',
+    ].join('\n'),
+  );
+  const fnm = spawn(bin, ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'], { stdio: 'ignore' });
+  const config = parseConfig({
+    http: { host: '127.0.0.1', port: 0 },
+    collectors: { netflow: { host: '127.0.0.1', port: 0 } },
+    network: demoNetworkConfig,
+    storage: { path: join(dir, 'data') },
+    log: { level: 'warn' },
+  });
+  const server = await startServer({ config, logger: pino({ level: 'warn' }), version: 'bench' });
+  const toUs = new UdpExporter({ host: '127.0.0.1', port: server.ctx.collectors.ports.netflow!, protocol: 'netflow-v9' });
+  const toFnm = new UdpExporter({ host: '127.0.0.1', port, protocol: 'netflow-v5' });
+  // Every labelled attack and look-alike at once, each on its own hosts; volumetric gets its baseline first.
+  const end = seconds + 20;
+  const scenario = compose('all-at-once', '', end, [
+    background(9), ...volumetric(9, 20, end), fanIn(9, 20, end), amplification(9, 20, end), spamBots(9, 20, end), scanner(9, 20, end),
+    participation(9, 20, end), flashCrowd(9, 20, end), allowedMail(9, 20, end), backupJob(9, 20, end), cdnFill(9, 20, end), quicStreaming(9, 20, end),
+  ]);
+  await new Promise((r) => setTimeout(r, 1500)); // FastNetMon start-up
+  try {
+    for (let s = 0; s < end; s++) {
+      const t = Date.now();
+      const flows = scenario.flows(s, t);
+      await Promise.all([toUs.send(flows, t), toFnm.send(flows, t)]);
+      await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t))));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  } finally {
+    fnm.kill('SIGTERM');
+    await toUs.close();
+    await toFnm.close();
+  }
+  const banned = existsSync(bans) ? readFileSync(bans, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+  const bannedIps = new Set(banned.filter((b) => b[3] === 'ban').map((b) => b[0]));
+  const incidents = server.ctx.incidents.list({ limit: 100 });
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+  const rows = scenario.labels.map((l) => {
+    const hosts = new Set([...(l.target ? [l.target] : []), ...(l.kind && l.direction === 'outbound' ? l.sources : []), ...(l.involved ?? [])]);
+    const fnmHit = [...hosts].filter((h) => bannedIps.has(h));
+    const ours = incidents.filter((i) => hosts.has(i.target?.ip ?? '') || i.sources.top.some((s) => l.direction === 'outbound' && hosts.has(s.ip)));
+    return {
+      label: `${l.kind ?? 'benign'}: ${l.name}`,
+      fastnetmon: fnmHit.length === 0 ? '—' : l.direction === 'outbound' && l.sources.length > 1 ? `${fnmHit.length}/${l.sources.length} hosts` : 'banned',
+      downstream: ours.length === 0 ? '—' : ours.map((i) => i.kind).join(', '),
+    };
+  });
+  return rows;
+}
+
 async function main() {
   const trials = opt('trials', 20);
   const cycles = opt('cycles', 2);
@@ -209,6 +317,17 @@ async function main() {
   const lat = await latency(trials);
   console.log(`p50 ${fmt(percentile(lat, 50))} ms, p99 ${fmt(percentile(lat, 99))} ms, min ${fmt(Math.min(...lat))} ms, max ${fmt(Math.max(...lat))} ms   (target p99 < 2000 ms)`);
   console.log('(server ticks detectors once a second; collectors flush every 100 ms; exporter sends every second)');
+
+  if (opt('fastnetmon', 1)) {
+    const rows = await compareFastNetMon(25);
+    if (!rows) console.log('\n# FastNetMon comparison skipped: Debian package fastnetmon not installed');
+    else {
+      console.log('\n# for context: FastNetMon (package defaults: per host 20 kpps / 1000 Mbit/s) vs Downstream, same NetFlow, 25 s');
+      const w = Math.max(...rows.map((r) => r.label.length));
+      console.log(`${'scenario'.padEnd(w)}  ${'FastNetMon'.padEnd(14)}  Downstream`);
+      for (const r of rows) console.log(`${r.label.padEnd(w)}  ${r.fastnetmon.padEnd(14)}  ${r.downstream}`);
+    }
+  }
 }
 
 main().then(
