@@ -148,7 +148,11 @@ async function latency(trials: number) {
     log: { level: 'warn' },
   });
   const server = await startServer({ config, logger: pino({ level: 'warn' }), version: 'bench' });
-  const exporter = new UdpExporter({ host: '127.0.0.1', port: server.ctx.collectors.ports.netflow!, protocol: 'netflow-v9' });
+  const exporter = new UdpExporter({
+    host: '127.0.0.1',
+    port: server.ctx.collectors.ports.netflow!,
+    protocol: 'netflow-v9',
+  });
   const socket = io(`${server.url}/live`, { transports: ['websocket'], forceNew: true, reconnection: false });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -156,7 +160,8 @@ async function latency(trials: number) {
   });
   const seen = new Map<string, number>();
   socket.on('incident:upsert', (m: { incident: { kind: string; target?: { ip: string } } }) => {
-    if (m.incident.kind === 'ddos-fan-in' && m.incident.target && !seen.has(m.incident.target.ip)) seen.set(m.incident.target.ip, nowMs());
+    if (m.incident.kind === 'ddos-fan-in' && m.incident.target && !seen.has(m.incident.target.ip))
+      seen.set(m.incident.target.ip, nowMs());
   });
 
   // The router: background traffic every second, like an exporter's active timeout.
@@ -212,32 +217,81 @@ async function freeUdpPort(): Promise<number> {
 }
 
 async function compareFastNetMon(seconds: number) {
-  const bin = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find((p) => existsSync(p) && spawnSync(p, ['--version']).status === 0);
+  const bin = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find(
+    (p) => existsSync(p) && spawnSync(p, ['--version']).status === 0,
+  );
   if (!bin) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ds-bench-fnm-'));
   const bans = join(dir, 'bans.txt');
   const notify = join(dir, 'notify.sh');
   writeFileSync(notify, `#!/bin/sh\necho "$1 $2 $3 $4" >> ${bans}\ncat > /dev/null\n`);
   chmodSync(notify, 0o755);
-  writeFileSync(join(dir, 'networks_list'), demoNetworkConfig.customers.flatMap((c) => c.prefixes).filter((p) => !p.includes(':')).join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'networks_list'),
+    demoNetworkConfig.customers
+      .flatMap((c) => c.prefixes)
+      .filter((p) => !p.includes(':'))
+      .join('\n') + '\n',
+  );
   writeFileSync(join(dir, 'networks_whitelist'), '');
   const port = await freeUdpPort();
   writeFileSync(
     join(dir, 'fastnetmon.conf'),
     [
-      'logging_level = info', 'logging_local_syslog_logging = off', 'logging_remote_syslog_logging = off', 'disable_usage_report = on',
-      'enable_ban = on', 'enable_ban_ipv6 = off', 'process_incoming_traffic = on', 'process_outgoing_traffic = on', 'ban_details_records_count = 20',
-      'ban_time = 600', 'unban_only_if_attack_finished = on', `networks_list_path = ${join(dir, 'networks_list')}`, `white_list_path = ${join(dir, 'networks_whitelist')}`,
-      'check_period = 1', 'enable_connection_tracking = on', 'ban_for_pps = on', 'ban_for_bandwidth = on', 'ban_for_flows = off',
-      'threshold_pps = 20000', 'threshold_mbps = 1000', 'threshold_flows = 3500',
-      'mirror_afpacket = off', 'pcap = off', 'sflow = off', 'netflow = on', `netflow_port = ${port}`, 'netflow_host = 127.0.0.1', 'netflow_sampling_ratio = 1',
-      'average_calculation_time = 5', 'speed_calculation_delay = 1', `notify_script_path = ${notify}`, 'notify_script_pass_details = on',
-      'collect_attack_pcap_dumps = off', 'redis_enabled = off', 'mongodb_enabled = off', 'exabgp = off', 'gobgp = off', 'influxdb = off', 'graphite = off',
-      'monitor_local_ip_addresses = off', `pid_path = ${join(dir, 'fastnetmon.pid')}`, `cli_stats_file_path = ${join(dir, 'fastnetmon.dat')}`,
-      `cli_stats_ipv6_file_path = ${join(dir, 'fastnetmon_ipv6.dat')}`, 'enable_api = off', 'prometheus = off', 'kafka_traffic_export = off', '',
+      'logging_level = info',
+      'logging_local_syslog_logging = off',
+      'logging_remote_syslog_logging = off',
+      'disable_usage_report = on',
+      'enable_ban = on',
+      'enable_ban_ipv6 = off',
+      'process_incoming_traffic = on',
+      'process_outgoing_traffic = on',
+      'ban_details_records_count = 20',
+      'ban_time = 600',
+      'unban_only_if_attack_finished = on',
+      `networks_list_path = ${join(dir, 'networks_list')}`,
+      `white_list_path = ${join(dir, 'networks_whitelist')}`,
+      'check_period = 1',
+      'enable_connection_tracking = on',
+      'ban_for_pps = on',
+      'ban_for_bandwidth = on',
+      'ban_for_flows = off',
+      'threshold_pps = 20000',
+      'threshold_mbps = 1000',
+      'threshold_flows = 3500',
+      'mirror_afpacket = off',
+      'pcap = off',
+      'sflow = off',
+      'netflow = on',
+      `netflow_port = ${port}`,
+      'netflow_host = 127.0.0.1',
+      'netflow_sampling_ratio = 1',
+      'average_calculation_time = 5',
+      'speed_calculation_delay = 1',
+      `notify_script_path = ${notify}`,
+      'notify_script_pass_details = on',
+      'collect_attack_pcap_dumps = off',
+      'redis_enabled = off',
+      'mongodb_enabled = off',
+      'exabgp = off',
+      'gobgp = off',
+      'influxdb = off',
+      'graphite = off',
+      'monitor_local_ip_addresses = off',
+      `pid_path = ${join(dir, 'fastnetmon.pid')}`,
+      `cli_stats_file_path = ${join(dir, 'fastnetmon.dat')}`,
+      `cli_stats_ipv6_file_path = ${join(dir, 'fastnetmon_ipv6.dat')}`,
+      'enable_api = off',
+      'prometheus = off',
+      'kafka_traffic_export = off',
+      '',
     ].join('\n'),
   );
-  const fnm = spawn(bin, ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'], { stdio: 'ignore' });
+  const fnm = spawn(
+    bin,
+    ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'],
+    { stdio: 'ignore' },
+  );
   const config = parseConfig({
     http: { host: '127.0.0.1', port: 0 },
     collectors: { netflow: { host: '127.0.0.1', port: 0 } },
@@ -246,13 +300,27 @@ async function compareFastNetMon(seconds: number) {
     log: { level: 'warn' },
   });
   const server = await startServer({ config, logger: pino({ level: 'warn' }), version: 'bench' });
-  const toUs = new UdpExporter({ host: '127.0.0.1', port: server.ctx.collectors.ports.netflow!, protocol: 'netflow-v9' });
+  const toUs = new UdpExporter({
+    host: '127.0.0.1',
+    port: server.ctx.collectors.ports.netflow!,
+    protocol: 'netflow-v9',
+  });
   const toFnm = new UdpExporter({ host: '127.0.0.1', port, protocol: 'netflow-v5' });
   // Every labelled attack and look-alike at once, each on its own hosts; volumetric gets its baseline first.
   const end = seconds + 20;
   const scenario = compose('all-at-once', '', end, [
-    background(9), ...volumetric(9, 20, end), fanIn(9, 20, end), amplification(9, 20, end), spamBots(9, 20, end), scanner(9, 20, end),
-    participation(9, 20, end), flashCrowd(9, 20, end), allowedMail(9, 20, end), backupJob(9, 20, end), cdnFill(9, 20, end), quicStreaming(9, 20, end),
+    background(9),
+    ...volumetric(9, 20, end),
+    fanIn(9, 20, end),
+    amplification(9, 20, end),
+    spamBots(9, 20, end),
+    scanner(9, 20, end),
+    participation(9, 20, end),
+    flashCrowd(9, 20, end),
+    allowedMail(9, 20, end),
+    backupJob(9, 20, end),
+    cdnFill(9, 20, end),
+    quicStreaming(9, 20, end),
   ]);
   await new Promise((r) => setTimeout(r, 1500)); // FastNetMon start-up
   try {
@@ -268,18 +336,34 @@ async function compareFastNetMon(seconds: number) {
     await toUs.close();
     await toFnm.close();
   }
-  const banned = existsSync(bans) ? readFileSync(bans, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')) : [];
+  const banned = existsSync(bans)
+    ? readFileSync(bans, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '))
+    : [];
   const bannedIps = new Set(banned.filter((b) => b[3] === 'ban').map((b) => b[0]));
   const incidents = server.ctx.incidents.list({ limit: 100 });
   await server.close();
   rmSync(dir, { recursive: true, force: true });
   const rows = scenario.labels.map((l) => {
-    const hosts = new Set([...(l.target ? [l.target] : []), ...(l.kind && l.direction === 'outbound' ? l.sources : []), ...(l.involved ?? [])]);
+    const hosts = new Set([
+      ...(l.target ? [l.target] : []),
+      ...(l.kind && l.direction === 'outbound' ? l.sources : []),
+      ...(l.involved ?? []),
+    ]);
     const fnmHit = [...hosts].filter((h) => bannedIps.has(h));
-    const ours = incidents.filter((i) => hosts.has(i.target?.ip ?? '') || i.sources.top.some((s) => l.direction === 'outbound' && hosts.has(s.ip)));
+    const ours = incidents.filter(
+      (i) => hosts.has(i.target?.ip ?? '') || i.sources.top.some((s) => l.direction === 'outbound' && hosts.has(s.ip)),
+    );
     return {
       label: `${l.kind ?? 'benign'}: ${l.name}`,
-      fastnetmon: fnmHit.length === 0 ? '—' : l.direction === 'outbound' && l.sources.length > 1 ? `${fnmHit.length}/${l.sources.length} hosts` : 'banned',
+      fastnetmon:
+        fnmHit.length === 0
+          ? '—'
+          : l.direction === 'outbound' && l.sources.length > 1
+            ? `${fnmHit.length}/${l.sources.length} hosts`
+            : 'banned',
       downstream: ours.length === 0 ? '—' : ours.map((i) => i.kind).join(', '),
     };
   });
@@ -303,11 +387,17 @@ async function main() {
   console.log(`detector state: ${mib(mix.memory)}`);
 
   const flood = floodThroughput();
-  console.log('\n# detector throughput — worst case (10 M distinct spoofed sources → 64 hosts, 1 tick per 1 M records)');
-  console.log(`process():      ${fmt(flood.rate)} records/s over ${fmt(flood.records)} records, ${fmt(flood.events)} events`);
+  console.log(
+    '\n# detector throughput — worst case (10 M distinct spoofed sources → 64 hosts, 1 tick per 1 M records)',
+  );
+  console.log(
+    `process():      ${fmt(flood.rate)} records/s over ${fmt(flood.records)} records, ${fmt(flood.events)} events`,
+  );
   console.log(`tick():         ${flood.tickMs.toFixed(1)} ms per tick (32 attacks listing up to 10,000 sources each)`);
   console.log(`sustained:      ${fmt(sustained(flood.rate, flood.tickMs))} records/s with one tick a second`);
-  console.log(`detector state: ${mib(flood.memory)} (fixed tables + 32 full source lists; the same at 1 M or 10 M sources)`);
+  console.log(
+    `detector state: ${mib(flood.memory)} (fixed tables + 32 full source lists; the same at 1 M or 10 M sources)`,
+  );
 
   const mu = process.memoryUsage();
   console.log('\n# memory (this process, after both runs)');
@@ -315,14 +405,18 @@ async function main() {
 
   console.log(`\n# detection latency — first attack datagram → incident:upsert on socket.io (${trials} trials)`);
   const lat = await latency(trials);
-  console.log(`p50 ${fmt(percentile(lat, 50))} ms, p99 ${fmt(percentile(lat, 99))} ms, min ${fmt(Math.min(...lat))} ms, max ${fmt(Math.max(...lat))} ms   (target p99 < 2000 ms)`);
+  console.log(
+    `p50 ${fmt(percentile(lat, 50))} ms, p99 ${fmt(percentile(lat, 99))} ms, min ${fmt(Math.min(...lat))} ms, max ${fmt(Math.max(...lat))} ms   (target p99 < 2000 ms)`,
+  );
   console.log('(server ticks detectors once a second; collectors flush every 100 ms; exporter sends every second)');
 
   if (opt('fastnetmon', 1)) {
     const rows = await compareFastNetMon(25);
     if (!rows) console.log('\n# FastNetMon comparison skipped: Debian package fastnetmon not installed');
     else {
-      console.log('\n# for context: FastNetMon (package defaults: per host 20 kpps / 1000 Mbit/s) vs Downstream, same NetFlow, 25 s');
+      console.log(
+        '\n# for context: FastNetMon (package defaults: per host 20 kpps / 1000 Mbit/s) vs Downstream, same NetFlow, 25 s',
+      );
       const w = Math.max(...rows.map((r) => r.label.length));
       console.log(`${'scenario'.padEnd(w)}  ${'FastNetMon'.padEnd(14)}  Downstream`);
       for (const r of rows) console.log(`${r.label.padEnd(w)}  ${r.fastnetmon.padEnd(14)}  ${r.downstream}`);

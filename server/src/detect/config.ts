@@ -34,7 +34,9 @@ const Volumetric = z.strictObject({
 
 const Amplification = z.strictObject({
   /** UDP source ports of well-known reflectors (DNS, NTP, SSDP, memcached, CLDAP, chargen, SNMP …). */
-  ports: z.array(z.number().int().min(0).max(65535)).default([53, 123, 1900, 11211, 389, 19, 161, 17, 111, 137, 1434, 3702, 5353, 27015, 3283, 10001]),
+  ports: z
+    .array(z.number().int().min(0).max(65535))
+    .default([53, 123, 1900, 11211, 389, 19, 161, 17, 111, 137, 1434, 3702, 5353, 27015, 3283, 10001]),
   minPps: z.number().positive().default(10_000),
   minBps: z.number().positive().default(100_000_000),
   /** Distinct reflectors within the window. */
@@ -152,7 +154,10 @@ export interface CustomerThresholds {
 }
 
 /** Resolves overrides once, so the tick path indexes an array instead of merging objects. */
-export function thresholdsByCustomer(cfg: DetectConfig, customerNames: string[]): { base: CustomerThresholds; byCustomer: CustomerThresholds[] } {
+export function thresholdsByCustomer(
+  cfg: DetectConfig,
+  customerNames: string[],
+): { base: CustomerThresholds; byCustomer: CustomerThresholds[] } {
   const base: CustomerThresholds = {
     fanIn: cfg.fanIn,
     volumetric: cfg.volumetric,
@@ -162,7 +167,8 @@ export function thresholdsByCustomer(cfg: DetectConfig, customerNames: string[])
   };
   const known = new Set(customerNames);
   for (const o of cfg.overrides) {
-    if (!known.has(o.customer)) throw new Error(`detect.overrides: unknown customer "${o.customer}" (not in network.customers)`);
+    if (!known.has(o.customer))
+      throw new Error(`detect.overrides: unknown customer "${o.customer}" (not in network.customers)`);
   }
   const byCustomer = customerNames.map((name) => {
     const t = { ...base };

@@ -9,16 +9,38 @@ import { createEnrichedBatch, ip, setRecord, stubEnricher } from './synthetic.js
 const T0 = Date.UTC(2026, 0, 1);
 
 function config(detect: Record<string, unknown> = {}) {
-  return parseConfig({ network: { customers: [{ name: 'A', prefixes: ['198.51.100.0/24'] }, { name: 'B', prefixes: ['203.0.113.0/24'] }] }, detect });
+  return parseConfig({
+    network: {
+      customers: [
+        { name: 'A', prefixes: ['198.51.100.0/24'] },
+        { name: 'B', prefixes: ['203.0.113.0/24'] },
+      ],
+    },
+    detect,
+  });
 }
 
 /** `n` UDP sources each sending `pps` small packets to `target` for one second. */
-function fanInSecond(n: number, target: string, pps: number, opts: { size?: number; flags?: number; proto?: number; firstSrc?: number; dstCustomer?: number } = {}) {
+function fanInSecond(
+  n: number,
+  target: string,
+  pps: number,
+  opts: { size?: number; flags?: number; proto?: number; firstSrc?: number; dstCustomer?: number } = {},
+) {
   const b = createEnrichedBatch(n);
   b.length = n;
   const first = opts.firstSrc ?? ip('100.64.0.1');
   for (let i = 0; i < n; i++) {
-    setRecord(b, i, { src: first + i, dst: ip(target), packets: pps, bytes: pps * (opts.size ?? 64), proto: opts.proto ?? 17, tcpFlags: opts.flags ?? 0, dstCustomer: opts.dstCustomer ?? 0, srcAsn: 64496 });
+    setRecord(b, i, {
+      src: first + i,
+      dst: ip(target),
+      packets: pps,
+      bytes: pps * (opts.size ?? 64),
+      proto: opts.proto ?? 17,
+      tcpFlags: opts.flags ?? 0,
+      dstCustomer: opts.dstCustomer ?? 0,
+      srcAsn: 64496,
+    });
   }
   return b;
 }
@@ -90,7 +112,10 @@ describe('fan-in detector', () => {
   });
 
   it('applies per-customer overrides to that customer only', () => {
-    const d = createDetectors(config({ overrides: [{ customer: 'B', fanIn: { minSources: 100, minPps: 500 } }] }), stubEnricher(['A', 'B']));
+    const d = createDetectors(
+      config({ overrides: [{ customer: 'B', fanIn: { minSources: 100, minPps: 500 } }] }),
+      stubEnricher(['A', 'B']),
+    );
     const keys: string[] = [];
     for (let s = 1; s <= 2; s++) {
       d.process(fanInSecond(200, '203.0.113.5', 10, { dstCustomer: 1 })); // B: 200 sources, 2 kpps
@@ -101,7 +126,9 @@ describe('fan-in detector', () => {
   });
 
   it('rejects an override for an unknown customer', () => {
-    expect(() => createDetectors(config({ overrides: [{ customer: 'Nope', fanIn: { minSources: 1 } }] }), stubEnricher())).toThrow(/unknown customer "Nope"/);
+    expect(() =>
+      createDetectors(config({ overrides: [{ customer: 'Nope', fanIn: { minSources: 1 } }] }), stubEnricher()),
+    ).toThrow(/unknown customer "Nope"/);
   });
 
   it('stops reporting a few seconds after the attack ends', () => {
@@ -166,7 +193,14 @@ describe('bounded memory', () => {
     b.length = N;
     let dst = ip('198.51.100.0');
     for (let k = 0; k < 4; k++) {
-      for (let i = 0; i < N; i++) setRecord(b, i, { src: ip('100.64.0.1'), dst: dst++, packets: 1, dstCustomer: 0, direction: FlowDirection.inbound });
+      for (let i = 0; i < N; i++)
+        setRecord(b, i, {
+          src: ip('100.64.0.1'),
+          dst: dst++,
+          packets: 1,
+          dstCustomer: 0,
+          direction: FlowDirection.inbound,
+        });
       d.process(b);
     }
     expect(d.inbound.table.keys.size).toBe(1024);

@@ -38,7 +38,14 @@ export function listSources(set: SourceSet, limit: number, cache: InfoCache, enr
     const ip = addrToString(set.table.keys, s);
     const info = cache.get(ip);
     const cust = set.customer[s] >= 0 ? enricher.customerName(set.customer[s]) : info.customer;
-    const e: SourceEndpoint = { ip, asn: info.asn, asName: info.asName, country: info.country, packets: Math.round(set.packets[s]), bytes: Math.round(set.bytes[s]) };
+    const e: SourceEndpoint = {
+      ip,
+      asn: info.asn,
+      asName: info.asName,
+      country: info.country,
+      packets: Math.round(set.packets[s]),
+      bytes: Math.round(set.bytes[s]),
+    };
     if (cust) e.customer = cust;
     top.push(e);
     if (!asnNames.has(info.asn)) asnNames.set(info.asn, info.asName);
@@ -54,11 +61,19 @@ export function asnShares(asnBytes: Map<number, number>, names: Map<number, stri
   return [...asnBytes.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, limit)
-    .map(([asn, v]) => ({ asn, name: names.get(asn) ?? (asn === 0 ? 'unknown' : `AS${asn}`), share: round3(v / total) }));
+    .map(([asn, v]) => ({
+      asn,
+      name: names.get(asn) ?? (asn === 0 ? 'unknown' : `AS${asn}`),
+      share: round3(v / total),
+    }));
 }
 
 /** @param offset what was added to link indexes when counting (1 when -1 = unknown was stored as 0). */
-export function linkShares(linkBytes: Map<number, number>, enricher: Enricher, offset = 0): DetectionEvent['upstreams'] {
+export function linkShares(
+  linkBytes: Map<number, number>,
+  enricher: Enricher,
+  offset = 0,
+): DetectionEvent['upstreams'] {
   let total = 0;
   for (const v of linkBytes.values()) total += v;
   if (total <= 0) return [];

@@ -45,7 +45,11 @@ describe('HllPool', () => {
 
 describe('estimateDistinct (sources behind packet sampling)', () => {
   it('recovers the number of equally active sources from distinct-among-samples', () => {
-    for (const [k, n] of [[3000, 3000], [500, 2000], [20_000, 5000]] as const) {
+    for (const [k, n] of [
+      [3000, 3000],
+      [500, 2000],
+      [20_000, 5000],
+    ] as const) {
       // Expected distinct seen when n samples fall on k equally likely sources.
       const observed = Math.round(k * (1 - Math.exp(-n / k)));
       const est = estimateDistinct(observed, n, 1000);

@@ -3,7 +3,18 @@ import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
-import { InfoCache, asnShares, estimateDistinct, fmtRate, linkShares, listSources, protoShares, round3, samplingConfidence, topShares } from './events.js';
+import {
+  InfoCache,
+  asnShares,
+  estimateDistinct,
+  fmtRate,
+  linkShares,
+  listSources,
+  protoShares,
+  round3,
+  samplingConfidence,
+  topShares,
+} from './events.js';
 import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
 
 const KIND_NONE = 0;
@@ -71,7 +82,8 @@ export class InboundDetector {
     for (let s = 0; s < t.keys.capacity; s++) {
       if (!t.keys.used[s]) continue;
       t.stats(s, st);
-      const th = t.owner[s] >= 0 ? (this.thresholds.byCustomer[t.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
+      const th =
+        t.owner[s] >= 0 ? (this.thresholds.byCustomer[t.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
       const pps = st.recentPackets / st.recentSpan;
       const bps = (st.recentBytes * 8) / st.recentSpan;
       const was = t.firingKind[s];
@@ -130,7 +142,15 @@ export class InboundDetector {
   }
 
   /** Whether `kind`'s rule holds with thresholds scaled by `f` (1 to fire, 0.5 to sustain). */
-  private rule(kind: number, s: number, th: CustomerThresholds, st: TargetStats, pps: number, bps: number, f: number): boolean {
+  private rule(
+    kind: number,
+    s: number,
+    th: CustomerThresholds,
+    st: TargetStats,
+    pps: number,
+    bps: number,
+    f: number,
+  ): boolean {
     if (st.recentPackets <= 0) return false;
     const attackShare = st.recentAttackPackets / st.recentPackets;
     const t = this.table;
@@ -141,7 +161,10 @@ export class InboundDetector {
         const ampBps = (st.recentAmpBytes * 8) / st.recentSpan;
         if (st.recentBytes <= 0 || st.recentAmpBytes / st.recentBytes < a.minShare * f) return false;
         if (ampPps < a.minPps * f && ampBps < a.minBps * f) return false;
-        return estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling) >= a.minReflectors * f;
+        return (
+          estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling) >=
+          a.minReflectors * f
+        );
       }
       case KIND_FAN_IN: {
         const a = th.fanIn;
@@ -168,7 +191,16 @@ export class InboundDetector {
     return estimateDistinct(this.table.distinctSources(s), st.rawPackets, st.maxSampling);
   }
 
-  private event(kind: number, s: number, th: CustomerThresholds, st: TargetStats, pps: number, bps: number, w: Watch | undefined, at: string): DetectionEvent {
+  private event(
+    kind: number,
+    s: number,
+    th: CustomerThresholds,
+    st: TargetStats,
+    pps: number,
+    bps: number,
+    w: Watch | undefined,
+    at: string,
+  ): DetectionEvent {
     const t = this.table;
     if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
     const ip = w?.keyText || addrToString(t.keys.keys, s);
@@ -177,9 +209,14 @@ export class InboundDetector {
     const observed = t.distinctSources(s);
     const distinct = this.sources(s, st);
     const { kind: k, detector } = KINDS[kind];
-    const listed = w ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
+    const listed = w
+      ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher)
+      : { top: [], asnNames: new Map<number, string>() };
     const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
-    const reflectors = kind === KIND_AMPLIFICATION ? estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling) : undefined;
+    const reflectors =
+      kind === KIND_AMPLIFICATION
+        ? estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling)
+        : undefined;
     const confidence = samplingConfidence(st.rawPackets, st.maxSampling);
     const parts = [
       `${distinct.toLocaleString('en-US')} sources`,
@@ -187,7 +224,8 @@ export class InboundDetector {
       `${fmtRate(pps, 'pps')}`,
       `${fmtRate(bps, 'bps')}`,
     ];
-    if (kind === KIND_VOLUMETRIC) parts.push(`${(pps / Math.max(1, t.baselinePps[s])).toFixed(0)}× baseline ${fmtRate(t.baselinePps[s], 'pps')}`);
+    if (kind === KIND_VOLUMETRIC)
+      parts.push(`${(pps / Math.max(1, t.baselinePps[s])).toFixed(0)}× baseline ${fmtRate(t.baselinePps[s], 'pps')}`);
     if (reflectors !== undefined) parts.push(`${reflectors} reflectors`);
     const e: DetectionEvent = {
       detector,
@@ -210,7 +248,9 @@ export class InboundDetector {
         windowSeconds: st.span,
         sampledPackets: Math.round(st.rawPackets),
         ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
-        ...(kind === KIND_VOLUMETRIC ? { baselinePps: Math.round(t.baselinePps[s]), baselineBps: Math.round(t.baselineBps[s]) } : {}),
+        ...(kind === KIND_VOLUMETRIC
+          ? { baselinePps: Math.round(t.baselinePps[s]), baselineBps: Math.round(t.baselineBps[s]) }
+          : {}),
         ...(reflectors !== undefined ? { reflectors, reflectorPorts: w ? topShares(w.srcPorts.toMap(), 5) : [] } : {}),
         ...(kind === KIND_FAN_IN ? { minSources: th.fanIn.minSources } : {}),
       },

@@ -27,7 +27,10 @@ export interface Detectors extends DetectorSet {
  */
 export function createDetectors(config: Config, enricher: Enricher): Detectors {
   const cfg = config.detect;
-  const th = thresholdsByCustomer(cfg, config.network.customers.map((c) => c.name));
+  const th = thresholdsByCustomer(
+    cfg,
+    config.network.customers.map((c) => c.name),
+  );
   const inbound = new InboundDetector(cfg, th, enricher);
   const outbound = new OutboundDetector(cfg, th, enricher, config.network.allowed_smtp);
   const participation = new ParticipationDetector(cfg, enricher);

@@ -28,7 +28,7 @@ export class IntCounter {
 
   add(key: number, v: number): void {
     const mask = this.mask;
-    let b = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
+    let b = (Math.imul(key, 0x9e3779b1) >>> 0) & mask;
     for (;;) {
       const k = this.keys[b];
       if (k === key) {

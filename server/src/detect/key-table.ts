@@ -32,7 +32,8 @@ export class KeyTable {
     private readonly onEvict: (slot: number) => void = () => {},
     private readonly sample = 24,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     let size = 1;
     while (size < capacity * 2) size <<= 1;
@@ -52,7 +53,13 @@ export class KeyTable {
 
   /** Bytes held by the table itself (not the owner's per-slot state). */
   get bytes(): number {
-    return this.index.byteLength + this.keys.byteLength + this.hashes.byteLength + this.used.byteLength + this.freeList.byteLength;
+    return (
+      this.index.byteLength +
+      this.keys.byteLength +
+      this.hashes.byteLength +
+      this.used.byteLength +
+      this.freeList.byteLength
+    );
   }
 
   find(words: Uint32Array, off: number, hash: number): number {
@@ -63,7 +70,14 @@ export class KeyTable {
       const s = index[b];
       if (s < 0) return -1;
       const k = s * 4;
-      if (this.hashes[s] === hash && keys[k + 3] === words[off + 3] && keys[k + 2] === words[off + 2] && keys[k] === words[off] && keys[k + 1] === words[off + 1]) return s;
+      if (
+        this.hashes[s] === hash &&
+        keys[k + 3] === words[off + 3] &&
+        keys[k + 2] === words[off + 2] &&
+        keys[k] === words[off] &&
+        keys[k + 1] === words[off + 1]
+      )
+        return s;
     }
   }
 

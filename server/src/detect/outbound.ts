@@ -88,13 +88,27 @@ export class OutboundDetector {
     this.cache = new InfoCache(enricher);
     this.keys = new KeyTable(
       C,
-      (s) => (this.firing[s] ? Infinity : this.counters[s * FIELDS * 2 + F_FLOWS] + this.counters[s * FIELDS * 2 + FIELDS + F_FLOWS]),
+      (s) =>
+        this.firing[s]
+          ? Infinity
+          : this.counters[s * FIELDS * 2 + F_FLOWS] + this.counters[s * FIELDS * 2 + FIELDS + F_FLOWS],
       (s) => this.resetSlot(s),
     );
   }
 
   get memoryBytes(): number {
-    return this.keys.bytes + this.counters.byteLength + this.owner.byteLength + this.createdTick.byteLength + this.maxSampling.byteLength + this.firing.byteLength + this.dstHll.bytes + this.smtpHll.bytes + this.portHll.bytes + this.smtpPorts.byteLength;
+    return (
+      this.keys.bytes +
+      this.counters.byteLength +
+      this.owner.byteLength +
+      this.createdTick.byteLength +
+      this.maxSampling.byteLength +
+      this.firing.byteLength +
+      this.dstHll.bytes +
+      this.smtpHll.bytes +
+      this.portHll.bytes +
+      this.smtpPorts.byteLength
+    );
   }
 
   private resetSlot(s: number): void {
@@ -181,7 +195,8 @@ export class OutboundDetector {
           continue;
         }
       }
-      const th = this.owner[s] >= 0 ? (this.thresholds.byCustomer[this.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
+      const th =
+        this.owner[s] >= 0 ? (this.thresholds.byCustomer[this.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
       const span = Math.max(1, Math.min(this.cfg.outbound.windowSeconds, this.tickCount - this.createdTick[s] + 1));
       const n = this.maxSampling[s] || 1;
       let fire = 0;
@@ -207,7 +222,9 @@ export class OutboundDetector {
         const answerRatio = sum[F_ANSWER] / Math.max(1, sum[F_PKTS]);
         // TCP probes tell on themselves (no ACK ever); for UDP/ICMP probes, count what comes back.
         const mostlyTcp = sum[F_TCP_FLOWS] >= sum[F_FLOWS] / 2;
-        const unansweredOk = mostlyTcp ? unanswered >= th.scanner.minUnansweredShare : answerRatio <= th.scanner.maxAnswerRatio;
+        const unansweredOk = mostlyTcp
+          ? unanswered >= th.scanner.minUnansweredShare
+          : answerRatio <= th.scanner.maxAnswerRatio;
         // Probes spread out: nearly every (sampled) packet goes to a new host or port. A bot
         // flooding one victim while browsing has plenty of distinct peers too, but few per packet.
         const spread = Math.max(dstDistinct, portDistinct) / Math.max(1, sum[F_RAW]);
@@ -233,7 +250,15 @@ export class OutboundDetector {
       const bps = (sum[F_BYTES] * 8) / span;
       const info = this.cache.get(ip);
       const customer = this.owner[s] >= 0 ? this.enricher.customerName(this.owner[s]) : info.customer;
-      const endpoint = { ip, asn: info.asn, asName: info.asName, country: info.country, packets: Math.round(sum[F_PKTS]), bytes: Math.round(sum[F_BYTES]), ...(customer ? { customer } : {}) };
+      const endpoint = {
+        ip,
+        asn: info.asn,
+        asName: info.asName,
+        country: info.country,
+        packets: Math.round(sum[F_PKTS]),
+        bytes: Math.round(sum[F_BYTES]),
+        ...(customer ? { customer } : {}),
+      };
       const common = {
         direction: 'outbound' as const,
         at,

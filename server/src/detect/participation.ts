@@ -3,7 +3,18 @@ import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { DetectConfig } from './config.js';
-import { InfoCache, estimateDistinct, fmtRate, linkShares, listSources, asnShares, protoShares, round3, samplingConfidence, topShares } from './events.js';
+import {
+  InfoCache,
+  estimateDistinct,
+  fmtRate,
+  linkShares,
+  listSources,
+  asnShares,
+  protoShares,
+  round3,
+  samplingConfidence,
+  topShares,
+} from './events.js';
 import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
 
 const HOLD_TICKS = 3;
@@ -50,7 +61,8 @@ export class ParticipationDetector {
   private rule(s: number, st: TargetStats, pps: number, f: number): boolean {
     const a = this.cfg.participation;
     if (st.recentPackets <= 0 || pps < a.minPps * f) return false;
-    if (1 - st.recentAttackPackets / st.recentPackets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
+    if (1 - st.recentAttackPackets / st.recentPackets > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare))
+      return false;
     // A service our customers use answers them (QUIC video: more back than out); a victim does not.
     if (st.answerPackets > st.packets * a.maxAnswerRatio) return false;
     const d = estimateDistinct(this.table.distinctSources(s), st.rawPackets, st.maxSampling);
@@ -88,13 +100,22 @@ export class ParticipationDetector {
     t.expireIdle();
   }
 
-  private event(s: number, st: TargetStats, pps: number, bps: number, w: Watch | undefined, at: string): DetectionEvent {
+  private event(
+    s: number,
+    st: TargetStats,
+    pps: number,
+    bps: number,
+    w: Watch | undefined,
+    at: string,
+  ): DetectionEvent {
     const t = this.table;
     if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
     const ip = w?.keyText || addrToString(t.keys.keys, s);
     const info = this.cache.get(ip);
     const distinct = estimateDistinct(t.distinctSources(s), st.rawPackets, st.maxSampling);
-    const listed = w ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher) : { top: [], asnNames: new Map<number, string>() };
+    const listed = w
+      ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher)
+      : { top: [], asnNames: new Map<number, string>() };
     const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const coordination = w ? startSpread(w) : undefined;
     return {
@@ -104,7 +125,11 @@ export class ParticipationDetector {
       at,
       key: ip,
       target: { ip, asn: info.asn, asName: info.asName },
-      sources: { distinct: Math.max(distinct, w ? w.sources.size : 0), top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [] },
+      sources: {
+        distinct: Math.max(distinct, w ? w.sources.size : 0),
+        top: listed.top,
+        asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [],
+      },
       upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
       rate: { pps: Math.round(pps), bps: Math.round(bps) },
       evidence: {

@@ -47,7 +47,10 @@ const CHUNK = 400;
 export async function runThroughPipeline(o: HarnessOptions): Promise<HarnessResult> {
   const protocol = o.protocol ?? 'netflow-v9';
   const key = protocol === 'sflow-v5' ? 'sflow' : protocol === 'ipfix' ? 'ipfix' : 'netflow';
-  const config = parseConfig({ network: demoNetworkConfig, ...o.config, collectors: { [key]: { host: '127.0.0.1', port: 0 } } }, 'harness config');
+  const config = parseConfig(
+    { network: demoNetworkConfig, ...o.config, collectors: { [key]: { host: '127.0.0.1', port: 0 } } },
+    'harness config',
+  );
   const logger = pino({ level: 'silent' });
   const enricher = createEnricher(config.network);
   const detectors = createDetectors(config, enricher);
@@ -66,7 +69,13 @@ export async function runThroughPipeline(o: HarnessOptions): Promise<HarnessResu
   });
   const port = collectors.ports[key];
   if (port === undefined) throw new Error(`no ${key} collector port`);
-  const exporter = new UdpExporter({ host: '127.0.0.1', port, protocol, samplingRate: o.samplingRate ?? 1, random: mulberry32(o.seed ?? 7) });
+  const exporter = new UdpExporter({
+    host: '127.0.0.1',
+    port,
+    protocol,
+    samplingRate: o.samplingRate ?? 1,
+    random: mulberry32(o.seed ?? 7),
+  });
   const events: DetectionEvent[] = [];
   let sent = 0;
   const received = () => collectors.health().reduce((a, h) => a + h.datagrams, 0);

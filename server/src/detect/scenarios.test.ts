@@ -23,35 +23,42 @@ function coverage(label: ScenarioLabel, incidents: IncidentDetail[]): number {
 }
 
 describe.each(MODES)('labelled scenarios over $protocol at 1:$samplingRate', ({ protocol, samplingRate }) => {
-  it.each(ATTACKS)('%s: right kind, direction, target and ≥ 95 % of the offending sources, nothing else', async (name) => {
-    const scenario = SCENARIOS[name](11);
-    const label = scenario.labels.find((l) => l.kind !== null)!;
-    const r = await runThroughPipeline({ scenario, protocol, samplingRate });
-    expect(r.records).toBeGreaterThan(0);
-    const mine = r.details.filter((i) => i.kind === label.kind);
-    expect(r.details.map((i) => i.kind)).toEqual(mine.map(() => label.kind));
-    expect(mine.length).toBeGreaterThanOrEqual(1);
-    for (const inc of mine) {
-      expect(inc.direction).toBe(label.direction);
-      if (label.target) expect(inc.target?.ip).toBe(label.target);
-      expect(inc.sources.asns.length).toBeGreaterThan(0);
-      expect(inc.timeline.length).toBeGreaterThan(0);
-      expect(inc.evidence.samplingRate).toBe(samplingRate);
-      const conf = inc.evidence.confidence as number;
-      expect(conf).toBeGreaterThan(0.5);
-      if (samplingRate === 1) expect(conf).toBe(1);
-      else expect(conf).toBeLessThan(1);
-    }
-    if (label.target || label.kind === 'spam-bot' || label.kind === 'scanner') expect(mine).toHaveLength(1);
-    expect(coverage(label, mine)).toBeGreaterThanOrEqual(0.95);
-    if (label.direction === 'inbound') {
-      // Inbound attacks come in over the simulated transit and peering links, with real AS names.
-      expect(mine[0].upstreams.map((u) => u.name).sort()).toEqual(['IX peering', 'Transit A (Cogent)', 'Transit B (Lumen)']);
-      expect(mine[0].sources.top[0].asName).not.toBe('');
-    } else {
-      for (const s of mine[0].sources.top) expect(s.customer).toBeDefined();
-    }
-  });
+  it.each(ATTACKS)(
+    '%s: right kind, direction, target and ≥ 95 % of the offending sources, nothing else',
+    async (name) => {
+      const scenario = SCENARIOS[name](11);
+      const label = scenario.labels.find((l) => l.kind !== null)!;
+      const r = await runThroughPipeline({ scenario, protocol, samplingRate });
+      expect(r.records).toBeGreaterThan(0);
+      const mine = r.details.filter((i) => i.kind === label.kind);
+      expect(r.details.map((i) => i.kind)).toEqual(mine.map(() => label.kind));
+      expect(mine.length).toBeGreaterThanOrEqual(1);
+      for (const inc of mine) {
+        expect(inc.direction).toBe(label.direction);
+        if (label.target) expect(inc.target?.ip).toBe(label.target);
+        expect(inc.sources.asns.length).toBeGreaterThan(0);
+        expect(inc.timeline.length).toBeGreaterThan(0);
+        expect(inc.evidence.samplingRate).toBe(samplingRate);
+        const conf = inc.evidence.confidence as number;
+        expect(conf).toBeGreaterThan(0.5);
+        if (samplingRate === 1) expect(conf).toBe(1);
+        else expect(conf).toBeLessThan(1);
+      }
+      if (label.target || label.kind === 'spam-bot' || label.kind === 'scanner') expect(mine).toHaveLength(1);
+      expect(coverage(label, mine)).toBeGreaterThanOrEqual(0.95);
+      if (label.direction === 'inbound') {
+        // Inbound attacks come in over the simulated transit and peering links, with real AS names.
+        expect(mine[0].upstreams.map((u) => u.name).sort()).toEqual([
+          'IX peering',
+          'Transit A (Cogent)',
+          'Transit B (Lumen)',
+        ]);
+        expect(mine[0].sources.top[0].asName).not.toBe('');
+      } else {
+        for (const s of mine[0].sources.top) expect(s.customer).toBeDefined();
+      }
+    },
+  );
 
   it.each(BENIGN)('%s: no incident', async (name) => {
     const scenario = SCENARIOS[name](11);
@@ -71,7 +78,9 @@ describe.each([
     for (const label of scenario.labels) {
       if (label.kind === null) {
         const involved = new Set(label.involved ?? []);
-        const hit = r.details.filter((i) => involved.has(i.target?.ip ?? '') || i.sources.top.some((s) => involved.has(s.ip)));
+        const hit = r.details.filter(
+          (i) => involved.has(i.target?.ip ?? '') || i.sources.top.some((s) => involved.has(s.ip)),
+        );
         expect(hit.map((i) => `${label.name}: ${i.kind}`)).toEqual([]);
         continue;
       }
@@ -80,7 +89,9 @@ describe.each([
       expect(coverage(label, mine), label.name).toBeGreaterThanOrEqual(0.95);
     }
     // One incident per attack: nothing split, nothing extra.
-    expect(r.details.map((i) => i.kind).sort()).toEqual(scenario.labels.flatMap((l) => (l.kind ? [l.kind] : [])).sort());
+    expect(r.details.map((i) => i.kind).sort()).toEqual(
+      scenario.labels.flatMap((l) => (l.kind ? [l.kind] : [])).sort(),
+    );
     // The attacks are over by the end: each resolved after its quiet period, except any still in it.
     expect(r.details.filter((i) => i.status === 'resolved').length).toBeGreaterThanOrEqual(5);
   }, 120_000);
@@ -90,15 +101,18 @@ describe('coarse sampling: sFlow at 1:1000', () => {
   // At 1:1000 a source must send thousands of packets to be seen at all: the attacks whose
   // sources do are found with the same kind and target; look-alikes stay quiet. (The scenario
   // scanner, 300 single-packet probes/s, yields ~18 samples a minute: below what is decidable.)
-  it.each(['fan-in', 'volumetric', 'spam-bot', 'ddos-participation'])('%s: right kind and target, ≥ 90 percent of sources, nothing else', async (name) => {
-    const scenario = SCENARIOS[name](11);
-    const label = scenario.labels.find((l) => l.kind !== null)!;
-    const r = await runThroughPipeline({ scenario, protocol: 'sflow-v5', samplingRate: 1000 });
-    expect(r.details.map((i) => i.kind)).toEqual([label.kind]);
-    if (label.target) expect(r.details[0].target?.ip).toBe(label.target);
-    expect(coverage(label, r.details)).toBeGreaterThanOrEqual(0.9);
-    expect(r.details[0].evidence.confidence as number).toBeLessThan(1);
-  });
+  it.each(['fan-in', 'volumetric', 'spam-bot', 'ddos-participation'])(
+    '%s: right kind and target, ≥ 90 percent of sources, nothing else',
+    async (name) => {
+      const scenario = SCENARIOS[name](11);
+      const label = scenario.labels.find((l) => l.kind !== null)!;
+      const r = await runThroughPipeline({ scenario, protocol: 'sflow-v5', samplingRate: 1000 });
+      expect(r.details.map((i) => i.kind)).toEqual([label.kind]);
+      if (label.target) expect(r.details[0].target?.ip).toBe(label.target);
+      expect(coverage(label, r.details)).toBeGreaterThanOrEqual(0.9);
+      expect(r.details[0].evidence.confidence as number).toBeLessThan(1);
+    },
+  );
 
   it.each(BENIGN)('%s: no incident', async (name) => {
     const r = await runThroughPipeline({ scenario: SCENARIOS[name](11), protocol: 'sflow-v5', samplingRate: 1000 });

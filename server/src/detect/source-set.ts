@@ -22,10 +22,15 @@ export class SourceSet {
     this.asn = new Uint32Array(capacity);
     this.customer = new Int16Array(capacity);
     this.firstTick = new Uint32Array(capacity);
-    this.table = new KeyTable(capacity, (s) => this.packets[s], (s) => {
-      this.packets[s] = 0;
-      this.bytes[s] = 0;
-    }, 16);
+    this.table = new KeyTable(
+      capacity,
+      (s) => this.packets[s],
+      (s) => {
+        this.packets[s] = 0;
+        this.bytes[s] = 0;
+      },
+      16,
+    );
   }
 
   get size(): number {
@@ -33,10 +38,25 @@ export class SourceSet {
   }
 
   get memoryBytes(): number {
-    return this.table.bytes + this.packets.byteLength * 2 + this.asn.byteLength + this.customer.byteLength + this.firstTick.byteLength;
+    return (
+      this.table.bytes +
+      this.packets.byteLength * 2 +
+      this.asn.byteLength +
+      this.customer.byteLength +
+      this.firstTick.byteLength
+    );
   }
 
-  add(words: Uint32Array, off: number, hash: number, packets: number, bytes: number, asn: number, customer: number, tick: number): void {
+  add(
+    words: Uint32Array,
+    off: number,
+    hash: number,
+    packets: number,
+    bytes: number,
+    asn: number,
+    customer: number,
+    tick: number,
+  ): void {
     const t = this.table;
     let s = t.find(words, off, hash);
     if (s < 0) {
@@ -96,7 +116,7 @@ export class SourceSet {
     this.table.forEach((s) => {
       if (heap.length < limit) {
         heap.push(s);
-        for (let i = heap.length - 1; i > 0; ) {
+        for (let i = heap.length - 1; i > 0;) {
           const p = (i - 1) >> 1;
           if (pk[heap[p]] <= pk[heap[i]]) break;
           [heap[i], heap[p]] = [heap[p], heap[i]];

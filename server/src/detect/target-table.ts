@@ -50,7 +50,24 @@ export interface TargetStats {
 export const RECENT_SECONDS = 3;
 
 export function emptyStats(): TargetStats {
-  return { span: 1, packets: 0, bytes: 0, attackPackets: 0, ampPackets: 0, ampBytes: 0, rawPackets: 0, flows: 0, answerPackets: 0, maxSampling: 1, recentSpan: 1, recentPackets: 0, recentBytes: 0, recentAttackPackets: 0, recentAmpPackets: 0, recentAmpBytes: 0 };
+  return {
+    span: 1,
+    packets: 0,
+    bytes: 0,
+    attackPackets: 0,
+    ampPackets: 0,
+    ampBytes: 0,
+    rawPackets: 0,
+    flows: 0,
+    answerPackets: 0,
+    maxSampling: 1,
+    recentSpan: 1,
+    recentPackets: 0,
+    recentBytes: 0,
+    recentAttackPackets: 0,
+    recentAmpPackets: 0,
+    recentAmpBytes: 0,
+  };
 }
 
 /** Events carry a watch's whole source list this often (ticks); the top few in between. */
@@ -204,7 +221,10 @@ export class TargetTable {
     this.keys = new KeyTable(
       C,
       // Never evict a key under watch; otherwise the quietest (last window + this second) goes first.
-      (s) => (this.watchOf[s] >= 0 ? Infinity : this.windowPackets[s] + this.counters[s * this.stride + this.bucket * FIELDS + F_PKTS]),
+      (s) =>
+        this.watchOf[s] >= 0
+          ? Infinity
+          : this.windowPackets[s] + this.counters[s * this.stride + this.bucket * FIELDS + F_PKTS],
       (s) => this.resetSlot(s),
     );
   }
@@ -212,7 +232,14 @@ export class TargetTable {
   /** Bytes of state, all fixed at construction except the watch lists (bounded by maxWatched). */
   get memoryBytes(): number {
     let w = 0;
-    for (const x of this.watches) w += x.sources.memoryBytes + x.protoPackets.byteLength + x.asnBytes.bytes + x.linkBytes.bytes + x.dstPorts.bytes + x.srcPorts.bytes;
+    for (const x of this.watches)
+      w +=
+        x.sources.memoryBytes +
+        x.protoPackets.byteLength +
+        x.asnBytes.bytes +
+        x.linkBytes.bytes +
+        x.dstPorts.bytes +
+        x.srcPorts.bytes;
     return (
       this.keys.bytes +
       this.counters.byteLength +
@@ -304,7 +331,14 @@ export class TargetTable {
   stats(s: number, out: TargetStats): TargetStats {
     const c = this.counters;
     const base = s * this.stride;
-    let pk = 0, by = 0, at = 0, ap = 0, ab = 0, raw = 0, fl = 0, an = 0;
+    let pk = 0,
+      by = 0,
+      at = 0,
+      ap = 0,
+      ab = 0,
+      raw = 0,
+      fl = 0,
+      an = 0;
     for (let b = 0; b < this.window; b++) {
       const o = base + b * FIELDS;
       pk += c[o + F_PKTS];
@@ -320,7 +354,11 @@ export class TargetTable {
     const age = this.tickCount - this.createdTick[s] + 1;
     out.span = Math.max(1, Math.min(this.window, age));
     const r = Math.max(1, Math.min(RECENT_SECONDS, this.window, age));
-    let rp = 0, rb = 0, ra = 0, rap = 0, rab = 0;
+    let rp = 0,
+      rb = 0,
+      ra = 0,
+      rap = 0,
+      rab = 0;
     for (let k = 0; k < r; k++) {
       const o = base + ((this.bucket - k + this.window) % this.window) * FIELDS;
       rp += c[o + F_PKTS];

@@ -55,7 +55,11 @@ function spam(atMs: number, endpoint: string, customer = 'Residential'): Detecti
     direction: 'outbound',
     at: new Date(atMs).toISOString(),
     key: endpoint,
-    sources: { distinct: 1, top: [{ ip: endpoint, asn: 64500, asName: 'Us', country: 'NL', customer, packets: 100, bytes: 30_000 }], asns: [{ asn: 64500, name: 'Us', share: 1 }] },
+    sources: {
+      distinct: 1,
+      top: [{ ip: endpoint, asn: 64500, asName: 'Us', country: 'NL', customer, packets: 100, bytes: 30_000 }],
+      asns: [{ asn: 64500, name: 'Us', share: 1 }],
+    },
     upstreams: [{ name: 'Residential aggregation', share: 1 }],
     rate: { pps: 100, bps: 240_000 },
     evidence: { distinctTargets: 300, summary: 'spam' },
@@ -74,11 +78,17 @@ function play(s: ReturnType<typeof setup>, seconds: number, make: (at: number) =
 describe('incident manager', () => {
   it('opens one incident per kind + target, merges detections and persists it', () => {
     const s = setup();
-    play(s, 5, (at) => [fanIn(at, { rate: { pps: 100_000 * (1 + ((at - T0) / 1000) % 3), bps: 1e8 } })]);
+    play(s, 5, (at) => [fanIn(at, { rate: { pps: 100_000 * (1 + (((at - T0) / 1000) % 3)), bps: 1e8 } })]);
     const list = s.m.list({ limit: 10 });
     expect(list).toHaveLength(1);
     const inc = list[0];
-    expect(inc).toMatchObject({ kind: 'ddos-fan-in', direction: 'inbound', status: 'open', target: { ip: '198.51.100.10' }, detectors: ['fan-in'] });
+    expect(inc).toMatchObject({
+      kind: 'ddos-fan-in',
+      direction: 'inbound',
+      status: 'open',
+      target: { ip: '198.51.100.10' },
+      detectors: ['fan-in'],
+    });
     expect(inc.peak.pps).toBe(300_000);
     expect(inc.firstSeen).toBe(new Date(T0).toISOString());
     expect(inc.lastSeen).toBe(new Date(T0 + 4000).toISOString());
@@ -138,7 +148,12 @@ describe('incident manager', () => {
   it('grades severity by volume and spread', () => {
     const s = setup();
     play(s, 1, (at) => [
-      fanIn(at, { key: '198.51.100.1', target: { ip: '198.51.100.1' }, rate: { pps: 20_000, bps: 10e6 }, sources: { distinct: 600, top: [], asns: [] } }),
+      fanIn(at, {
+        key: '198.51.100.1',
+        target: { ip: '198.51.100.1' },
+        rate: { pps: 20_000, bps: 10e6 },
+        sources: { distinct: 600, top: [], asns: [] },
+      }),
       fanIn(at, { key: '198.51.100.2', target: { ip: '198.51.100.2' }, rate: { pps: 2e6, bps: 2e9 } }),
       fanIn(at, { key: '198.51.100.3', target: { ip: '198.51.100.3' }, rate: { pps: 6e6, bps: 3e9 } }),
     ]);

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { DetectionEvent, Incident, IncidentDetail, IncidentListQuery, IncidentStatus, SourceEndpoint, TimelinePoint } from '@downstream/shared';
+import type {
+  DetectionEvent,
+  Incident,
+  IncidentDetail,
+  IncidentListQuery,
+  IncidentStatus,
+  SourceEndpoint,
+  TimelinePoint,
+} from '@downstream/shared';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { IncidentEvents, IncidentManager, Store } from '../context.js';
@@ -59,7 +67,10 @@ function isCampaign(mergeKey: string): boolean {
 }
 
 /** The part of the Store the incident manager uses (any full Store fits). */
-export type IncidentStore = Pick<Store, 'upsertIncident' | 'getIncident' | 'listIncidents' | 'appendAudit' | 'recordAbuse'>;
+export type IncidentStore = Pick<
+  Store,
+  'upsertIncident' | 'getIncident' | 'listIncidents' | 'appendAudit' | 'recordAbuse'
+>;
 
 export interface IncidentManagerOptions {
   store: IncidentStore;
@@ -107,7 +118,10 @@ export class Incidents implements IncidentManager {
         return;
       }
       for (const inc of rows) {
-        const mergeKey = typeof inc.evidence.incidentKey === 'string' ? inc.evidence.incidentKey : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+        const mergeKey =
+          typeof inc.evidence.incidentKey === 'string'
+            ? inc.evidence.incidentKey
+            : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
         if (this.openByKey.has(mergeKey)) continue;
         const live = this.newLive(inc, mergeKey, Math.max(Date.parse(inc.lastSeen) || now, now));
         live.startedMs = Date.parse(inc.firstSeen) || now;
@@ -121,7 +135,21 @@ export class Incidents implements IncidentManager {
   }
 
   private newLive(inc: Incident, mergeKey: string, nowMs: number): Live {
-    return { inc, mergeKey, sources: new Map(), timeline: [], secAt: '', secPps: 0, secBps: 0, lastEventMs: nowMs, startedMs: nowMs, lastPersistMs: 0, dirty: true, lastEmitMs: -Infinity, pendingEmit: false };
+    return {
+      inc,
+      mergeKey,
+      sources: new Map(),
+      timeline: [],
+      secAt: '',
+      secPps: 0,
+      secBps: 0,
+      lastEventMs: nowMs,
+      startedMs: nowMs,
+      lastPersistMs: 0,
+      dirty: true,
+      lastEmitMs: -Infinity,
+      pendingEmit: false,
+    };
   }
 
   ingest(e: DetectionEvent): void {
@@ -221,12 +249,17 @@ export class Incidents implements IncidentManager {
     }
     const last = live.timeline[live.timeline.length - 1];
     const point: TimelinePoint = { t: e.at, pps: live.secPps, bps: live.secBps, sources: distinct };
-    if (last && last.t === e.at) live.timeline[live.timeline.length - 1] = { ...point, sources: Math.max(last.sources, distinct) };
+    if (last && last.t === e.at)
+      live.timeline[live.timeline.length - 1] = { ...point, sources: Math.max(last.sources, distinct) };
     else {
       live.timeline.push(point);
-      if (live.timeline.length > this.timelinePoints) live.timeline.splice(0, live.timeline.length - this.timelinePoints);
+      if (live.timeline.length > this.timelinePoints)
+        live.timeline.splice(0, live.timeline.length - this.timelinePoints);
     }
-    inc.severity = maxSeverity(inc.severity, severityOf({ ...inc, sources: { ...inc.sources, top: this.sortedSources(live) } }));
+    inc.severity = maxSeverity(
+      inc.severity,
+      severityOf({ ...inc, sources: { ...inc.sources, top: this.sortedSources(live) } }),
+    );
     live.dirty = true;
   }
 
@@ -239,7 +272,11 @@ export class Incidents implements IncidentManager {
   /** The incident as lists, deltas and the store carry it: inbound source lists trimmed. */
   private view(live: Live): Incident {
     const limit = live.inc.direction === 'inbound' ? LIST_TOP_INBOUND : MAX_SOURCES;
-    return { ...live.inc, sources: { ...live.inc.sources, top: this.sortedSources(live, limit) }, notes: [...live.inc.notes] };
+    return {
+      ...live.inc,
+      sources: { ...live.inc.sources, top: this.sortedSources(live, limit) },
+      notes: [...live.inc.notes],
+    };
   }
 
   private persist(live: Live, now: number): void {
@@ -314,7 +351,9 @@ export class Incidents implements IncidentManager {
     // Memory is fresher than the (throttled) store for anything live or recently resolved.
     for (const live of this.byId.values()) if (match(live.inc)) byId.set(live.inc.id, this.view(live));
     for (const [id, i] of byId) if (!match(i)) byId.delete(id);
-    return [...byId.values()].sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0)).slice(0, limit);
+    return [...byId.values()]
+      .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0))
+      .slice(0, limit);
   }
 
   active(): Incident[] {
@@ -331,12 +370,32 @@ export class Incidents implements IncidentManager {
         notes: [...live.inc.notes],
         sources: { ...live.inc.sources, top },
         timeline: [...live.timeline],
-        graph: { nodes: top.map((s) => ({ ip: s.ip, asn: s.asn, country: s.country, ...(s.customer ? { customer: s.customer } : {}), pps: Math.round(s.packets / secs) })) },
+        graph: {
+          nodes: top.map((s) => ({
+            ip: s.ip,
+            asn: s.asn,
+            country: s.country,
+            ...(s.customer ? { customer: s.customer } : {}),
+            pps: Math.round(s.packets / secs),
+          })),
+        },
       };
     }
     const inc = this.store.getIncident(id);
     if (!inc) return undefined;
-    return { ...inc, timeline: [], graph: { nodes: inc.sources.top.map((s) => ({ ip: s.ip, asn: s.asn, country: s.country, ...(s.customer ? { customer: s.customer } : {}), pps: 0 })) } };
+    return {
+      ...inc,
+      timeline: [],
+      graph: {
+        nodes: inc.sources.top.map((s) => ({
+          ip: s.ip,
+          asn: s.asn,
+          country: s.country,
+          ...(s.customer ? { customer: s.customer } : {}),
+          pps: 0,
+        })),
+      },
+    };
   }
 
   private liveFor(id: string): Live | undefined {
@@ -344,7 +403,10 @@ export class Incidents implements IncidentManager {
     if (live) return live;
     const inc = this.store.getIncident(id);
     if (!inc) return undefined;
-    const mk = typeof inc.evidence.incidentKey === 'string' ? inc.evidence.incidentKey : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+    const mk =
+      typeof inc.evidence.incidentKey === 'string'
+        ? inc.evidence.incidentKey
+        : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
     live = this.newLive(inc, mk, Date.parse(inc.lastSeen) || this.now());
     for (const s of inc.sources.top) live.sources.set(s.ip, s);
     if (inc.status === 'resolved') live.resolvedMs = Date.parse(inc.lastSeen) || this.now();
@@ -359,8 +421,21 @@ export class Incidents implements IncidentManager {
     const at = new Date(now).toISOString();
     const was = live.inc.status;
     if (note) live.inc.notes.push({ at, by, text: note });
-    const action = status === 'acknowledged' ? 'ack' : status === 'mitigating' ? 'mitigate' : status === 'resolved' ? 'resolve' : 'reopen';
-    this.store.appendAudit({ at, by, action, incidentId: id, detail: note ? `${was} → ${status}: ${note}` : `${was} → ${status}` });
+    const action =
+      status === 'acknowledged'
+        ? 'ack'
+        : status === 'mitigating'
+          ? 'mitigate'
+          : status === 'resolved'
+            ? 'resolve'
+            : 'reopen';
+    this.store.appendAudit({
+      at,
+      by,
+      action,
+      incidentId: id,
+      detail: note ? `${was} → ${status}: ${note}` : `${was} → ${status}`,
+    });
     if (status === 'resolved') {
       if (was !== 'resolved') {
         this.openByKey.delete(live.mergeKey);

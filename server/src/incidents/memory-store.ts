@@ -19,7 +19,13 @@ export class MemoryStore implements IncidentStore {
   }
   listIncidents(q: IncidentListQuery): Incident[] {
     return [...this.incidents.values()]
-      .filter((i) => (!q.status || i.status === q.status) && (!q.kind || i.kind === q.kind) && (!q.direction || i.direction === q.direction) && (!q.since || i.lastSeen >= q.since))
+      .filter(
+        (i) =>
+          (!q.status || i.status === q.status) &&
+          (!q.kind || i.kind === q.kind) &&
+          (!q.direction || i.direction === q.direction) &&
+          (!q.since || i.lastSeen >= q.since),
+      )
       .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : -1))
       .slice(0, q.limit ?? 100)
       .map((i) => structuredClone(i));

@@ -10,7 +10,12 @@ describe('runScenario', () => {
   it('plays a scenario into a collector over UDP, one simulated second per tick, and stops', async () => {
     const config = parseConfig({ collectors: { ipfix: { host: '127.0.0.1', port: 0 } } });
     let records = 0;
-    const collectors = await startCollectors({ collectors: config.collectors, logger: pino({ level: 'silent' }), registry: new Registry(), onBatch: (b) => (records += b.length) });
+    const collectors = await startCollectors({
+      collectors: config.collectors,
+      logger: pino({ level: 'silent' }),
+      registry: new Registry(),
+      onBatch: (b) => (records += b.length),
+    });
     const seconds: number[] = [];
     const sim = runScenario({
       scenario: { ...SCENARIOS['ddos-participation'](1), durationSeconds: 4 },

@@ -15,12 +15,15 @@ for (const line of csv.split('\n')) {
 }
 
 describe('simulator address space', () => {
-  it.each(ALL_RANGES.map((r) => [`${r.first} AS${r.asn}`, r] as const))('%s is a whole row of @ip-location-db/asn for that AS', (_, r) => {
-    const row = rows.get(v4FromString(r.first));
-    expect(row).toBeDefined();
-    expect(row!.asn).toBe(r.asn);
-    expect(row!.last).toBe(v4FromString(r.last));
-  });
+  it.each(ALL_RANGES.map((r) => [`${r.first} AS${r.asn}`, r] as const))(
+    '%s is a whole row of @ip-location-db/asn for that AS',
+    (_, r) => {
+      const row = rows.get(v4FromString(r.first));
+      expect(row).toBeDefined();
+      expect(row!.asn).toBe(r.asn);
+      expect(row!.last).toBe(v4FromString(r.last));
+    },
+  );
 
   it('draws distinct host addresses deterministically', () => {
     const a = pickDistinct(mulberry32(3), ALL_RANGES, 500);

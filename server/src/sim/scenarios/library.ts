@@ -1,4 +1,3 @@
-import type { SimFlow } from '../sim-flow.js';
 import { ALL_RANGES, CDN_RANGES, EYEBALL_RANGES, HOSTING_RANGES, pickAddress, pickDistinct } from './address-space.js';
 import { randInt, rngFor } from './rng.js';
 import { ESTABLISHED, FLAGS, SESSION, compose, simFlow, type Component, type Scenario } from './scenario.js';
@@ -35,7 +34,10 @@ function stream(seed: number, name: string): number {
 export function background(seed: number, start = 0, end = Infinity, hosts = 300): Component {
   const s = stream(seed, 'background');
   const r0 = rngFor(s, 0);
-  const customers = [...residential(200, 30), ...Array.from({ length: hosts - 200 }, (_, i) => `203.0.113.${100 + (i % 150)}`)];
+  const customers = [
+    ...residential(200, 30),
+    ...Array.from({ length: hosts - 200 }, (_, i) => `203.0.113.${100 + (i % 150)}`),
+  ];
   const servers = pickDistinct(r0, [...HOSTING_RANGES, ...CDN_RANGES], 200);
   const resolvers = ['8.8.8.8', '8.8.4.4', '1.1.1.1', '9.9.9.9'];
   const clients = pickDistinct(r0, EYEBALL_RANGES, 400);
@@ -49,22 +51,65 @@ export function background(seed: number, start = 0, end = Infinity, hosts = 300)
           const srv = servers[Math.floor(r() * servers.length)];
           const pk = randInt(r, 5, 30);
           const sp = randInt(r, 32768, 60999);
-          out.push(simFlow(h, srv, { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 90 }, now, false));
-          out.push(simFlow(srv, h, { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: ESTABLISHED, packets: pk * 1.5, bytes: pk * 1.5 * 1200 }, now, true));
+          out.push(
+            simFlow(
+              h,
+              srv,
+              { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 90 },
+              now,
+              false,
+            ),
+          );
+          out.push(
+            simFlow(
+              srv,
+              h,
+              {
+                srcPort: 443,
+                dstPort: sp,
+                proto: TCP,
+                tcpFlags: ESTABLISHED,
+                packets: pk * 1.5,
+                bytes: pk * 1.5 * 1200,
+              },
+              now,
+              true,
+            ),
+          );
         }
         if (r() < 0.3) {
           const res = resolvers[Math.floor(r() * resolvers.length)];
           const sp = randInt(r, 32768, 60999);
-          out.push(simFlow(h, res, { srcPort: sp, dstPort: 53, proto: UDP, tcpFlags: 0, packets: 1, bytes: 70 }, now, false));
-          out.push(simFlow(res, h, { srcPort: 53, dstPort: sp, proto: UDP, tcpFlags: 0, packets: 1, bytes: 150 }, now, true));
+          out.push(
+            simFlow(h, res, { srcPort: sp, dstPort: 53, proto: UDP, tcpFlags: 0, packets: 1, bytes: 70 }, now, false),
+          );
+          out.push(
+            simFlow(res, h, { srcPort: 53, dstPort: sp, proto: UDP, tcpFlags: 0, packets: 1, bytes: 150 }, now, true),
+          );
         }
       }
       // The business park's web server has steady visitors.
       for (let i = 0; i < 50; i++) {
         const c = clients[Math.floor(r() * clients.length)];
         const sp = randInt(r, 32768, 60999);
-        out.push(simFlow(c, HOSTS.webServer, { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 12, bytes: 12 * 110 }, now, true));
-        out.push(simFlow(HOSTS.webServer, c, { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 16, bytes: 16 * 1300 }, now, false));
+        out.push(
+          simFlow(
+            c,
+            HOSTS.webServer,
+            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 12, bytes: 12 * 110 },
+            now,
+            true,
+          ),
+        );
+        out.push(
+          simFlow(
+            HOSTS.webServer,
+            c,
+            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 16, bytes: 16 * 1300 },
+            now,
+            false,
+          ),
+        );
       }
     },
   };
@@ -82,8 +127,24 @@ function steadyLoad(seed: number, server: string, start: number, end: number, cl
       for (let i = 0; i < clientsPerSecond; i++) {
         const c = clients[Math.floor(r() * clients.length)];
         const sp = randInt(r, 32768, 60999);
-        out.push(simFlow(c, server, { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 120 }, now, true));
-        out.push(simFlow(server, c, { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 25, bytes: 25 * 1300 }, now, false));
+        out.push(
+          simFlow(
+            c,
+            server,
+            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 120 },
+            now,
+            true,
+          ),
+        );
+        out.push(
+          simFlow(
+            server,
+            c,
+            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 25, bytes: 25 * 1300 },
+            now,
+            false,
+          ),
+        );
       }
     },
   };
@@ -106,20 +167,65 @@ export function fanIn(seed: number, start: number, end: number, o: FanInOptions 
   return {
     start,
     end,
-    label: { name: 'fan-in DDoS', kind: 'ddos-fan-in', direction: 'inbound', target, sources, startSecond: start, endSecond: end },
+    label: {
+      name: 'fan-in DDoS',
+      kind: 'ddos-fan-in',
+      direction: 'inbound',
+      target,
+      sources,
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       sources.forEach((src, i) => {
         const pk = pps * (0.8 + 0.4 * r());
-        if (i % 5 < 3) out.push(simFlow(src, target, { srcPort: randInt(r, 1024, 65535), dstPort: 80, proto: UDP, tcpFlags: 0, packets: pk, bytes: pk * randInt(r, 60, 90) }, now, true));
-        else out.push(simFlow(src, target, { srcPort: randInt(r, 1024, 65535), dstPort: 443, proto: TCP, tcpFlags: FLAGS.SYN, packets: pk, bytes: pk * 60 }, now, true));
+        if (i % 5 < 3)
+          out.push(
+            simFlow(
+              src,
+              target,
+              {
+                srcPort: randInt(r, 1024, 65535),
+                dstPort: 80,
+                proto: UDP,
+                tcpFlags: 0,
+                packets: pk,
+                bytes: pk * randInt(r, 60, 90),
+              },
+              now,
+              true,
+            ),
+          );
+        else
+          out.push(
+            simFlow(
+              src,
+              target,
+              {
+                srcPort: randInt(r, 1024, 65535),
+                dstPort: 443,
+                proto: TCP,
+                tcpFlags: FLAGS.SYN,
+                packets: pk,
+                bytes: pk * 60,
+              },
+              now,
+              true,
+            ),
+          );
       });
     },
   };
 }
 
 /** volumetric: a target with a steady baseline suddenly gets ~60× its usual rate from a few rented servers. */
-export function volumetric(seed: number, start: number, end: number, o: { target?: string; sources?: number; pps?: number } = {}): Component[] {
+export function volumetric(
+  seed: number,
+  start: number,
+  end: number,
+  o: { target?: string; sources?: number; pps?: number } = {},
+): Component[] {
   const target = o.target ?? HOSTS.volumetricTarget;
   const s = stream(seed, `volumetric-${target}`);
   const sources = pickDistinct(rngFor(s, 0), HOSTING_RANGES, o.sources ?? 20);
@@ -127,12 +233,35 @@ export function volumetric(seed: number, start: number, end: number, o: { target
   const flood: Component = {
     start,
     end,
-    label: { name: 'volumetric flood', kind: 'volumetric', direction: 'inbound', target, sources, startSecond: start, endSecond: end },
+    label: {
+      name: 'volumetric flood',
+      kind: 'volumetric',
+      direction: 'inbound',
+      target,
+      sources,
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (const src of sources) {
         const pk = (total / sources.length) * (0.9 + 0.2 * r());
-        out.push(simFlow(src, target, { srcPort: randInt(r, 1024, 65535), dstPort: randInt(r, 1, 65535), proto: UDP, tcpFlags: 0, packets: pk, bytes: pk * 1200 }, now, true));
+        out.push(
+          simFlow(
+            src,
+            target,
+            {
+              srcPort: randInt(r, 1024, 65535),
+              dstPort: randInt(r, 1, 65535),
+              proto: UDP,
+              tcpFlags: 0,
+              packets: pk,
+              bytes: pk * 1200,
+            },
+            now,
+            true,
+          ),
+        );
       }
     },
   };
@@ -147,7 +276,12 @@ const AMP = [
 ];
 
 /** amplification: hundreds of open DNS/NTP/SSDP reflectors answering spoofed queries at one host. */
-export function amplification(seed: number, start: number, end: number, o: { target?: string; reflectors?: number; ppsPerReflector?: number } = {}): Component {
+export function amplification(
+  seed: number,
+  start: number,
+  end: number,
+  o: { target?: string; reflectors?: number; ppsPerReflector?: number } = {},
+): Component {
   const target = o.target ?? HOSTS.ampTarget;
   const s = stream(seed, `amplification-${target}`);
   const r0 = rngFor(s, 0);
@@ -161,35 +295,86 @@ export function amplification(seed: number, start: number, end: number, o: { tar
   return {
     start,
     end,
-    label: { name: 'reflection/amplification', kind: 'amplification', direction: 'inbound', target, sources, startSecond: start, endSecond: end },
+    label: {
+      name: 'reflection/amplification',
+      kind: 'amplification',
+      direction: 'inbound',
+      target,
+      sources,
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       sources.forEach((src, i) => {
         const a = kinds[i];
         const pk = pps * (0.8 + 0.4 * r());
-        out.push(simFlow(src, target, { srcPort: a.port, dstPort: randInt(r, 1024, 65535), proto: UDP, tcpFlags: 0, packets: pk, bytes: pk * a.size }, now, true));
+        out.push(
+          simFlow(
+            src,
+            target,
+            {
+              srcPort: a.port,
+              dstPort: randInt(r, 1024, 65535),
+              proto: UDP,
+              tcpFlags: 0,
+              packets: pk,
+              bytes: pk * a.size,
+            },
+            now,
+            true,
+          ),
+        );
       });
     },
   };
 }
 
 /** spam-bot: a dozen customer PCs each opening SMTP sessions to fresh mail servers every second. */
-export function spamBots(seed: number, start: number, end: number, o: { bots?: string[]; sessionsPerSecond?: number } = {}): Component {
+export function spamBots(
+  seed: number,
+  start: number,
+  end: number,
+  o: { bots?: string[]; sessionsPerSecond?: number } = {},
+): Component {
   const bots = o.bots ?? residential(12, 200);
   const s = stream(seed, 'spam');
   const per = o.sessionsPerSecond ?? 5;
   return {
     start,
     end,
-    label: { name: 'spam bots', kind: 'spam-bot', direction: 'outbound', sources: bots, startSecond: start, endSecond: end },
+    label: {
+      name: 'spam bots',
+      kind: 'spam-bot',
+      direction: 'outbound',
+      sources: bots,
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (const b of bots) {
         for (let k = 0; k < per; k++) {
           const mx = pickAddress(r, [...HOSTING_RANGES, ...EYEBALL_RANGES]);
           const sp = randInt(r, 32768, 60999);
-          out.push(simFlow(b, mx, { srcPort: sp, dstPort: 25, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 300 }, now, false));
-          out.push(simFlow(mx, b, { srcPort: 25, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 14, bytes: 14 * 80 }, now, true));
+          out.push(
+            simFlow(
+              b,
+              mx,
+              { srcPort: sp, dstPort: 25, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 300 },
+              now,
+              false,
+            ),
+          );
+          out.push(
+            simFlow(
+              mx,
+              b,
+              { srcPort: 25, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 14, bytes: 14 * 80 },
+              now,
+              true,
+            ),
+          );
         }
       }
     },
@@ -197,7 +382,12 @@ export function spamBots(seed: number, start: number, end: number, o: { bots?: s
 }
 
 /** scanner: one customer host SYN-probing hundreds of random outside hosts per second on telnet/ssh/smb. */
-export function scanner(seed: number, start: number, end: number, o: { host?: string; probesPerSecond?: number } = {}): Component {
+export function scanner(
+  seed: number,
+  start: number,
+  end: number,
+  o: { host?: string; probesPerSecond?: number } = {},
+): Component {
   const host = o.host ?? HOSTS.scanner;
   const s = stream(seed, `scanner-${host}`);
   const per = o.probesPerSecond ?? 300;
@@ -205,19 +395,46 @@ export function scanner(seed: number, start: number, end: number, o: { host?: st
   return {
     start,
     end,
-    label: { name: 'scanner', kind: 'scanner', direction: 'outbound', sources: [host], startSecond: start, endSecond: end },
+    label: {
+      name: 'scanner',
+      kind: 'scanner',
+      direction: 'outbound',
+      sources: [host],
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (let k = 0; k < per; k++) {
         const dst = pickAddress(r, ALL_RANGES);
-        out.push(simFlow(host, dst, { srcPort: randInt(r, 32768, 60999), dstPort: ports[k % ports.length], proto: TCP, tcpFlags: FLAGS.SYN, packets: 1, bytes: 60 }, now, false));
+        out.push(
+          simFlow(
+            host,
+            dst,
+            {
+              srcPort: randInt(r, 32768, 60999),
+              dstPort: ports[k % ports.length],
+              proto: TCP,
+              tcpFlags: FLAGS.SYN,
+              packets: 1,
+              bytes: 60,
+            },
+            now,
+            false,
+          ),
+        );
       }
     },
   };
 }
 
 /** ddos-participation: forty infected customer hosts flood the same outside victim, starting together. */
-export function participation(seed: number, start: number, end: number, o: { bots?: string[]; victim?: string; ppsPerBot?: number } = {}): Component {
+export function participation(
+  seed: number,
+  start: number,
+  end: number,
+  o: { bots?: string[]; victim?: string; ppsPerBot?: number } = {},
+): Component {
   const s = stream(seed, 'participation');
   const bots = o.bots ?? residential(40, 100);
   const victim = o.victim ?? pickAddress(rngFor(s, 0), HOSTING_RANGES);
@@ -227,13 +444,29 @@ export function participation(seed: number, start: number, end: number, o: { bot
   return {
     start,
     end,
-    label: { name: 'botnet participation', kind: 'ddos-participation', direction: 'outbound', target: victim, sources: bots, startSecond: start, endSecond: end },
+    label: {
+      name: 'botnet participation',
+      kind: 'ddos-participation',
+      direction: 'outbound',
+      target: victim,
+      sources: bots,
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       bots.forEach((b, i) => {
         if (sec < join[i]) return;
         const pk = pps * (0.8 + 0.4 * r());
-        out.push(simFlow(b, victim, { srcPort: randInt(r, 1024, 65535), dstPort: 80, proto: UDP, tcpFlags: 0, packets: pk, bytes: pk * 512 }, now, false));
+        out.push(
+          simFlow(
+            b,
+            victim,
+            { srcPort: randInt(r, 1024, 65535), dstPort: 80, proto: UDP, tcpFlags: 0, packets: pk, bytes: pk * 512 },
+            now,
+            false,
+          ),
+        );
       });
     },
   };
@@ -242,7 +475,12 @@ export function participation(seed: number, start: number, end: number, o: { bot
 // ---------------------------------------------------------------- benign look-alikes
 
 /** Flash crowd: thousands of real clients completing TCP handshakes to one web server. */
-export function flashCrowd(seed: number, start: number, end: number, o: { server?: string; clientsPerSecond?: number } = {}): Component {
+export function flashCrowd(
+  seed: number,
+  start: number,
+  end: number,
+  o: { server?: string; clientsPerSecond?: number } = {},
+): Component {
   const server = o.server ?? HOSTS.webServer;
   const s = stream(seed, `flash-${server}`);
   const pool = pickDistinct(rngFor(s, 0), EYEBALL_RANGES, 20_000);
@@ -250,42 +488,101 @@ export function flashCrowd(seed: number, start: number, end: number, o: { server
   return {
     start,
     end,
-    label: { name: 'flash crowd', kind: null, direction: 'inbound', target: server, sources: [], involved: [server], startSecond: start, endSecond: end },
+    label: {
+      name: 'flash crowd',
+      kind: null,
+      direction: 'inbound',
+      target: server,
+      sources: [],
+      involved: [server],
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (let k = 0; k < per; k++) {
         const c = pool[Math.floor(r() * pool.length)];
         const sp = randInt(r, 32768, 60999);
-        out.push(simFlow(c, server, { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 95 }, now, true));
-        out.push(simFlow(server, c, { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 30, bytes: 30 * 1350 }, now, false));
+        out.push(
+          simFlow(
+            c,
+            server,
+            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 95 },
+            now,
+            true,
+          ),
+        );
+        out.push(
+          simFlow(
+            server,
+            c,
+            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 30, bytes: 30 * 1350 },
+            now,
+            false,
+          ),
+        );
       }
     },
   };
 }
 
 /** The customer's real mail server (in allowed_smtp) delivering to many outside mail servers. */
-export function allowedMail(seed: number, start: number, end: number, o: { server?: string; sessionsPerSecond?: number } = {}): Component {
+export function allowedMail(
+  seed: number,
+  start: number,
+  end: number,
+  o: { server?: string; sessionsPerSecond?: number } = {},
+): Component {
   const server = o.server ?? HOSTS.allowedMail;
   const s = stream(seed, `mail-${server}`);
   const per = o.sessionsPerSecond ?? 10;
   return {
     start,
     end,
-    label: { name: 'allowed mail server', kind: null, direction: 'outbound', sources: [], involved: [server], startSecond: start, endSecond: end },
+    label: {
+      name: 'allowed mail server',
+      kind: null,
+      direction: 'outbound',
+      sources: [],
+      involved: [server],
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (let k = 0; k < per; k++) {
         const mx = pickAddress(r, HOSTING_RANGES);
         const sp = randInt(r, 32768, 60999);
-        out.push(simFlow(server, mx, { srcPort: sp, dstPort: 25, proto: TCP, tcpFlags: SESSION, packets: 24, bytes: 24 * 700 }, now, false));
-        out.push(simFlow(mx, server, { srcPort: 25, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 16, bytes: 16 * 80 }, now, true));
+        out.push(
+          simFlow(
+            server,
+            mx,
+            { srcPort: sp, dstPort: 25, proto: TCP, tcpFlags: SESSION, packets: 24, bytes: 24 * 700 },
+            now,
+            false,
+          ),
+        );
+        out.push(
+          simFlow(
+            mx,
+            server,
+            { srcPort: 25, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 16, bytes: 16 * 80 },
+            now,
+            true,
+          ),
+        );
       }
     },
   };
 }
 
 /** A nightly backup: one large TCP flow (about 1 Gbit/s) from an offsite server to a customer host. */
-export function backupJob(seed: number, start: number, end: number, o: { target?: string; pps?: number } = {}): Component {
+export function backupJob(
+  seed: number,
+  start: number,
+  end: number,
+  o: { target?: string; pps?: number } = {},
+): Component {
   const target = o.target ?? HOSTS.backupTarget;
   const s = stream(seed, `backup-${target}`);
   const src = pickAddress(rngFor(s, 0), HOSTING_RANGES);
@@ -293,18 +590,48 @@ export function backupJob(seed: number, start: number, end: number, o: { target?
   return {
     start,
     end,
-    label: { name: 'backup job', kind: null, direction: 'inbound', target, sources: [], involved: [target, src], startSecond: start, endSecond: end },
+    label: {
+      name: 'backup job',
+      kind: null,
+      direction: 'inbound',
+      target,
+      sources: [],
+      involved: [target, src],
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       const pk = pps * (0.95 + 0.1 * r());
-      out.push(simFlow(src, target, { srcPort: 873, dstPort: 40_000, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 1400 }, now, true));
-      out.push(simFlow(target, src, { srcPort: 40_000, dstPort: 873, proto: TCP, tcpFlags: FLAGS.ACK, packets: pk / 2, bytes: (pk / 2) * 52 }, now, false));
+      out.push(
+        simFlow(
+          src,
+          target,
+          { srcPort: 873, dstPort: 40_000, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 1400 },
+          now,
+          true,
+        ),
+      );
+      out.push(
+        simFlow(
+          target,
+          src,
+          { srcPort: 40_000, dstPort: 873, proto: TCP, tcpFlags: FLAGS.ACK, packets: pk / 2, bytes: (pk / 2) * 52 },
+          now,
+          false,
+        ),
+      );
     },
   };
 }
 
 /** A CDN cache fill: a dozen CDN servers pushing ~3 Gbit/s of content to a customer's cache. */
-export function cdnFill(seed: number, start: number, end: number, o: { cache?: string; servers?: number; pps?: number } = {}): Component {
+export function cdnFill(
+  seed: number,
+  start: number,
+  end: number,
+  o: { cache?: string; servers?: number; pps?: number } = {},
+): Component {
   const cache = o.cache ?? HOSTS.cdnCache;
   const s = stream(seed, `cdn-${cache}`);
   const servers = pickDistinct(rngFor(s, 0), CDN_RANGES, o.servers ?? 12);
@@ -312,14 +639,39 @@ export function cdnFill(seed: number, start: number, end: number, o: { cache?: s
   return {
     start,
     end,
-    label: { name: 'CDN fill', kind: null, direction: 'inbound', target: cache, sources: [], involved: [cache, ...servers], startSecond: start, endSecond: end },
+    label: {
+      name: 'CDN fill',
+      kind: null,
+      direction: 'inbound',
+      target: cache,
+      sources: [],
+      involved: [cache, ...servers],
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (const srv of servers) {
         const pk = (total / servers.length) * (0.9 + 0.2 * r());
         const sp = 40_000 + (servers.indexOf(srv) % 1000);
-        out.push(simFlow(srv, cache, { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 1400 }, now, true));
-        out.push(simFlow(cache, srv, { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: FLAGS.ACK, packets: pk / 3, bytes: (pk / 3) * 52 }, now, false));
+        out.push(
+          simFlow(
+            srv,
+            cache,
+            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 1400 },
+            now,
+            true,
+          ),
+        );
+        out.push(
+          simFlow(
+            cache,
+            srv,
+            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: FLAGS.ACK, packets: pk / 3, bytes: (pk / 3) * 52 },
+            now,
+            false,
+          ),
+        );
       }
     },
   };
@@ -329,21 +681,53 @@ export function cdnFill(seed: number, start: number, end: number, o: { cache?: s
  * Hundreds of customers streaming video over QUIC from one server: many endpoints, UDP, a
  * steady 120 pps each toward one outside address — but answered by far more coming back.
  */
-export function quicStreaming(seed: number, start: number, end: number, o: { viewers?: number; server?: string } = {}): Component {
+export function quicStreaming(
+  seed: number,
+  start: number,
+  end: number,
+  o: { viewers?: number; server?: string } = {},
+): Component {
   const s = stream(seed, 'quic');
-  const viewers = residential(o.viewers ?? 150, 50).concat(Array.from({ length: 100 }, (_, i) => `203.0.113.${120 + i}`)).slice(0, o.viewers ?? 250);
+  const viewers = residential(o.viewers ?? 150, 50)
+    .concat(Array.from({ length: 100 }, (_, i) => `203.0.113.${120 + i}`))
+    .slice(0, o.viewers ?? 250);
   const server = o.server ?? pickAddress(rngFor(s, 0), CDN_RANGES);
   return {
     start,
     end,
-    label: { name: 'QUIC streaming', kind: null, direction: 'outbound', target: server, sources: [], involved: [server], startSecond: start, endSecond: end },
+    label: {
+      name: 'QUIC streaming',
+      kind: null,
+      direction: 'outbound',
+      target: server,
+      sources: [],
+      involved: [server],
+      startSecond: start,
+      endSecond: end,
+    },
     emit(sec, now, out) {
       const r = rngFor(s, 1, sec);
       for (const v of viewers) {
         const down = 500 * (0.8 + 0.4 * r());
         const sp = 50_000 + (viewers.indexOf(v) % 10_000);
-        out.push(simFlow(server, v, { srcPort: 443, dstPort: sp, proto: UDP, tcpFlags: 0, packets: down, bytes: down * 1300 }, now, true));
-        out.push(simFlow(v, server, { srcPort: sp, dstPort: 443, proto: UDP, tcpFlags: 0, packets: down / 4, bytes: (down / 4) * 60 }, now, false));
+        out.push(
+          simFlow(
+            server,
+            v,
+            { srcPort: 443, dstPort: sp, proto: UDP, tcpFlags: 0, packets: down, bytes: down * 1300 },
+            now,
+            true,
+          ),
+        );
+        out.push(
+          simFlow(
+            v,
+            server,
+            { srcPort: sp, dstPort: 443, proto: UDP, tcpFlags: 0, packets: down / 4, bytes: (down / 4) * 60 },
+            now,
+            false,
+          ),
+        );
       }
     },
   };
@@ -358,17 +742,46 @@ export type ScenarioFactory = (seed: number) => Scenario;
  * background traffic. Times are in simulated seconds.
  */
 export const SCENARIOS: Record<string, ScenarioFactory> = {
-  'fan-in': (seed) => compose('fan-in', 'fan-in DDoS on a residential host', 40, [background(seed), fanIn(seed, 5, 40)]),
-  volumetric: (seed) => compose('volumetric', 'a flood 60× above a web server\'s baseline', 90, [background(seed), ...volumetric(seed, 60, 90)]),
-  amplification: (seed) => compose('amplification', 'DNS/NTP/SSDP reflection on a residential host', 40, [background(seed), amplification(seed, 5, 40)]),
-  'spam-bot': (seed) => compose('spam-bot', 'twelve residential PCs mailing strangers', 60, [background(seed), spamBots(seed, 0, 60)]),
-  scanner: (seed) => compose('scanner', 'a business host SYN-scanning the internet', 40, [background(seed), scanner(seed, 5, 40)]),
-  'ddos-participation': (seed) => compose('ddos-participation', 'forty customer hosts flooding one outside victim', 40, [background(seed), participation(seed, 5, 40)]),
-  'flash-crowd': (seed) => compose('flash-crowd', 'benign: thousands of real clients on one web server', 40, [background(seed), flashCrowd(seed, 5, 40)]),
-  'allowed-mail': (seed) => compose('allowed-mail', 'benign: the allowed mail server delivering', 60, [background(seed), allowedMail(seed, 0, 60)]),
-  'backup-job': (seed) => compose('backup-job', 'benign: one large backup flow', 40, [background(seed), backupJob(seed, 5, 40)]),
-  'cdn-fill': (seed) => compose('cdn-fill', 'benign: a CDN filling a customer cache', 40, [background(seed), cdnFill(seed, 5, 40)]),
-  'quic-streaming': (seed) => compose('quic-streaming', 'benign: hundreds of customers streaming QUIC video from one server', 40, [background(seed), quicStreaming(seed, 5, 40)]),
+  'fan-in': (seed) =>
+    compose('fan-in', 'fan-in DDoS on a residential host', 40, [background(seed), fanIn(seed, 5, 40)]),
+  volumetric: (seed) =>
+    compose('volumetric', "a flood 60× above a web server's baseline", 90, [
+      background(seed),
+      ...volumetric(seed, 60, 90),
+    ]),
+  amplification: (seed) =>
+    compose('amplification', 'DNS/NTP/SSDP reflection on a residential host', 40, [
+      background(seed),
+      amplification(seed, 5, 40),
+    ]),
+  'spam-bot': (seed) =>
+    compose('spam-bot', 'twelve residential PCs mailing strangers', 60, [background(seed), spamBots(seed, 0, 60)]),
+  scanner: (seed) =>
+    compose('scanner', 'a business host SYN-scanning the internet', 40, [background(seed), scanner(seed, 5, 40)]),
+  'ddos-participation': (seed) =>
+    compose('ddos-participation', 'forty customer hosts flooding one outside victim', 40, [
+      background(seed),
+      participation(seed, 5, 40),
+    ]),
+  'flash-crowd': (seed) =>
+    compose('flash-crowd', 'benign: thousands of real clients on one web server', 40, [
+      background(seed),
+      flashCrowd(seed, 5, 40),
+    ]),
+  'allowed-mail': (seed) =>
+    compose('allowed-mail', 'benign: the allowed mail server delivering', 60, [
+      background(seed),
+      allowedMail(seed, 0, 60),
+    ]),
+  'backup-job': (seed) =>
+    compose('backup-job', 'benign: one large backup flow', 40, [background(seed), backupJob(seed, 5, 40)]),
+  'cdn-fill': (seed) =>
+    compose('cdn-fill', 'benign: a CDN filling a customer cache', 40, [background(seed), cdnFill(seed, 5, 40)]),
+  'quic-streaming': (seed) =>
+    compose('quic-streaming', 'benign: hundreds of customers streaming QUIC video from one server', 40, [
+      background(seed),
+      quicStreaming(seed, 5, 40),
+    ]),
   mixed: (seed) => mixedScenario(seed),
 };
 
@@ -376,7 +789,12 @@ const CYCLE = 540;
 
 /** Every kind and look-alike, staggered, over background: what the demo shows. */
 export function mixedScenario(seed: number, durationSeconds = CYCLE): Scenario {
-  return compose('mixed', 'every kind of abuse and its benign look-alikes, staggered', durationSeconds, mixedParts(seed));
+  return compose(
+    'mixed',
+    'every kind of abuse and its benign look-alikes, staggered',
+    durationSeconds,
+    mixedParts(seed),
+  );
 }
 
 function mixedParts(seed: number): Component[] {

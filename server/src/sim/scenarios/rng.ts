@@ -14,7 +14,8 @@ export function mulberry32(seed: number): Rng {
 
 /** An independent stream per (seed, stream, second): any second can be generated on its own. */
 export function rngFor(seed: number, stream: number, second = 0): Rng {
-  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(second + 7, 0x27d4eb2f);
+  let h =
+    Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(stream + 1, 0xc2b2ae35) ^ Math.imul(second + 7, 0x27d4eb2f);
   h ^= h >>> 15;
   return mulberry32(h);
 }

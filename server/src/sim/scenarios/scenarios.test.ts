@@ -18,8 +18,11 @@ describe('scenario library', () => {
   it('labels every attack kind and five benign look-alikes', () => {
     const labels = Object.values(SCENARIOS).flatMap((f) => f(1).labels);
     const kinds = new Set(labels.map((l) => l.kind));
-    for (const k of ['ddos-fan-in', 'volumetric', 'amplification', 'spam-bot', 'scanner', 'ddos-participation']) expect(kinds.has(k as never), k).toBe(true);
-    expect(new Set(labels.filter((l) => l.kind === null).map((l) => l.name))).toEqual(new Set(['flash crowd', 'allowed mail server', 'backup job', 'CDN fill', 'QUIC streaming']));
+    for (const k of ['ddos-fan-in', 'volumetric', 'amplification', 'spam-bot', 'scanner', 'ddos-participation'])
+      expect(kinds.has(k as never), k).toBe(true);
+    expect(new Set(labels.filter((l) => l.kind === null).map((l) => l.name))).toEqual(
+      new Set(['flash crowd', 'allowed mail server', 'backup job', 'CDN fill', 'QUIC streaming']),
+    );
   });
 
   it('keeps every customer-side address inside the demo customers and every outside one outside', () => {
@@ -44,7 +47,9 @@ describe('scenario library', () => {
     expect(fan.startSecond).toBe(5);
     expect(d.flows(4, 0).some((f) => f.dst === fan.target)).toBe(false);
     expect(d.flows(5, 0).filter((f) => f.dst === fan.target).length).toBeGreaterThan(1000);
-    expect(d.labels.filter((l) => l.kind !== null && l.kind !== 'ddos-fan-in').every((l) => l.startSecond > 5)).toBe(true);
+    expect(d.labels.filter((l) => l.kind !== null && l.kind !== 'ddos-fan-in').every((l) => l.startSecond > 5)).toBe(
+      true,
+    );
     // Loops: second 540 + 5 is the same traffic as second 5.
     expect(d.flows(545, 0)).toEqual(d.flows(5, 0));
   });
