@@ -136,3 +136,12 @@ describe('FastNetMon details parser (real fastnetmon 1.2.4 output)', () => {
     ]);
   });
 });
+
+describe('parseFastNetMonDetails number hygiene', () => {
+  it('skips malformed numbers instead of producing NaN rates', () => {
+    const d = parseFastNetMonDetails('Peak attack power: 1.2.3\nInitial attack power: .\nAverage packet size for incoming traffic: 64');
+    expect(d.peakPps).toBeUndefined();
+    expect(d.initialPps).toBeUndefined();
+    expect(d.meanPacketSize.incoming).toBe(64);
+  });
+});

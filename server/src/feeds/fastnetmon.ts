@@ -53,13 +53,13 @@ export function parseFastNetMonDetails(text: string): FastNetMonDetails {
     if ((m = /^Attack type:\s*(\S+)/i.exec(line))) out.attackType = m[1];
     else if ((m = /^Attack protocol:\s*(\S+)/i.exec(line))) out.protocol = m[1].toLowerCase();
     else if ((m = /^Attack direction:\s*(\S+)/i.exec(line))) out.direction = m[1].toLowerCase();
-    else if ((m = /^Initial attack power:\s*([\d.]+)/i.exec(line))) out.initialPps = Number(m[1]);
-    else if ((m = /^Peak attack power:\s*([\d.]+)/i.exec(line))) out.peakPps = Number(m[1]);
-    else if ((m = /^Average packet size for (incoming|outgoing) traffic:\s*([\d.]+)/i.exec(line)))
+    else if ((m = /^Initial attack power:\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line))) out.initialPps = Number(m[1]);
+    else if ((m = /^Peak attack power:\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line))) out.peakPps = Number(m[1]);
+    else if ((m = /^Average packet size for (incoming|outgoing) traffic:\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line)))
       out.meanPacketSize[m[1].toLowerCase() as 'incoming' | 'outgoing'] = Number(m[2]);
-    else if ((m = /^(Total|Average) (incoming|outgoing) (\w+(?: \w+)*?) (traffic|pps|flows):\s*([\d.]+)/i.exec(line)))
+    else if ((m = /^(Total|Average) (incoming|outgoing) (\w+(?: \w+)*?) (traffic|pps|flows):\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line)))
       out.totals[`${m[1]} ${m[2]} ${m[3]} ${m[4]}`.toLowerCase()] = Number(m[5]);
-    else if ((m = /^(Total|Average) (incoming|outgoing) (traffic|pps|flows):\s*([\d.]+)/i.exec(line)))
+    else if ((m = /^(Total|Average) (incoming|outgoing) (traffic|pps|flows):\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line)))
       out.totals[`${m[1]} ${m[2]} ${m[3]}`.toLowerCase()] = Number(m[4]);
     else if ((m = FLOW_TABLE.exec(line))) {
       const [a, aPort, arrow, b, bPort] = [unbracket(m[1]), Number(m[2]), m[3], unbracket(m[4]), Number(m[5])];
