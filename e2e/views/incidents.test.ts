@@ -49,18 +49,26 @@ describe('incidents table', () => {
 
     await page.getByTestId('sort-sources').click();
     await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('sources');
-    const sources = await page.locator('[data-testid="incident-row"] td:nth-child(5)').allTextContents();
-    const nums = sources.map((s) => Number(s.replace(/,/g, '')));
-    expect(nums).toEqual([...nums].sort((a, b) => b - a));
+    // React Router renders navigations in a transition: the URL changes first, the rows right after.
+    const sourcesColumn = async () =>
+      (await page.locator('[data-testid="incident-row"] td:nth-child(5)').allTextContents()).map((s) =>
+        Number(s.replace(/,/g, '')),
+      );
+    await expect
+      .poll(async () => {
+        const nums = await sourcesColumn();
+        return nums.every((n, k) => k === 0 || nums[k - 1]! >= n);
+      })
+      .toBe(true);
 
     // A kind filter lands in the URL and leaves only that kind; the link reproduces the view.
     const kinds = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')!));
     const kind = kinds[0]!;
     await page.getByTestId('kind-filter').selectOption(kind);
     await expect.poll(() => new URL(page.url()).searchParams.get('kind')).toBe(kind);
-    const filtered = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
-    expect(filtered.length).toBeGreaterThan(0);
-    expect(new Set(filtered)).toEqual(new Set([kind]));
+    await expect
+      .poll(async () => [...new Set(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))))])
+      .toEqual([kind]);
     const deepLink = page.url();
     const { page: page2 } = await openPage(browser, deepLink);
     await page2.getByTestId('incident-row').first().waitFor({ timeout: 15_000 });
@@ -78,9 +86,12 @@ describe('incidents table', () => {
     if (target) {
       await page.getByTestId('incident-filter').fill(target);
       await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe(target);
-      const texts = await page.locator('[data-testid="incident-row"] td:nth-child(4)').allTextContents();
-      expect(texts.length).toBeGreaterThan(0);
-      for (const t of texts) expect(t).toContain(target);
+      await expect
+        .poll(async () => {
+          const texts = await page.locator('[data-testid="incident-row"] td:nth-child(4)').allTextContents();
+          return texts.length > 0 && texts.every((t) => t.includes(target));
+        })
+        .toBe(true);
     }
     await screenshot(page, 'incidents-filtered');
 
