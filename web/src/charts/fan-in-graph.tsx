@@ -23,6 +23,8 @@ export interface FanInGraphProps {
   onSelectAsn?: (asn: number | undefined) => void;
   /** Wall mode: no pan/zoom, no tooltip, larger labels. */
   wall?: boolean;
+  /** Label font size in px; the wall scales it with the screen (default 12, target 14). */
+  labelPx?: number;
   /** Most clusters drawn separately (default 32). */
   maxClusters?: number;
   /** After each deck.gl frame; the benchmark counts frames with it. */
@@ -47,7 +49,7 @@ function countryOf(g: GraphColumns, i: number): string {
  * edge per cluster whose width is the cluster's share of traffic (see fan-in-layout.ts).
  */
 export function FanInGraph(props: FanInGraphProps) {
-  const { graph, kind, asnNames, selectedAsn, onSelectAsn, wall = false, onAfterRender } = props;
+  const { graph, kind, asnNames, selectedAsn, onSelectAsn, wall = false, onAfterRender, labelPx = 12 } = props;
   const ref = useRef<HTMLDivElement>(null);
   const deckRef = useRef<DeckGLRef>(null);
   const { width, height } = useSize(ref);
@@ -154,7 +156,7 @@ export function FanInGraph(props: FanInGraphProps) {
         getText: (c) => `${c.asn < 0 ? 'other' : `AS${c.asn}`} ${pct(c.share)}\n${name(c.asn).slice(0, 24)}`,
         getTextAnchor: (c) => (Math.cos(c.angle) > 0.3 ? 'start' : Math.cos(c.angle) < -0.3 ? 'end' : 'middle'),
         getAlignmentBaseline: (c) => (Math.sin(c.angle) > 0.3 ? 'top' : Math.sin(c.angle) < -0.3 ? 'bottom' : 'center'),
-        getSize: wall ? 18 : 12,
+        getSize: labelPx,
         getColor: [215, 225, 234, 230],
         fontFamily: 'DejaVu Sans, Liberation Sans, sans-serif',
         lineHeight: 1.15,
@@ -164,7 +166,7 @@ export function FanInGraph(props: FanInGraphProps) {
         data: [props.targetLabel],
         getPosition: () => [0, 110],
         getText: (d: string) => d,
-        getSize: wall ? 22 : 14,
+        getSize: Math.round(labelPx * 1.2),
         getColor: [255, 255, 255, 255],
         getTextAnchor: 'middle',
         getAlignmentBaseline: 'top',
@@ -172,7 +174,7 @@ export function FanInGraph(props: FanInGraphProps) {
         fontWeight: 700,
       }),
     ];
-  }, [layout, colors, rgb, selectedCluster, kind, wall, name, props.targetLabel]);
+  }, [layout, colors, rgb, selectedCluster, kind, wall, name, props.targetLabel, labelPx]);
 
   const extent = layout.extent;
   const initialViewState = useMemo(

@@ -90,6 +90,7 @@ function AttackGraph({ incident }: { incident: Incident }) {
             asnNames={names}
             wall
             maxClusters={20}
+            labelPx={Math.max(14, Math.round(window.innerHeight * 0.017))}
           />
         ) : (
           <div className="wall-calm">Waiting for the source list…</div>
