@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { DetectionEvent } from '@downstream/shared';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.js';
+import { createIncidentManager, MemoryStore } from '../incidents/index.js';
 import { FeedsConfig } from './config.js';
 import { fakeLookup } from './fake-context.js';
 import { FeedInputError, Feeds, makeIsOurs } from './feeds.js';
@@ -265,44 +268,58 @@ describe('makeIsOurs', () => {
   });
 });
 
-describe('Feeds: merging with built-in incidents', () => {
-  function withOpen(open: Record<string, { kind: 'volumetric' | 'ddos-fan-in'; detectors: string[] }>) {
-    const out: DetectionEvent[] = [];
+describe('Feeds: merging with built-in incidents (through the incident manager)', () => {
+  const T = Date.UTC(2026, 10, 24, 21, 40, 0);
+  function withManager() {
+    const clock = { now: T };
+    const m = createIncidentManager({
+      store: new MemoryStore(),
+      logger: pino({ level: 'silent' }),
+      config: parseConfig({}),
+      now: () => clock.now,
+    });
     const feeds = new Feeds({
       config: FeedsConfig.parse({}),
-      sink: (e) => void out.push(DetectionEvent.parse(e)),
+      sink: (e) => m.ingest(DetectionEvent.parse(e)),
       lookup: fakeLookup,
-      activeInbound: (t) => open[t],
+      now: () => clock.now,
     });
-    return { feeds, out };
+    return { m, feeds, clock };
   }
-  const on8 = { ...ban, ip: '198.51.100.8', details: ban.details.replaceAll('198.51.100.7', '198.51.100.8') };
-
-  it('corroborates a built-in incident: takes its kind, keeps its sources and summary', () => {
-    const { feeds, out } = withOpen({ '198.51.100.7': { kind: 'volumetric', detectors: ['volumetric'] } });
-    feeds.fastnetmon(ban); // FastNetMon's own guess: ddos-fan-in
-    feeds.fastnetmon(on8); // nothing open there: its own incident, full detail
-    expect(out.map((e) => [e.key, e.kind, e.sources.top.length])).toEqual([
-      ['198.51.100.7', 'volumetric', 0],
-      ['198.51.100.8', 'ddos-fan-in', 21],
-    ]);
-    expect(out[0].evidence.summary).toBeUndefined();
-    expect(out[0].evidence.fastnetmon).toMatchObject({
-      kind: 'ddos-fan-in',
-      attackType: 'syn_flood',
-      sources: 21,
-      summary: expect.stringContaining('syn_flood'),
-    });
-    expect(out[0].rate.pps).toBe(19577);
+  const volumetric = (at: number): DetectionEvent => ({
+    detector: 'volumetric',
+    kind: 'volumetric',
+    direction: 'inbound',
+    at: new Date(at).toISOString(),
+    key: '198.51.100.7',
+    target: { ip: '198.51.100.7', customer: 'Residential pool A' },
+    sources: {
+      distinct: 2,
+      top: [{ ip: '192.0.2.99', asn: 64496, asName: 'Example', country: 'ZZ', packets: 10, bytes: 640 }],
+      asns: [{ asn: 64496, name: 'Example', share: 1 }],
+    },
+    upstreams: [{ name: 'Transit A', share: 1 }],
+    rate: { pps: 20_000, bps: 10e6 },
+    evidence: { summary: 'volumetric: 20 kpps, 40x baseline' },
   });
 
-  it('updates its own incident with full detail', () => {
-    const { feeds, out } = withOpen({ '198.51.100.7': { kind: 'volumetric', detectors: ['fastnetmon'] } });
+  it('passes its own verdict on (no kind borrowed from open incidents), marked as a feed', () => {
+    const { feeds, out } = setup();
     feeds.fastnetmon(ban);
-    expect(out[0]).toMatchObject({
-      kind: 'volumetric',
-      evidence: { feedKind: 'ddos-fan-in', attackType: 'syn_flood' },
-    });
+    expect(out[0]).toMatchObject({ kind: 'ddos-fan-in', key: '198.51.100.7', evidence: { feed: 'fastnetmon' } });
     expect(out[0].sources.top).toHaveLength(21);
+  });
+
+  it('corroborates a built-in incident of another kind: one incident, its kind, sources and summary kept', () => {
+    const { m, feeds, clock } = withManager();
+    m.ingest(volumetric(clock.now));
+    clock.now += 1000;
+    feeds.fastnetmon(ban); // FastNetMon's own guess: ddos-fan-in
+    const list = m.list({ limit: 10 });
+    expect(list).toHaveLength(1);
+    expect(list[0]).toMatchObject({ kind: 'volumetric', detectors: ['volumetric', 'fastnetmon'] });
+    expect(list[0].sources.top.map((s) => s.ip)).toEqual(['192.0.2.99']);
+    expect(list[0].evidence.summary).toBe('volumetric: 20 kpps, 40x baseline');
+    expect(list[0].evidence.fastnetmon).toMatchObject({ kind: 'ddos-fan-in', attackType: 'syn_flood', sources: 21 });
   });
 });

@@ -3,7 +3,6 @@ import {
   FastNetMonNotification,
   GenericFeedEvent,
   type FeedHealth,
-  type IncidentKind,
   type FeedResult,
 } from '@downstream/shared';
 import ipaddr from 'ipaddr.js';
@@ -46,16 +45,7 @@ export interface FeedsDeps {
   logger?: Logger;
   registry?: Registry;
   now?: () => number;
-  /**
-   * The active inbound incident on this target, if any. Feeds cannot always tell fan-in from
-   * volumetric (FastNetMon only says "attack on X"), so an inbound feed detection on a target
-   * that already has an incident takes that incident's kind and merges into it (the incident
-   * manager merges by kind + key).
-   */
-  activeInbound?: (target: string) => { kind: IncidentKind; detectors: string[] } | undefined;
 }
-
-const ALIGNABLE = new Set<IncidentKind>(['ddos-fan-in', 'volumetric', 'amplification', 'external']);
 
 function issuesOf(error: z.core.$ZodError, prefix: string): { path: string; message: string }[] {
   return error.issues.flatMap((i) => {
@@ -94,7 +84,10 @@ export class Feeds {
   constructor(private readonly deps: FeedsDeps) {
     const c = deps.config;
     this.hub = new FeedHub({
-      sink: (e) => deps.sink(this.align(e)),
+      // Feeds say what they saw, in their own words (`evidence.feed` marks them); merging with
+      // built-in detections on the same target — kind, sources, rates — is the incident
+      // manager's rule (incidents/manager.ts mergeKeyOf), not each feed's.
+      sink: (e) => deps.sink(e),
       dedupWindowMs: c.dedup_window_s * 1000,
       ratePerSecond: c.rate_limit.per_second,
       burst: c.rate_limit.burst,
@@ -114,31 +107,6 @@ export class Feeds {
 
   health(): FeedHealth[] {
     return this.hub.health();
-  }
-
-  /**
-   * Merge an inbound feed detection into the incident already open on its target. When that
-   * incident has other detectors, the feed corroborates rather than replaces: the incident
-   * manager takes a detection's source list and evidence as the current truth, and a feed's
-   * 20-flow sample or its summary must not overwrite a flow detector's full view. So the feed
-   * sends no sources and files its evidence under its own name.
-   */
-  private align(e: DetectionEvent): DetectionEvent {
-    if (e.direction !== 'inbound' || !ALIGNABLE.has(e.kind) || !this.deps.activeInbound) return e;
-    const open = this.deps.activeInbound(e.key);
-    if (!open || !ALIGNABLE.has(open.kind)) return e;
-    const kind = open.kind;
-    const others = open.detectors.some((d) => d !== e.detector);
-    if (!others) return kind === e.kind ? e : { ...e, kind, evidence: { ...e.evidence, feedKind: e.kind } };
-    const { summary, ...rest } = e.evidence;
-    return {
-      ...e,
-      kind,
-      sources: { distinct: 0, top: [], asns: [] },
-      evidence: {
-        [e.detector]: { ...rest, ...(summary ? { summary } : {}), kind: e.kind, sources: e.sources.distinct },
-      },
-    };
   }
 
   private channel(name: FeedName): FeedChannel {
@@ -384,15 +352,6 @@ export function feedsFor(ctx: AppContext): Feeds {
       customerPrefixes: ctx.config.network.customers.flatMap((c) => c.prefixes),
       logger: ctx.logger.child({ module: 'feeds' }),
       registry: ctx.registry,
-      activeInbound: (target) => {
-        let best: { kind: IncidentKind; detectors: string[] } | undefined;
-        for (const i of ctx.incidents.active()) {
-          if (i.direction !== 'inbound' || i.target?.ip !== target) continue;
-          // A built-in kind beats `external`: it is the more specific verdict.
-          if (!best || best.kind === 'external') best = { kind: i.kind, detectors: i.detectors };
-        }
-        return best;
-      },
     });
     byContext.set(ctx, f);
   }

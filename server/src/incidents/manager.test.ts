@@ -66,6 +66,26 @@ function spam(atMs: number, endpoint: string, customer = 'Residential'): Detecti
   };
 }
 
+/** A feed's report on the fan-in target (feeds mark theirs with `evidence.feed`). */
+function feedOn(atMs: number, kind: DetectionEvent['kind'], detector = 'fastnetmon'): DetectionEvent {
+  return {
+    detector,
+    kind,
+    direction: 'inbound',
+    at: new Date(atMs).toISOString(),
+    key: '198.51.100.10',
+    target: { ip: '198.51.100.10', customer: 'Residential' },
+    sources: {
+      distinct: 20,
+      top: [{ ip: '192.0.2.77', asn: 64496, asName: 'Sample', country: 'ZZ', packets: 5, bytes: 320 }],
+      asns: [{ asn: 64496, name: 'Sample', share: 1 }],
+    },
+    upstreams: [],
+    rate: { pps: 250_000, bps: 120_000_000 },
+    evidence: { summary: `${detector} says ${kind}`, feed: detector },
+  };
+}
+
 /** Feed one event a second for `seconds`, ticking the manager like the pipeline does. */
 function play(s: ReturnType<typeof setup>, seconds: number, make: (at: number) => DetectionEvent[]) {
   for (let k = 0; k < seconds; k++) {
@@ -229,5 +249,87 @@ describe('incident manager', () => {
     expect(s.m.list({ kind: 'ddos-fan-in', limit: 10 })).toHaveLength(1);
     expect(s.m.list({ status: 'resolved', limit: 10 })).toHaveLength(0);
     expect(s.m.list({ since: new Date(T0 + 60_000).toISOString(), limit: 10 })).toHaveLength(0);
+  });
+
+  describe('one inbound incident per target, whoever reports it', () => {
+    const volumetric = (at: number) =>
+      fanIn(at, { detector: 'volumetric', kind: 'volumetric', evidence: { summary: 'volumetric' } });
+    const amplification = (at: number) =>
+      fanIn(at, { detector: 'amplification', kind: 'amplification', evidence: { summary: 'amplification' } });
+    const onTarget = (s: ReturnType<typeof setup>) =>
+      s.m.list({ limit: 10 }).filter((i) => i.target?.ip === '198.51.100.10');
+
+    it("folds a feed's external incident into the built-in verdict that follows", () => {
+      const s = setup();
+      play(s, 2, (at) => [feedOn(at, 'external', 'honeypot')]);
+      const id = onTarget(s)[0].id;
+      expect(onTarget(s)[0].kind).toBe('external');
+      play(s, 3, (at) => [volumetric(at)]);
+      const [inc] = onTarget(s);
+      expect(onTarget(s)).toHaveLength(1);
+      expect(inc).toMatchObject({ id, kind: 'volumetric', detectors: ['honeypot', 'volumetric'] });
+      // The feed's sample made way for the flow detector's sources; its word is kept under its name.
+      expect(inc.sources.top.map((t) => t.ip)).toEqual(['73.1.2.3', '14.160.0.9']);
+      expect(inc.upstreams).toEqual([
+        { name: 'Transit A', share: 0.7 },
+        { name: 'IX', share: 0.3 },
+      ]);
+      expect(inc.evidence.summary).toBe('volumetric');
+      expect(inc.evidence.honeypot).toMatchObject({ kind: 'external', summary: 'honeypot says external' });
+      expect(inc.evidence.kindBy).toBe('volumetric');
+    });
+
+    it('FastNetMon first, a built-in detector with another kind later: one incident with the built-in kind', () => {
+      const s = setup();
+      play(s, 1, (at) => [feedOn(at, 'volumetric')]);
+      play(s, 3, (at) => [fanIn(at)]);
+      expect(onTarget(s)).toHaveLength(1);
+      expect(onTarget(s)[0]).toMatchObject({ kind: 'ddos-fan-in', detectors: ['fastnetmon', 'fan-in'] });
+    });
+
+    it("a feed corroborating a built-in incident keeps the incident's kind, sources and summary", () => {
+      const s = setup();
+      play(s, 2, (at) => [volumetric(at)]);
+      play(s, 2, (at) => [volumetric(at), feedOn(at, 'amplification')]);
+      const [inc] = onTarget(s);
+      expect(onTarget(s)).toHaveLength(1);
+      // Built-in verdicts beat any feed's, however specific the feed's guess.
+      expect(inc).toMatchObject({ kind: 'volumetric', detectors: ['volumetric', 'fastnetmon'] });
+      expect(inc.sources.top.map((t) => t.ip)).toEqual(['73.1.2.3', '14.160.0.9']);
+      expect(inc.sources.distinct).toBe(3000);
+      expect(inc.evidence.summary).toBe('volumetric');
+      expect(inc.evidence.fastnetmon).toMatchObject({ kind: 'amplification', pps: 250_000, sources: 20 });
+    });
+
+    it('two built-in kinds on one target: the most specific wins and stays (amplification > fan-in > volumetric)', () => {
+      const s = setup();
+      play(s, 2, (at) => [volumetric(at)]);
+      play(s, 2, (at) => [fanIn(at)]);
+      expect(onTarget(s)).toHaveLength(1);
+      expect(onTarget(s)[0].kind).toBe('ddos-fan-in');
+      play(s, 2, (at) => [volumetric(at)]); // the tail of the attack, below the fan-in thresholds
+      expect(onTarget(s)[0].kind).toBe('ddos-fan-in');
+      play(s, 1, (at) => [amplification(at)]);
+      expect(onTarget(s)).toHaveLength(1);
+      expect(onTarget(s)[0]).toMatchObject({
+        kind: 'amplification',
+        detectors: ['volumetric', 'fan-in', 'amplification'],
+      });
+    });
+
+    it('keeps other kinds on the same address apart (an outbound report is not an attack on it)', () => {
+      const s = setup();
+      play(s, 1, (at) => [fanIn(at), { ...feedOn(at, 'external'), direction: 'outbound' }]);
+      expect(s.m.list({ limit: 10 })).toHaveLength(2);
+    });
+  });
+
+  it("counts a feed's report in the rollups when no built-in detector measures the target", () => {
+    const s = setup();
+    play(s, 1, (at) => [feedOn(at, 'volumetric')]);
+    s.clock.now = T0 + 60_000;
+    play(s, 1, () => []);
+    const row = s.store.rollups.find((r) => r.dimension === 'endpoint' && r.key === '198.51.100.10');
+    expect(row).toMatchObject({ kind: 'volumetric', packets: 250_000 });
   });
 });

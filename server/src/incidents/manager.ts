@@ -4,6 +4,7 @@ import type {
   DetectionEvent,
   Incident,
   IncidentDetail,
+  IncidentKind,
   IncidentListQuery,
   IncidentStatus,
   SourceEndpoint,
@@ -47,19 +48,71 @@ interface Live {
   lastEmitMs: number;
   /** Changed since the last 'upsert' was emitted (emits are at most one a second per incident). */
   pendingEmit: boolean;
+  /** A built-in detector has reported this incident (its verdict and sources rule over feeds'). */
+  builtIn: boolean;
+  /** Last detection from a built-in detector (manager clock). */
+  lastBuiltInMs: number;
+  /** Second (`at`) last counted in the rollups, for incidents whose events each measure the whole attack. */
+  rolledAt: string;
 }
 
 /**
- * Which incident a detection belongs to. Inbound kinds and ddos-participation: kind + target.
- * spam-bot and scanner: one campaign per kind and customer, so twelve spamming PCs of one
- * customer are one incident whose sources are the call list.
+ * Inbound kinds that all describe one thing — an attack on one of our addresses — seen by
+ * detectors that draw the line between them differently (FastNetMon cannot tell fan-in from a
+ * plain flood; a built-in detector may call a target volumetric before enough sources show).
+ * They share ONE incident per target address; the kind is the verdict below.
  */
-export function mergeKeyOf(e: DetectionEvent): string {
+const TARGET_KINDS: ReadonlySet<IncidentKind> = new Set(['amplification', 'ddos-fan-in', 'volumetric', 'external']);
+
+/**
+ * How specific a verdict on one target is; the incident takes the most specific one seen.
+ * Amplification names the reflection (source ports to filter, reflectors to report) and fan-in
+ * the many-small-sources shape — what mitigation and the abuse reports need; volumetric only
+ * says "far above baseline", which both of those are too; external says nothing of the shape.
+ * Built-in verdicts beat every feed verdict (see `merge`): a feed's guess never relabels what
+ * the flow detectors measured.
+ */
+const SPECIFICITY: Partial<Record<IncidentKind, number>> = {
+  amplification: 3,
+  'ddos-fan-in': 2,
+  volumetric: 1,
+  external: 0,
+};
+
+/** Feeds (FastNetMon, Suricata, webhooks) mark their detections with `evidence.feed`. */
+export function isFeedDetection(e: DetectionEvent): boolean {
+  return typeof e.evidence.feed === 'string';
+}
+
+/**
+ * Which incident a detection belongs to — the one place the merge rule lives:
+ * - inbound attacks on a target (amplification, ddos-fan-in, volumetric, external), from any
+ *   detector or feed: one incident per target address, whatever each one calls it;
+ * - spam-bot and scanner: one campaign per kind and customer, so twelve spamming PCs of one
+ *   customer are one incident whose sources are the call list;
+ * - anything else (ddos-participation by outside victim, outbound external): kind + key.
+ */
+export function mergeKeyOf(e: Pick<DetectionEvent, 'kind' | 'direction' | 'key' | 'sources' | 'target'>): string {
+  if (e.direction === 'inbound' && TARGET_KINDS.has(e.kind)) return `inbound|${e.key}`;
   if ((e.kind === 'spam-bot' || e.kind === 'scanner') && e.direction === 'outbound') {
     const customer = e.sources.top[0]?.customer ?? e.target?.customer;
     if (customer) return `${e.kind}|customer:${customer}`;
   }
   return `${e.kind}|${e.direction}|${e.key}`;
+}
+
+/** The merge key of a stored incident (also those stored before the per-target inbound rule). */
+function mergeKeyOfIncident(inc: Incident): string {
+  if (inc.direction === 'inbound' && TARGET_KINDS.has(inc.kind) && inc.target) return `inbound|${inc.target.ip}`;
+  return typeof inc.evidence.incidentKey === 'string'
+    ? inc.evidence.incidentKey
+    : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+}
+
+/** Built-in detectors that reported a stored incident: its detectors less the feeds. */
+function hasBuiltIn(inc: Incident): boolean {
+  const feeds = Array.isArray(inc.evidence.feeds) ? (inc.evidence.feeds as unknown[]) : [];
+  return inc.detectors.some((d) => !feeds.includes(d));
 }
 
 function isCampaign(mergeKey: string): boolean {
@@ -118,10 +171,7 @@ export class Incidents implements IncidentManager {
         return;
       }
       for (const inc of rows) {
-        const mergeKey =
-          typeof inc.evidence.incidentKey === 'string'
-            ? inc.evidence.incidentKey
-            : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+        const mergeKey = mergeKeyOfIncident(inc);
         if (this.openByKey.has(mergeKey)) continue;
         const live = this.newLive(inc, mergeKey, Math.max(Date.parse(inc.lastSeen) || now, now));
         live.startedMs = Date.parse(inc.firstSeen) || now;
@@ -149,6 +199,9 @@ export class Incidents implements IncidentManager {
       dirty: true,
       lastEmitMs: -Infinity,
       pendingEmit: false,
+      builtIn: hasBuiltIn(inc),
+      lastBuiltInMs: -Infinity,
+      rolledAt: '',
     };
   }
 
@@ -180,7 +233,7 @@ export class Incidents implements IncidentManager {
           sources: { distinct: 0, top: [], asns: [] },
           upstreams: [],
           peak: { pps: 0, bps: 0 },
-          evidence: {},
+          evidence: { kindBy: e.detector },
           detectors: [],
           notes: [],
         };
@@ -192,7 +245,6 @@ export class Incidents implements IncidentManager {
       changedStatus = true;
     }
     this.merge(live, e, now);
-    this.rollups.add(e, Date.parse(e.at) || now);
     if (changedStatus || now - live.lastPersistMs >= PERSIST_EVERY_MS) this.persist(live, now);
     // A campaign gets one event per endpoint per second: the first goes out at once (latency),
     // the rest are folded into one upsert at the next tick.
@@ -209,58 +261,108 @@ export class Incidents implements IncidentManager {
   private merge(live: Live, e: DetectionEvent, now: number): void {
     const inc = live.inc;
     const campaign = isCampaign(live.mergeKey);
+    const feed = isFeedDetection(e);
     live.lastEventMs = now;
     if (e.at > inc.lastSeen) inc.lastSeen = e.at;
     if (e.at < inc.firstSeen) inc.firstSeen = e.at;
-    if (e.target && !campaign) inc.target = e.target;
     if (!inc.detectors.includes(e.detector)) inc.detectors.push(e.detector);
-    // Sources: a union, latest figures winning. Detectors send their whole list every few
-    // seconds and the heaviest in between; campaigns add endpoints from many events.
-    if (e.sources.top.length > 0) {
-      for (const s of e.sources.top) live.sources.set(s.ip, s);
-      if (live.sources.size > MAX_SOURCES) {
-        const kept = [...live.sources.values()].sort((a, b) => b.packets - a.packets).slice(0, MAX_SOURCES);
-        live.sources = new Map(kept.map((s) => [s.ip, s]));
+    const feeds = new Set(Array.isArray(inc.evidence.feeds) ? (inc.evidence.feeds as string[]) : []);
+    if (feed) feeds.add(e.detector);
+    // Built-in detectors measure the flows themselves: what they say is the incident, and a feed
+    // that reports the same attack corroborates it — listed, its view filed under its own name,
+    // but its 20-flow sample, summary and kind guess do not replace the flow detectors' view.
+    const corroborating = feed && live.builtIn;
+    const measured = true;
+    if (!feed) {
+      if (!live.builtIn && inc.detectors.length > 1) {
+        // The first flow detector on an incident only feeds had reported: their samples and
+        // evidence step aside (kept under each feed's name) for the full view.
+        live.sources.clear();
+        inc.evidence = Object.fromEntries(Object.entries(inc.evidence).filter(([k]) => feeds.has(k)));
+      }
+      if (!live.builtIn || moreSpecific(e.kind, inc.kind)) this.setKind(inc, e);
+      live.builtIn = true;
+      live.lastBuiltInMs = now;
+    } else if (!live.builtIn && moreSpecific(e.kind, inc.kind)) this.setKind(inc, e);
+
+    if (!corroborating) {
+      if (e.target && !campaign) inc.target = e.target;
+      // Sources: a union, latest figures winning. Detectors send their whole list every few
+      // seconds and the heaviest in between; campaigns add endpoints from many events.
+      if (e.sources.top.length > 0) {
+        for (const s of e.sources.top) live.sources.set(s.ip, s);
+        if (live.sources.size > MAX_SOURCES) {
+          const kept = [...live.sources.values()].sort((a, b) => b.packets - a.packets).slice(0, MAX_SOURCES);
+          live.sources = new Map(kept.map((s) => [s.ip, s]));
+        }
       }
     }
     // Distinct sources now (the detector's window), and the most seen at once in the evidence.
-    const distinct = campaign ? live.sources.size : Math.max(e.sources.distinct, e.sources.top.length);
+    const distinct = corroborating
+      ? inc.sources.distinct
+      : campaign
+        ? live.sources.size
+        : Math.max(e.sources.distinct, e.sources.top.length);
     inc.sources.distinct = distinct;
     const peakSources = Math.max(distinct, typeof inc.evidence.peakSources === 'number' ? inc.evidence.peakSources : 0);
-    if (campaign) inc.sources.asns = asnSharesOf(live.sources);
-    else if (e.sources.asns.length > 0) inc.sources.asns = e.sources.asns;
-    if (e.upstreams.length > 0) inc.upstreams = e.upstreams;
-    // Rates: events stamped with the same second add up (one per endpoint in a campaign).
-    if (e.at === live.secAt) {
-      live.secPps += e.rate.pps;
-      live.secBps += e.rate.bps;
-    } else {
-      live.secAt = e.at;
-      live.secPps = e.rate.pps;
-      live.secBps = e.rate.bps;
+    if (!corroborating) {
+      if (campaign) inc.sources.asns = asnSharesOf(live.sources);
+      else if (e.sources.asns.length > 0) inc.sources.asns = e.sources.asns;
+      if (e.upstreams.length > 0) inc.upstreams = e.upstreams;
     }
-    inc.peak = { pps: Math.max(inc.peak.pps, live.secPps), bps: Math.max(inc.peak.bps, live.secBps) };
-    inc.evidence = { ...inc.evidence, ...e.evidence, incidentKey: live.mergeKey, peakSources };
+    if (measured) {
+      // Rates of one second: a campaign's events add up (one per endpoint); any other incident's
+      // events each measure the whole attack, so two detectors in one second do not add.
+      if (e.at === live.secAt) {
+        live.secPps = campaign ? live.secPps + e.rate.pps : Math.max(live.secPps, e.rate.pps);
+        live.secBps = campaign ? live.secBps + e.rate.bps : Math.max(live.secBps, e.rate.bps);
+      } else {
+        live.secAt = e.at;
+        live.secPps = e.rate.pps;
+        live.secBps = e.rate.bps;
+      }
+      inc.peak = { pps: Math.max(inc.peak.pps, live.secPps), bps: Math.max(inc.peak.bps, live.secBps) };
+      this.rollups.add(e, Date.parse(e.at) || now, 1, inc.kind);
+    }
+    const feedView = feed ? feedEvidence(e) : undefined;
+    inc.evidence = {
+      ...inc.evidence,
+      ...(corroborating ? {} : e.evidence),
+      ...(feedView ? { [e.detector]: feedView } : {}),
+      incidentKey: live.mergeKey,
+      peakSources,
+      ...(feeds.size > 0 ? { feeds: [...feeds] } : {}),
+    };
+    delete inc.evidence.feed;
     if (campaign) {
       inc.evidence.endpoints = live.sources.size;
       const customer = e.sources.top[0]?.customer;
       if (customer) inc.evidence.customer = customer;
       inc.evidence.summary = `${live.sources.size} customer endpoint${live.sources.size === 1 ? '' : 's'}${customer ? ` of ${customer}` : ''}: ${e.evidence.summary ?? e.kind}`;
     }
-    const last = live.timeline[live.timeline.length - 1];
-    const point: TimelinePoint = { t: e.at, pps: live.secPps, bps: live.secBps, sources: distinct };
-    if (last && last.t === e.at)
-      live.timeline[live.timeline.length - 1] = { ...point, sources: Math.max(last.sources, distinct) };
-    else {
-      live.timeline.push(point);
-      if (live.timeline.length > this.timelinePoints)
-        live.timeline.splice(0, live.timeline.length - this.timelinePoints);
+    if (measured) {
+      const last = live.timeline[live.timeline.length - 1];
+      const point: TimelinePoint = { t: e.at, pps: live.secPps, bps: live.secBps, sources: distinct };
+      if (last && last.t === e.at)
+        live.timeline[live.timeline.length - 1] = { ...point, sources: Math.max(last.sources, distinct) };
+      else {
+        live.timeline.push(point);
+        if (live.timeline.length > this.timelinePoints)
+          live.timeline.splice(0, live.timeline.length - this.timelinePoints);
+      }
     }
     inc.severity = maxSeverity(
       inc.severity,
       severityOf({ ...inc, sources: { ...inc.sources, top: this.sortedSources(live) } }),
     );
     live.dirty = true;
+  }
+
+  private setKind(inc: Incident, e: DetectionEvent): void {
+    if (inc.kind !== e.kind)
+      this.logger.info({ id: inc.id, from: inc.kind, to: e.kind, detector: e.detector }, 'incident kind refined');
+    inc.kind = e.kind;
+    inc.evidence.kindBy = e.detector;
   }
 
   private sortedSources(live: Live, limit = MAX_SOURCES): SourceEndpoint[] {
@@ -403,10 +505,7 @@ export class Incidents implements IncidentManager {
     if (live) return live;
     const inc = this.store.getIncident(id);
     if (!inc) return undefined;
-    const mk =
-      typeof inc.evidence.incidentKey === 'string'
-        ? inc.evidence.incidentKey
-        : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
+    const mk = mergeKeyOfIncident(inc);
     live = this.newLive(inc, mk, Date.parse(inc.lastSeen) || this.now());
     for (const s of inc.sources.top) live.sources.set(s.ip, s);
     if (inc.status === 'resolved') live.resolvedMs = Date.parse(inc.lastSeen) || this.now();
@@ -489,6 +588,19 @@ export class Incidents implements IncidentManager {
   off<E extends keyof IncidentEvents>(event: E, listener: IncidentEvents[E]): void {
     this.emitter.off(event, listener);
   }
+}
+
+/** True when `a` is a more specific verdict on a target than `b` (kinds outside the ranking never are). */
+function moreSpecific(a: IncidentKind, b: IncidentKind): boolean {
+  const ra = SPECIFICITY[a];
+  const rb = SPECIFICITY[b];
+  return ra !== undefined && rb !== undefined && ra > rb;
+}
+
+/** What a feed said, filed under its name in the incident's evidence. */
+function feedEvidence(e: DetectionEvent): Record<string, unknown> {
+  const { feed: _feed, ...rest } = e.evidence;
+  return { ...rest, kind: e.kind, sources: e.sources.distinct, pps: e.rate.pps, bps: e.rate.bps };
 }
 
 function asnSharesOf(sources: Map<string, SourceEndpoint>): Incident['sources']['asns'] {

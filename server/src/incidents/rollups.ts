@@ -13,17 +13,18 @@ const MAX_ENDPOINTS = 200;
 export class RollupAccumulator {
   private readonly rows = new Map<string, AbuseRollupRow>();
 
-  add(e: DetectionEvent, atMs: number, seconds = 1): void {
+  /** `kind`: the incident's, which may be more specific than the event's own (one incident per target). */
+  add(e: DetectionEvent, atMs: number, seconds = 1, kind: DetectionEvent['kind'] = e.kind): void {
     const minute = Math.floor(atMs / MINUTE) * MINUTE;
     const packets = e.rate.pps * seconds;
     const bytes = (e.rate.bps / 8) * seconds;
     if (packets <= 0 && bytes <= 0) return;
     const put = (dimension: AbuseRollupRow['dimension'], key: string, share: number) => {
       if (!(share > 0)) return;
-      const k = `${minute}|${e.kind}|${dimension}|${key}`;
+      const k = `${minute}|${kind}|${dimension}|${key}`;
       let r = this.rows.get(k);
       if (!r) {
-        r = { minute, kind: e.kind, dimension, key, packets: 0, bytes: 0, flows: 0 };
+        r = { minute, kind, dimension, key, packets: 0, bytes: 0, flows: 0 };
         this.rows.set(k, r);
       }
       r.packets += packets * share;
