@@ -88,7 +88,7 @@ export function FanInGraph(props: FanInGraphProps) {
     // Labels only where they are readable: the biggest networks; the rest say who they are on hover.
     const labelled = [...layout.clusters]
       .sort((a, b) => b.share - a.share)
-      .filter((c, rank) => rank < (wall ? 10 : 14) && (c.share >= 0.015 || rank < 6));
+      .filter((c, rank) => rank < (wall ? 20 : 14) && (c.share >= 0.015 || rank < 6));
     return [
       new LineLayer<(typeof edges)[number]>({
         id: 'edges',
