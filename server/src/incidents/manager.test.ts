@@ -324,6 +324,22 @@ describe('incident manager', () => {
     });
   });
 
+  it('does not count a corroborating feed again in the rollups or the peak', () => {
+    const s = setup();
+    // A full minute of fan-in at 300 kpps; FastNetMon reports the same flood every 5 s.
+    play(s, 60, (at) => [fanIn(at), ...((at - T0) % 5000 === 0 ? [feedOn(at, 'volumetric')] : [])]);
+    play(s, 1, () => []);
+    const rows = s.store.rollups.filter((r) => r.minute === T0);
+    const get = (dimension: string, key: string) => rows.find((r) => r.dimension === dimension && r.key === key);
+    expect(get('endpoint', '198.51.100.10')?.packets).toBe(60 * 300_000);
+    expect(get('customer', 'Residential')?.packets).toBe(60 * 300_000);
+    expect(get('asn', '64496')).toBeUndefined();
+    expect(rows.every((r) => r.kind === 'ddos-fan-in')).toBe(true);
+    const [inc] = s.m.list({ limit: 1 });
+    expect(inc.peak.pps).toBe(300_000);
+    expect(s.m.get(inc.id)!.timeline.every((p) => p.pps === 300_000)).toBe(true);
+  });
+
   it("counts a feed's report in the rollups when no built-in detector measures the target", () => {
     const s = setup();
     play(s, 1, (at) => [feedOn(at, 'volumetric')]);

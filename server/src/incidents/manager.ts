@@ -28,6 +28,11 @@ const MANUAL_RESOLVE_GRACE_MS = 15_000;
 const EMIT_EVERY_MS = 1000;
 /** Resolved incidents kept in memory for re-opening and for `get` with timeline. */
 const MAX_RECENT = 2000;
+/**
+ * A built-in detector "measures" an incident while it reported within this long: detectors
+ * report every tick while firing and stay silent for at most 3 ticks of hold time.
+ */
+const BUILT_IN_FRESH_MS = 5000;
 
 interface Live {
   inc: Incident;
@@ -272,7 +277,8 @@ export class Incidents implements IncidentManager {
     // that reports the same attack corroborates it — listed, its view filed under its own name,
     // but its 20-flow sample, summary and kind guess do not replace the flow detectors' view.
     const corroborating = feed && live.builtIn;
-    const measured = true;
+    // …nor is its rate counted again while a built-in detector measures the same traffic.
+    const measured = !feed || now - live.lastBuiltInMs > BUILT_IN_FRESH_MS;
     if (!feed) {
       if (!live.builtIn && inc.detectors.length > 1) {
         // The first flow detector on an incident only feeds had reported: their samples and
@@ -322,7 +328,12 @@ export class Incidents implements IncidentManager {
         live.secBps = e.rate.bps;
       }
       inc.peak = { pps: Math.max(inc.peak.pps, live.secPps), bps: Math.max(inc.peak.bps, live.secBps) };
-      this.rollups.add(e, Date.parse(e.at) || now, 1, inc.kind);
+      // Per-minute rollups (trends, heatmaps) count each second of abuse once, under the
+      // incident's kind.
+      if (campaign || live.rolledAt !== e.at) {
+        live.rolledAt = e.at;
+        this.rollups.add(e, Date.parse(e.at) || now, 1, inc.kind);
+      }
     }
     const feedView = feed ? feedEvidence(e) : undefined;
     inc.evidence = {
