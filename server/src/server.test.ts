@@ -105,7 +105,14 @@ describe('startServer', () => {
     client.on(LiveEvents.summary, () => summaries++);
     await until(() => summaries > 0, 3000, 'summary');
 
-    expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(/downstream_live_clients 1/);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/downstream_live_clients 1/);
+    // Detector state on /metrics: fixed tables are allocated at start, so the size is > 0.
+    expect(Number(/^downstream_detect_state_bytes (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    for (const table of ['inbound', 'outbound', 'participation']) {
+      expect(metrics).toMatch(new RegExp(`^downstream_detect_tracked_keys\\{table="${table}"\\} \\d+`, 'm'));
+      expect(metrics).toMatch(new RegExp(`^downstream_detect_evictions\\{table="${table}"\\} \\d+`, 'm'));
+    }
     const doc = (await (await fetch(`${s.url}/api/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, unknown>;

@@ -10,8 +10,8 @@ import { reportRoutes } from './api/reports.js';
 import { stopActions } from './actions/actions.js';
 import { assertBindAllowed, rateLimit } from './auth/index.js';
 import type { Config } from './config/config.js';
-import type { AppContext, CollectorSet, DetectorSet, Store } from './context.js';
-import { createDetectors } from './detect/index.js';
+import type { AppContext, CollectorSet, Store } from './context.js';
+import { createDetectors, registerDetectorMetrics } from './detect/index.js';
 import { createEnricher } from './enrich/index.js';
 import { feedHealth, stopFeeds } from './feeds/feeds.js';
 import { createIncidentManager } from './incidents/index.js';
@@ -101,7 +101,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       store.close();
     });
     const enricher = createEnricher(config.network);
-    const detectors: DetectorSet = createDetectors(config, enricher);
+    const detectors = createDetectors(config, enricher);
+    // State size, keys tracked and evictions per table, read at scrape time.
+    registerDetectorMetrics(registry, detectors);
     const incidents = createIncidentManager({ store, logger, config });
     cleanups.push(() => incidents.flush());
     const traffic = createTrafficMeter();
