@@ -3,6 +3,18 @@ import type { AddressInfo, Enricher } from '../context.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { SourceSet } from './source-set.js';
 
+/**
+ * The `target` block of an event: ASN and AS name only when known — an address the data set
+ * does not cover (and that is not ours, see the enricher) has none, rather than "AS0, ''".
+ */
+export function targetOf(ip: string, info: AddressInfo, customer?: string): NonNullable<DetectionEvent['target']> {
+  return {
+    ip,
+    ...(info.asn > 0 ? { asn: info.asn, asName: info.asName || `AS${info.asn}` } : {}),
+    ...(customer ? { customer } : {}),
+  };
+}
+
 /** IP → enrichment, bounded: names are looked up once per listed source, not per record. */
 export class InfoCache {
   private readonly map = new Map<string, AddressInfo>();

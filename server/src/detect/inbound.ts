@@ -13,6 +13,7 @@ import {
   protoShares,
   round3,
   samplingConfidence,
+  targetOf,
   topShares,
 } from './events.js';
 import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
@@ -233,7 +234,7 @@ export class InboundDetector {
       direction: 'inbound',
       at,
       key: ip,
-      target: { ip, asn: info.asn, asName: info.asName, ...(customer ? { customer } : {}) },
+      target: targetOf(ip, info, customer),
       sources: { distinct, top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [] },
       upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
       rate: { pps: Math.round(pps), bps: Math.round(bps) },

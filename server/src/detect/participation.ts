@@ -13,6 +13,7 @@ import {
   protoShares,
   round3,
   samplingConfidence,
+  targetOf,
   topShares,
 } from './events.js';
 import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
@@ -124,7 +125,7 @@ export class ParticipationDetector {
       direction: 'outbound',
       at,
       key: ip,
-      target: { ip, asn: info.asn, asName: info.asName },
+      target: targetOf(ip, info),
       sources: {
         distinct: Math.max(distinct, w ? w.sources.size : 0),
         top: listed.top,

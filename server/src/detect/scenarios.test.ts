@@ -43,6 +43,13 @@ describe.each(MODES)('labelled scenarios over $protocol at 1:$samplingRate', ({ 
         expect(conf).toBeGreaterThan(0.5);
         if (samplingRate === 1) expect(conf).toBe(1);
         else expect(conf).toBeLessThan(1);
+        // Never "AS0, ''": our customers' hosts (documentation prefixes, not in the ASN data
+        // set) are in our AS (network.asn); an address nobody knows has no ASN at all.
+        if (inc.target?.customer) expect(inc.target).toMatchObject({ asn: 64500, asName: 'our network (AS64500)' });
+        else if (inc.target) expect([inc.target.asn, inc.target.asName]).not.toEqual([0, '']);
+        if (inc.target?.asn === undefined) expect(inc.target?.asName).toBeUndefined();
+        if (inc.direction === 'outbound')
+          for (const s of inc.sources.top) expect([s.asn, s.asName]).toEqual([64500, 'our network (AS64500)']);
       }
       if (label.target || label.kind === 'spam-bot' || label.kind === 'scanner') expect(mine).toHaveLength(1);
       expect(coverage(label, mine)).toBeGreaterThanOrEqual(0.95);

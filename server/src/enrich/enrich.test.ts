@@ -301,7 +301,8 @@ describe('enrich(batch): direction, customers, links, ASNs', () => {
   it('fills source and destination ASNs, and names customers and links by index', () => {
     const b = enricher.enrich(batchOf([{ src: '1.1.1.1', dst: '198.51.100.10', exporter: '192.0.2.1', inIf: 10 }]));
     expect(b.srcAsn[0]).toBe(13335);
-    expect(b.dstAsn[0]).toBe(0);
+    // A customer address the data set does not cover is in our AS (network.asn).
+    expect(b.dstAsn[0]).toBe(64500);
     expect(enricher.customerName(b.dstCustomer[0])).toBe('Residential A');
     expect(enricher.linkName(b.inLink[0])).toBe('Transit A');
     expect(enricher.link(0)).toMatchObject({ role: 'upstream', asn: 174 });
@@ -314,8 +315,31 @@ describe('enrich(batch): direction, customers, links, ASNs', () => {
       asName: 'Cloudflare, Inc.',
       country: enricher.countryAt(addrFromString('1.1.1.1'), 0),
     });
-    expect(enricher.lookup('198.51.100.200')).toEqual({ asn: 0, asName: '', country: '', customer: 'Single host D' });
+    expect(enricher.lookup('198.51.100.200')).toEqual({
+      asn: 64500,
+      asName: 'our network (AS64500)',
+      country: '',
+      customer: 'Single host D',
+    });
     expect(() => enricher.lookup('not-an-ip')).toThrow(/not an IPv4 address/);
+  });
+
+  it('our customers fall back to network.asn; other unknown addresses stay unknown', () => {
+    expect(enricher.lookup('2001:db8:100:1::9')).toMatchObject({ asn: 64500, customer: 'Business B' });
+    expect(enricher.lookup('192.0.2.200')).toEqual({ asn: 0, asName: '', country: '' });
+    expect(enricher.asName(64500)).toBe('our network (AS64500)');
+    // A source inside our prefixes entering from an upstream is spoofed: not given our ASN.
+    const b = enricher.enrich(
+      batchOf([
+        { src: '198.51.100.7', dst: '1.1.1.1' },
+        { src: '198.51.100.7', dst: '198.51.100.9', exporter: '192.0.2.1', inIf: 10 },
+      ]),
+    );
+    expect([b.srcAsn[0], b.dstAsn[0]]).toEqual([64500, 13335]);
+    expect([b.srcAsn[1], b.dstAsn[1]]).toEqual([0, 64500]);
+    // Without network.asn a customer is still named as ours, with no ASN to claim.
+    const noAsn = createEnricher(parseConfig({ network: { customers: network.customers } }).network);
+    expect(noAsn.lookup('198.51.100.7')).toMatchObject({ asn: 0, asName: 'our network', customer: 'Residential A' });
   });
 
   it('a site with no customers or links calls everything transit', () => {

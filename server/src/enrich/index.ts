@@ -38,6 +38,7 @@ export interface SiteEnricher extends Enricher {
   /** Whether record `i` is one of `network.allowed_smtp`. */
   allowedSmtpAt(words: Uint32Array, i: number): boolean;
   allowedSmtp(ip: string): boolean;
+  /** AS name from the data set; our own ASN (network.asn) is named even when the data set lacks it. */
   asName(asn: number): string;
   link(index: number): LinkInfo | undefined;
 }
@@ -81,6 +82,11 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
   const customerAt = (w: Uint32Array, i: number): number => lookupWords(customers.v4, customers.v6, w, i) - 1;
   const asName = (asn: number): string => db.names.get(asn) ?? '';
   const scratch = new Uint32Array(4);
+  // Our own customers' addresses are often missing from the public data set (new or
+  // documentation prefixes, space announced only as an aggregate): they are ours, so they
+  // belong to our AS (network.asn) whatever the data set says — or does not.
+  const ownAsn = network.asn ?? 0;
+  const ownName = ownAsn ? db.names.get(ownAsn) || `our network (AS${ownAsn})` : 'our network';
 
   return {
     enrich(batch: FlowBatch): EnrichedBatch {
@@ -130,6 +136,8 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
           : dstOurs
             ? FlowDirection.inbound
             : FlowDirection.transit;
+        if (srcOurs && srcAsn[i] === 0) srcAsn[i] = ownAsn;
+        if (dstOurs && dstAsn[i] === 0) dstAsn[i] = ownAsn;
         srcCustomer[i] = sc;
         dstCustomer[i] = dc;
         inLink[i] = li;
@@ -146,11 +154,16 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
 
     lookup(ip: string): AddressInfo {
       addrFromString(ip, scratch);
-      const asn = asnAt(scratch, 0);
       const c = customerAt(scratch, 0);
+      let asn = asnAt(scratch, 0);
+      let name = asName(asn);
+      if (asn === 0 && c >= 0) {
+        asn = ownAsn;
+        name = ownName;
+      }
       const info: AddressInfo = {
         asn,
-        asName: asName(asn),
+        asName: name,
         country: countryName(lookupWords(db.countryV4, db.countryV6, scratch, 0)),
       };
       if (c >= 0) info.customer = network.customers[c].name;
@@ -167,7 +180,7 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
       addrFromString(ip, scratch);
       return lookupWords(smtp.v4, smtp.v6, scratch, 0) === 1;
     },
-    asName,
+    asName: (asn) => (asn !== 0 && asn === ownAsn ? ownName : asName(asn)),
     link: (index) => links[index],
   };
 }

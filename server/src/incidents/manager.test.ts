@@ -26,7 +26,7 @@ function fanIn(atMs: number, over: Partial<DetectionEvent> = {}): DetectionEvent
     direction: 'inbound',
     at: new Date(atMs).toISOString(),
     key: '198.51.100.10',
-    target: { ip: '198.51.100.10', asn: 0, asName: '', customer: 'Residential' },
+    target: { ip: '198.51.100.10', asn: 64500, asName: 'our network (AS64500)', customer: 'Residential' },
     sources: {
       distinct: 3000,
       top: [
