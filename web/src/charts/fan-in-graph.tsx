@@ -155,7 +155,8 @@ export function FanInGraph(props: FanInGraphProps) {
         },
         getText: (c) => `${c.asn < 0 ? 'other' : `AS${c.asn}`} ${pct(c.share)}\n${name(c.asn).slice(0, 24)}`,
         getTextAnchor: (c) => (Math.cos(c.angle) > 0.3 ? 'start' : Math.cos(c.angle) < -0.3 ? 'end' : 'middle'),
-        getAlignmentBaseline: (c) => (Math.sin(c.angle) > 0.3 ? 'top' : Math.sin(c.angle) < -0.3 ? 'bottom' : 'center'),
+        // y grows upward (flipY: false): above the ring the text stands on its anchor.
+        getAlignmentBaseline: (c) => (Math.sin(c.angle) > 0.3 ? 'bottom' : Math.sin(c.angle) < -0.3 ? 'top' : 'center'),
         getSize: labelPx,
         getColor: [215, 225, 234, 230],
         fontFamily: 'DejaVu Sans, Liberation Sans, sans-serif',
@@ -164,7 +165,8 @@ export function FanInGraph(props: FanInGraphProps) {
       new TextLayer({
         id: 'target-label',
         data: [props.targetLabel],
-        getPosition: () => [0, 110],
+        // y grows upward here: the label hangs below the target.
+        getPosition: () => [0, -110],
         getText: (d: string) => d,
         getSize: Math.round(labelPx * 1.2),
         getColor: [255, 255, 255, 255],
@@ -176,16 +178,16 @@ export function FanInGraph(props: FanInGraphProps) {
     ];
   }, [layout, colors, rgb, selectedCluster, kind, wall, name, props.targetLabel, labelPx]);
 
-  const extent = layout.extent;
+  const [x0, y0, x1, y1] = layout.bounds;
   const initialViewState = useMemo(
     () => ({
-      target: [0, 0, 0] as [number, number, number],
-      zoom: width > 0 && height > 0 ? Math.log2(Math.min(width, height) / (2 * extent)) : -2,
+      target: [(x0 + x1) / 2, (y0 + y1) / 2, 0] as [number, number, number],
+      zoom: width > 0 && height > 0 ? Math.log2(Math.min(width / (x1 - x0), height / (y1 - y0)) * 0.95) : -2,
       minZoom: -6,
       maxZoom: 6,
     }),
-    // Re-fit only when the panel is resized or the graph's size class changes.
-    [width, height, Math.round(extent / 100)],
+    // Re-fit when the panel is resized or the graph's shape changes noticeably.
+    [width, height, Math.round(x0 / 100), Math.round(y0 / 100), Math.round(x1 / 100), Math.round(y1 / 100)],
   );
 
   const onHover = (info: PickingInfo) => {

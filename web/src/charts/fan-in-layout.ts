@@ -47,6 +47,8 @@ export interface FanInLayout {
   clusters: FanInCluster[];
   /** Half-size of the square that contains everything, labels included. */
   extent: number;
+  /** [minX, minY, maxX, maxY] of discs, target and room for labels: what the view fits. */
+  bounds: [number, number, number, number];
   totalPps: number;
 }
 
@@ -146,7 +148,26 @@ export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLay
     }
   });
 
-  return { count: n, positions, radii, clusterOf, clusters, extent: RING + maxR + 180, totalPps };
+  // Bounds: the target and its label, each disc, and room for its label outside the ring.
+  const b: [number, number, number, number] = [-160, -160, 160, 160];
+  const grow = (x: number, y: number) => {
+    b[0] = Math.min(b[0], x);
+    b[1] = Math.min(b[1], y);
+    b[2] = Math.max(b[2], x);
+    b[3] = Math.max(b[3], y);
+  };
+  for (const c of clusters) {
+    grow(c.x - c.r - 10, c.y - c.r - 10);
+    grow(c.x + c.r + 10, c.y + c.r + 10);
+    const d = Math.hypot(c.x, c.y) + c.r + 40;
+    const lx = Math.cos(c.angle) * d;
+    const ly = Math.sin(c.angle) * d;
+    grow(
+      lx + (Math.cos(c.angle) > 0.3 ? 420 : Math.cos(c.angle) < -0.3 ? -420 : 0),
+      ly + Math.sign(Math.sin(c.angle)) * 160,
+    );
+  }
+  return { count: n, positions, radii, clusterOf, clusters, extent: RING + maxR + 180, bounds: b, totalPps };
 }
 
 /** Edge width in pixels for a cluster's bundled edge: by share of traffic, always visible. */

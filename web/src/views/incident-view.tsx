@@ -140,7 +140,8 @@ export function IncidentView() {
       <section className="panel graph-panel">
         <div className="panel-bar">
           <h2>
-            Fan-in · {int(graph?.count ?? 0)} of {int(i.sources.distinct)} sources by network
+            {i.direction === 'outbound' ? 'Offending endpoints' : 'Fan-in'} · {int(graph?.count ?? 0)} of{' '}
+            {int(i.sources.distinct)} sources by network
           </h2>
           {selectedAsn !== undefined && (
             <button type="button" className="filter-chip" onClick={() => selectAsn(undefined)} data-testid="asn-filter">
@@ -156,7 +157,7 @@ export function IncidentView() {
                 <FanInGraph
                   graph={graph}
                   kind={i.kind}
-                  targetLabel={i.target?.ip ?? ''}
+                  targetLabel={i.target?.ip ?? (i.direction === 'outbound' ? 'the Internet' : '')}
                   asnNames={asnNames}
                   selectedAsn={selectedAsn}
                   onSelectAsn={selectAsn}
