@@ -1,5 +1,6 @@
 import type { DetectionEvent, SourceAsnShare, SourceEndpoint } from '@downstream/shared';
 import type { AddressInfo, Enricher } from '../context.js';
+import type { EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { SourceSet } from './source-set.js';
 
@@ -78,6 +79,15 @@ export function asnShares(asnBytes: Map<number, number>, names: Map<number, stri
       name: names.get(asn) ?? (asn === 0 ? 'unknown' : `AS${asn}`),
       share: round3(v / total),
     }));
+}
+
+/**
+ * The link an outbound flow leaves by (the upstream or peer that carries it out), or the one it
+ * came in on when the exporter does not map its output interface.
+ */
+export function egressLink(b: EnrichedBatch, i: number): number {
+  const lo = b.outLink[i];
+  return lo >= 0 ? lo : b.inLink[i];
 }
 
 /** @param offset what was added to link indexes when counting (1 when -1 = unknown was stored as 0). */

@@ -4,7 +4,7 @@ import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
-import { InfoCache, fmtRate, linkShares, round3, samplingConfidence, topShares } from './events.js';
+import { InfoCache, egressLink, fmtRate, linkShares, round3, samplingConfidence, topShares } from './events.js';
 import { hashInt, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { IntCounter } from './int-counter.js';
@@ -171,7 +171,7 @@ export class OutboundDetector {
         const w = this.watches.get(s);
         if (w) {
           w.dstPorts.add(dport, pk);
-          w.linkBytes.add(b.inLink[i] + 1, by);
+          w.linkBytes.add(egressLink(b, i) + 1, by);
           w.packets += pk;
           w.bytes += by;
         }

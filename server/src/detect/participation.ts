@@ -44,6 +44,7 @@ export class ParticipationDetector {
       maxWatched: cfg.limits.maxWatched,
       maxListedSources: cfg.limits.maxListedSources,
       autoWatchPackets: cfg.participation.minPps * WATCH_FRACTION,
+      egressLinks: true,
     });
     this.cache = new InfoCache(enricher);
   }

@@ -63,6 +63,10 @@ describe.each(MODES)('labelled scenarios over $protocol at 1:$samplingRate', ({ 
         expect(mine[0].sources.top[0].asName).not.toBe('');
       } else {
         for (const s of mine[0].sources.top) expect(s.customer).toBeDefined();
+        // …and leave by them: the links that carry our customers' abuse out, not their access links.
+        const links = mine[0].upstreams.map((u) => u.name);
+        expect(links.length).toBeGreaterThan(0);
+        for (const l of links) expect(['IX peering', 'Transit A (Cogent)', 'Transit B (Lumen)']).toContain(l);
       }
     },
   );

@@ -12,6 +12,7 @@ export function createEnrichedBatch(capacity: number): EnrichedBatch {
   b.srcCustomer = new Int16Array(capacity).fill(-1);
   b.dstCustomer = new Int16Array(capacity).fill(-1);
   b.inLink = new Int16Array(capacity).fill(-1);
+  b.outLink = new Int16Array(capacity).fill(-1);
   b.exporters = ['192.0.2.1'];
   return b;
 }
@@ -31,6 +32,7 @@ export interface SyntheticRecord {
   srcCustomer?: number;
   dstCustomer?: number;
   inLink?: number;
+  outLink?: number;
 }
 
 /** Write record `i` (IPv4 addresses as numbers); packets/bytes are taken as already scaled. */
@@ -49,6 +51,7 @@ export function setRecord(b: EnrichedBatch, i: number, r: SyntheticRecord): void
   b.srcCustomer[i] = r.srcCustomer ?? -1;
   b.dstCustomer[i] = r.dstCustomer ?? -1;
   b.inLink[i] = r.inLink ?? 0;
+  b.outLink[i] = r.outLink ?? -1;
   b.exporter[i] = 0;
   b.start[i] = 0;
   b.end[i] = 0;

@@ -1,4 +1,5 @@
 import type { EnrichedBatch } from '../enrich/enriched-batch.js';
+import { egressLink } from './events.js';
 import { hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { KeyTable } from './key-table.js';
@@ -155,6 +156,11 @@ export interface TargetTableOptions {
    * Uses at most half the watches; the tick releases those that turn out not to matter.
    */
   autoWatchPackets?: number;
+  /**
+   * Count links by where flows leave rather than where they enter: a table of outbound flows
+   * (participation) names the upstreams that carry our customers' abuse out, not their access links.
+   */
+  egressLinks?: boolean;
 }
 
 /**
@@ -182,6 +188,7 @@ export class TargetTable {
   private bucket = 0;
   private hllHalf = 0;
   private readonly autoWatch: number;
+  private readonly egressLinks: boolean;
   private readonly autoWatchMax: number;
   /** Watches taken by `add` since the last tick. */
   private autoWatched = 0;
@@ -217,6 +224,7 @@ export class TargetTable {
     this.ampPorts = opts.ampPorts ?? new Uint8Array(65536);
     this.halfTicks = Math.max(1, Math.floor(this.window / 2));
     this.autoWatch = opts.autoWatchPackets ?? Infinity;
+    this.egressLinks = opts.egressLinks ?? false;
     this.autoWatchMax = Math.floor(opts.maxWatched / 2);
     this.keys = new KeyTable(
       C,
@@ -312,7 +320,7 @@ export class TargetTable {
       const w = this.watches[wi];
       w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.tickCount);
       w.asnBytes.add(b.srcAsn[i], by);
-      w.linkBytes.add(b.inLink[i] + 1, by);
+      w.linkBytes.add((this.egressLinks ? egressLink(b, i) : b.inLink[i]) + 1, by);
       w.protoPackets[proto] += pk;
       w.dstPorts.add(b.dstPort[i], pk);
       w.srcPorts.add(b.srcPort[i], pk);

@@ -309,6 +309,18 @@ describe('enrich(batch): direction, customers, links, ASNs', () => {
     expect(enricher.customerName(-1)).toBeUndefined();
   });
 
+  it('names the link a flow leaves by (the upstream outbound abuse takes), -1 when unmapped', () => {
+    const b = enricher.enrich(
+      batchOf([
+        { src: '198.51.100.10', dst: '1.1.1.1', exporter: '192.0.2.1', inIf: 20, outIf: 10 },
+        { src: '198.51.100.10', dst: '1.1.1.1', exporter: '192.0.2.1', inIf: 20, outIf: 77 },
+        { src: '198.51.100.10', dst: '1.1.1.1', exporter: '192.0.2.9', inIf: 20, outIf: 10 },
+      ]),
+    );
+    expect([enricher.linkName(b.inLink[0]), enricher.linkName(b.outLink[0])]).toEqual(['Downstream ISP', 'Transit A']);
+    expect([b.outLink[1], b.outLink[2]]).toEqual([-1, -1]);
+  });
+
   it('lookup() gives ASN, AS name, country and customer', () => {
     expect(enricher.lookup('1.1.1.1')).toEqual({
       asn: 13335,

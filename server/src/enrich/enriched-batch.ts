@@ -17,4 +17,6 @@ export interface EnrichedBatch extends FlowBatch {
   dstCustomer: Int16Array;
   /** Link the flow entered on (exporter + inIf), -1 when unknown. */
   inLink: Int16Array;
+  /** Link the flow left on (exporter + outIf), -1 when unknown: the upstream outbound abuse leaves by. */
+  outLink: Int16Array;
 }

@@ -97,6 +97,7 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
       const srcCustomer = new Int16Array(n);
       const dstCustomer = new Int16Array(n);
       const inLink = new Int16Array(n);
+      const outLink = new Int16Array(n);
       const perExporter = batch.exporters.map(linksOf);
       const { src, dst, exporter, inIf, outIf } = batch;
       for (let i = 0; i < n; i++) {
@@ -107,6 +108,7 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
         let srcOurs = sc >= 0;
         let dstOurs = dc >= 0;
         let li = -1;
+        let lo = -1;
         const m = perExporter[exporter[i]];
         if (m) {
           li = m.get(inIf[i]) ?? -1;
@@ -120,7 +122,7 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
               sc = -1;
             }
           }
-          const lo = m.get(outIf[i]) ?? -1;
+          lo = m.get(outIf[i]) ?? -1;
           if (lo >= 0) {
             if (linkRole[lo] === LinkRoleCode.customer) dstOurs = true;
             else {
@@ -141,6 +143,7 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
         srcCustomer[i] = sc;
         dstCustomer[i] = dc;
         inLink[i] = li;
+        outLink[i] = lo;
       }
       const out = batch as EnrichedBatch;
       out.direction = direction;
@@ -149,6 +152,7 @@ export function createEnricher(network: Network, db: AsnDb = asnDb()): SiteEnric
       out.srcCustomer = srcCustomer;
       out.dstCustomer = dstCustomer;
       out.inLink = inLink;
+      out.outLink = outLink;
       return out;
     },
 
