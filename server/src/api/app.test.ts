@@ -1,7 +1,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, Health, Incident, IncidentDetail, IncidentList } from '@downstream/shared';
+import { ApiError, AuditList, Health, Incident, IncidentDetail, IncidentList } from '@downstream/shared';
 import { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, redactSecrets } from './app.js';
@@ -56,6 +56,7 @@ const endpoints: Case[] = [
   { method: 'GET', path: () => '/api/health', role: 'viewer' },
   { method: 'GET', path: () => '/api/incidents', role: 'viewer' },
   { method: 'GET', path: (id) => `/api/incidents/${id}`, role: 'viewer' },
+  { method: 'GET', path: (id) => `/api/incidents/${id}/audit`, role: 'viewer' },
   { method: 'GET', path: () => '/metrics', role: 'viewer' },
   { method: 'GET', path: () => '/api/config', role: 'admin' },
   { method: 'POST', path: (id) => `/api/incidents/${id}/ack`, role: 'operator' },
@@ -237,6 +238,36 @@ describe('REST API happy paths', () => {
     expect(inc.notes).toEqual([expect.objectContaining({ by: 'ops', text: 'customer called back' })]);
   });
 
+  it('GET /api/incidents/:id/audit lists status changes without a note and notes, oldest first', async () => {
+    // The fake manager records its audit in memory; the store reads it back as the real one does.
+    const app = createApp({
+      ...s.ctx,
+      store: { listAudit: (id: string) => s.ctx.incidents.audit.filter((e) => e.incidentId === id) } as never,
+    });
+    const empty = AuditList.parse(
+      await (await app.request(`/api/incidents/${s.id}/audit`, { headers: VIEWER })).json(),
+    );
+    expect(empty.entries).toEqual([]);
+    await app.request(`/api/incidents/${s.id}/ack`, { method: 'POST', headers: OPERATOR });
+    await app.request(`/api/incidents/${s.id}/notes`, {
+      method: 'POST',
+      headers: { ...OPERATOR, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ text: 'customer called back' }),
+    });
+    await app.request(`/api/incidents/${s.id}/resolve`, { method: 'POST', headers: ADMIN });
+    const res = await app.request(`/api/incidents/${s.id}/audit`, { headers: VIEWER });
+    expect(res.status).toBe(200);
+    const { entries } = AuditList.parse(await res.json());
+    expect(entries.map((e) => [e.action, e.by, e.detail])).toEqual([
+      ['acknowledged', 'ops', undefined],
+      ['note', 'ops', 'customer called back'],
+      ['resolved', 'root', undefined],
+    ]);
+    const missing = await app.request('/api/incidents/nope/audit', { headers: VIEWER });
+    expect(missing.status).toBe(404);
+    expect((await errorOf(missing)).details).toEqual([{ path: 'params.id', message: 'no incident nope' }]);
+  });
+
   it('GET /api/config shows the config in effect without secrets', async () => {
     const res = await s.app.request('/api/config', { headers: ADMIN });
     const body = (await res.json()) as { auth: { tokens: { name: string; token: string }[] }; http: unknown };
@@ -357,6 +388,7 @@ describe('OpenAPI and docs', () => {
         '/api/incidents/{id}/ack',
         '/api/incidents/{id}/resolve',
         '/api/incidents/{id}/notes',
+        '/api/incidents/{id}/audit',
       ]),
     );
     expect(doc.paths['/api/incidents'].get.parameters?.map((p) => p.name)).toEqual(

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ApiError,
+  AuditList,
   Health,
   Incident,
   IncidentActionBody,
@@ -28,6 +29,7 @@ const IncidentC = Incident.meta({ id: 'Incident' });
 const IncidentDetailC = IncidentDetail.meta({ id: 'IncidentDetail' });
 const IncidentListC = IncidentList.meta({ id: 'IncidentList' });
 const HealthC = Health.meta({ id: 'Health' });
+const AuditListC = AuditList.meta({ id: 'AuditList' });
 const ApiErrorC = ApiError.meta({ id: 'ApiError' });
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
@@ -197,6 +199,27 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       if (!inc)
         return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
       return c.json(inc, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/incidents/{id}/audit',
+      summary: 'Audit trail of an incident, oldest first: status changes, notes, mitigation announce/withdraw',
+      security,
+      middleware: [viewer] as const,
+      request: { params: IdParams },
+      responses: { 200: json(AuditListC, 'Every recorded action on the incident'), ...errors, ...notFound },
+    }),
+    (c) => {
+      const { id } = c.req.valid('param');
+      const entries = ctx.store.listAudit(id);
+      // The trail outlives nothing it describes (retention drops both), so an unknown incident
+      // with no entries is a wrong id, not an empty trail.
+      if (entries.length === 0 && !ctx.incidents.get(id))
+        return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
+      return c.json({ entries }, 200);
     },
   );
 
