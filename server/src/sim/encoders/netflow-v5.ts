@@ -1,6 +1,5 @@
 import type { SimFlow } from '../sim-flow.js';
-import type { EncoderOptions } from './netflow-v9.js';
-import { ByteWriter, isV6 } from './writer.js';
+import { ByteWriter, isV6, type EncoderOptions } from './writer.js';
 
 const MAX_RECORDS = 30;
 

@@ -1,7 +1,6 @@
 import type { SimFlow } from '../sim-flow.js';
-import { MAX_DATAGRAM, type EncoderOptions } from './netflow-v9.js';
 import { sampleCount } from './sampling.js';
-import { ByteWriter, isV6 } from './writer.js';
+import { ByteWriter, MAX_DATAGRAM, isV6, type EncoderOptions } from './writer.js';
 
 /** A flow at rate 1 would be one sample per packet; beyond this many per flow per call they are dropped. */
 export const MAX_SAMPLES_PER_FLOW = 1000;

@@ -1,5 +1,18 @@
 import { addrFromString } from '../../ingest/flow-batch.js';
 
+/** Largest export datagram the encoders build, bytes (below a 1500-byte MTU with IP/UDP headers). */
+export const MAX_DATAGRAM = 1400;
+
+export interface EncoderOptions {
+  sourceId?: number;
+  /** 1-in-N rate announced in an options record (the flows must already be sampled). */
+  samplingRate?: number;
+  /** When the simulated router booted (sysUptime origin), ms since epoch. */
+  bootMs?: number;
+  /** Re-send templates every this many datagrams (and always in the first one). */
+  templateEvery?: number;
+}
+
 /** A growable big-endian byte writer for building export datagrams. */
 export class ByteWriter {
   buf: Uint8Array;
