@@ -1,6 +1,17 @@
 import { ALL_RANGES, CDN_RANGES, EYEBALL_RANGES, HOSTING_RANGES, pickAddress, pickDistinct } from './address-space.js';
-import { randInt, rngFor } from './rng.js';
-import { ESTABLISHED, FLAGS, SESSION, compose, simFlow, type Component, type Scenario } from './scenario.js';
+import type { SimFlow } from '../sim-flow.js';
+import { pick, randInt, rngFor, type Rng } from './rng.js';
+import {
+  ESTABLISHED,
+  FLAGS,
+  SESSION,
+  compose,
+  conversation,
+  simFlow,
+  type Component,
+  type Scenario,
+  type ScenarioLabel,
+} from './scenario.js';
 
 const TCP = 6;
 const UDP = 17;
@@ -28,6 +39,25 @@ function stream(seed: number, name: string): number {
   return h;
 }
 
+/**
+ * A component active over [start, end), labelled (when it is) for the same seconds; `emit` gets
+ * the second's own random stream from `s`, so any second can be generated on its own.
+ */
+function component(
+  s: number,
+  start: number,
+  end: number,
+  label: Omit<ScenarioLabel, 'startSecond' | 'endSecond'> | null,
+  emit: (r: Rng, now: number, out: SimFlow[], sec: number) => void,
+): Component {
+  return {
+    start,
+    end,
+    ...(label && { label: { ...label, startSecond: start, endSecond: end } }),
+    emit: (sec, now, out) => emit(rngFor(s, 1, sec), now, out, sec),
+  };
+}
+
 // ---------------------------------------------------------------- background
 
 /** Ordinary life of a few hundred customer hosts: web, DNS, replies; never an incident. */
@@ -41,113 +71,76 @@ export function background(seed: number, start = 0, end = Infinity, hosts = 300)
   const servers = pickDistinct(r0, [...HOSTING_RANGES, ...CDN_RANGES], 200);
   const resolvers = ['8.8.8.8', '8.8.4.4', '1.1.1.1', '9.9.9.9'];
   const clients = pickDistinct(r0, EYEBALL_RANGES, 400);
-  return {
-    start,
-    end,
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
-      for (const h of customers) {
-        if (r() < 0.6) {
-          const srv = servers[Math.floor(r() * servers.length)];
-          const pk = randInt(r, 5, 30);
-          const sp = randInt(r, 32768, 60999);
-          out.push(
-            simFlow(
-              h,
-              srv,
-              { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 90 },
-              now,
-              false,
-            ),
-          );
-          out.push(
-            simFlow(
-              srv,
-              h,
-              {
-                srcPort: 443,
-                dstPort: sp,
-                proto: TCP,
-                tcpFlags: ESTABLISHED,
-                packets: pk * 1.5,
-                bytes: pk * 1.5 * 1200,
-              },
-              now,
-              true,
-            ),
-          );
-        }
-        if (r() < 0.3) {
-          const res = resolvers[Math.floor(r() * resolvers.length)];
-          const sp = randInt(r, 32768, 60999);
-          out.push(
-            simFlow(h, res, { srcPort: sp, dstPort: 53, proto: UDP, tcpFlags: 0, packets: 1, bytes: 70 }, now, false),
-          );
-          out.push(
-            simFlow(res, h, { srcPort: 53, dstPort: sp, proto: UDP, tcpFlags: 0, packets: 1, bytes: 150 }, now, true),
-          );
-        }
-      }
-      // The business park's web server has steady visitors.
-      for (let i = 0; i < 50; i++) {
-        const c = clients[Math.floor(r() * clients.length)];
+  return component(s, start, end, null, (r, now, out) => {
+    for (const h of customers) {
+      if (r() < 0.6) {
+        const srv = pick(r, servers);
+        const pk = randInt(r, 5, 30);
         const sp = randInt(r, 32768, 60999);
-        out.push(
-          simFlow(
-            c,
-            HOSTS.webServer,
-            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 12, bytes: 12 * 110 },
-            now,
-            true,
-          ),
-        );
-        out.push(
-          simFlow(
-            HOSTS.webServer,
-            c,
-            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 16, bytes: 16 * 1300 },
-            now,
-            false,
-          ),
+        conversation(
+          out,
+          now,
+          TCP,
+          [h, sp],
+          [srv, 443],
+          { packets: pk, size: 90, flags: ESTABLISHED },
+          { packets: pk * 1.5, size: 1200, flags: ESTABLISHED },
+          false,
         );
       }
-    },
-  };
+      if (r() < 0.3) {
+        const res = pick(r, resolvers);
+        const sp = randInt(r, 32768, 60999);
+        conversation(
+          out,
+          now,
+          UDP,
+          [h, sp],
+          [res, 53],
+          { packets: 1, size: 70, flags: 0 },
+          { packets: 1, size: 150, flags: 0 },
+          false,
+        );
+      }
+    }
+    // The business park's web server has steady visitors.
+    for (let i = 0; i < 50; i++) {
+      const c = pick(r, clients);
+      const sp = randInt(r, 32768, 60999);
+      conversation(
+        out,
+        now,
+        TCP,
+        [c, sp],
+        [HOSTS.webServer, 443],
+        { packets: 12, size: 110, flags: SESSION },
+        { packets: 16, size: 1300, flags: SESSION },
+        true,
+      );
+    }
+  });
 }
 
 /** Steady legitimate load on one server (what a volumetric baseline learns from). */
 function steadyLoad(seed: number, server: string, start: number, end: number, clientsPerSecond: number): Component {
   const s = stream(seed, `steady-${server}`);
   const clients = pickDistinct(rngFor(s, 0), EYEBALL_RANGES, 500);
-  return {
-    start,
-    end,
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
-      for (let i = 0; i < clientsPerSecond; i++) {
-        const c = clients[Math.floor(r() * clients.length)];
-        const sp = randInt(r, 32768, 60999);
-        out.push(
-          simFlow(
-            c,
-            server,
-            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 120 },
-            now,
-            true,
-          ),
-        );
-        out.push(
-          simFlow(
-            server,
-            c,
-            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 25, bytes: 25 * 1300 },
-            now,
-            false,
-          ),
-        );
-      }
-    },
-  };
+  return component(s, start, end, null, (r, now, out) => {
+    for (let i = 0; i < clientsPerSecond; i++) {
+      const c = pick(r, clients);
+      const sp = randInt(r, 32768, 60999);
+      conversation(
+        out,
+        now,
+        TCP,
+        [c, sp],
+        [server, 443],
+        { packets: 20, size: 120, flags: SESSION },
+        { packets: 25, size: 1300, flags: SESSION },
+        true,
+      );
+    }
+  });
 }
 
 // ---------------------------------------------------------------- attacks
@@ -164,20 +157,18 @@ export function fanIn(seed: number, start: number, end: number, o: FanInOptions 
   const s = stream(seed, `fan-in-${target}`);
   const sources = pickDistinct(rngFor(s, 0), EYEBALL_RANGES, o.sources ?? 3000);
   const pps = o.ppsPerSource ?? 100;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'fan-in DDoS',
       kind: 'ddos-fan-in',
       direction: 'inbound',
       target,
       sources,
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       sources.forEach((src, i) => {
         const pk = pps * (0.8 + 0.4 * r());
         if (i % 5 < 3)
@@ -216,7 +207,7 @@ export function fanIn(seed: number, start: number, end: number, o: FanInOptions 
           );
       });
     },
-  };
+  );
 }
 
 /** volumetric: a target with a steady baseline suddenly gets ~60× its usual rate from a few rented servers. */
@@ -230,20 +221,18 @@ export function volumetric(
   const s = stream(seed, `volumetric-${target}`);
   const sources = pickDistinct(rngFor(s, 0), HOSTING_RANGES, o.sources ?? 20);
   const total = o.pps ?? 120_000;
-  const flood: Component = {
+  const flood: Component = component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'volumetric flood',
       kind: 'volumetric',
       direction: 'inbound',
       target,
       sources,
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (const src of sources) {
         const pk = (total / sources.length) * (0.9 + 0.2 * r());
         out.push(
@@ -264,7 +253,7 @@ export function volumetric(
         );
       }
     },
-  };
+  );
   // The baseline: starts well before the flood and goes on after it.
   return [steadyLoad(seed, target, Math.max(0, start - 60), end + 30, 100), flood];
 }
@@ -292,20 +281,18 @@ export function amplification(
     return AMP[0];
   });
   const pps = o.ppsPerReflector ?? 60;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'reflection/amplification',
       kind: 'amplification',
       direction: 'inbound',
       target,
       sources,
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       sources.forEach((src, i) => {
         const a = kinds[i];
         const pk = pps * (0.8 + 0.4 * r());
@@ -327,7 +314,7 @@ export function amplification(
         );
       });
     },
-  };
+  );
 }
 
 /** spam-bot: a dozen customer PCs each opening SMTP sessions to fresh mail servers every second. */
@@ -340,45 +327,35 @@ export function spamBots(
   const bots = o.bots ?? residential(12, 200);
   const s = stream(seed, 'spam');
   const per = o.sessionsPerSecond ?? 5;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'spam bots',
       kind: 'spam-bot',
       direction: 'outbound',
       sources: bots,
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (const b of bots) {
         for (let k = 0; k < per; k++) {
           const mx = pickAddress(r, [...HOSTING_RANGES, ...EYEBALL_RANGES]);
           const sp = randInt(r, 32768, 60999);
-          out.push(
-            simFlow(
-              b,
-              mx,
-              { srcPort: sp, dstPort: 25, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 300 },
-              now,
-              false,
-            ),
-          );
-          out.push(
-            simFlow(
-              mx,
-              b,
-              { srcPort: 25, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 14, bytes: 14 * 80 },
-              now,
-              true,
-            ),
+          conversation(
+            out,
+            now,
+            TCP,
+            [b, sp],
+            [mx, 25],
+            { packets: 20, size: 300, flags: SESSION },
+            { packets: 14, size: 80, flags: SESSION },
+            false,
           );
         }
       }
     },
-  };
+  );
 }
 
 /** scanner: one customer host SYN-probing hundreds of random outside hosts per second on telnet/ssh/smb. */
@@ -392,19 +369,17 @@ export function scanner(
   const s = stream(seed, `scanner-${host}`);
   const per = o.probesPerSecond ?? 300;
   const ports = [23, 22, 2323, 445, 3389];
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'scanner',
       kind: 'scanner',
       direction: 'outbound',
       sources: [host],
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (let k = 0; k < per; k++) {
         const dst = pickAddress(r, ALL_RANGES);
         out.push(
@@ -425,7 +400,7 @@ export function scanner(
         );
       }
     },
-  };
+  );
 }
 
 /** ddos-participation: forty infected customer hosts flood the same outside victim, starting together. */
@@ -441,20 +416,18 @@ export function participation(
   const pps = o.ppsPerBot ?? 300;
   // Bots join within two seconds of each other: coordinated, unlike organic traffic.
   const join = bots.map((_, i) => i % 3);
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'botnet participation',
       kind: 'ddos-participation',
       direction: 'outbound',
       target: victim,
       sources: bots,
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out, sec) => {
       bots.forEach((b, i) => {
         if (sec < join[i]) return;
         const pk = pps * (0.8 + 0.4 * r());
@@ -469,7 +442,7 @@ export function participation(
         );
       });
     },
-  };
+  );
 }
 
 // ---------------------------------------------------------------- benign look-alikes
@@ -485,45 +458,35 @@ export function flashCrowd(
   const s = stream(seed, `flash-${server}`);
   const pool = pickDistinct(rngFor(s, 0), EYEBALL_RANGES, 20_000);
   const per = o.clientsPerSecond ?? 4000;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'flash crowd',
       kind: null,
       direction: 'inbound',
       target: server,
       sources: [],
       involved: [server],
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (let k = 0; k < per; k++) {
-        const c = pool[Math.floor(r() * pool.length)];
+        const c = pick(r, pool);
         const sp = randInt(r, 32768, 60999);
-        out.push(
-          simFlow(
-            c,
-            server,
-            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: SESSION, packets: 20, bytes: 20 * 95 },
-            now,
-            true,
-          ),
-        );
-        out.push(
-          simFlow(
-            server,
-            c,
-            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 30, bytes: 30 * 1350 },
-            now,
-            false,
-          ),
+        conversation(
+          out,
+          now,
+          TCP,
+          [c, sp],
+          [server, 443],
+          { packets: 20, size: 95, flags: SESSION },
+          { packets: 30, size: 1350, flags: SESSION },
+          true,
         );
       }
     },
-  };
+  );
 }
 
 /** The customer's real mail server (in allowed_smtp) delivering to many outside mail servers. */
@@ -536,44 +499,34 @@ export function allowedMail(
   const server = o.server ?? HOSTS.allowedMail;
   const s = stream(seed, `mail-${server}`);
   const per = o.sessionsPerSecond ?? 10;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'allowed mail server',
       kind: null,
       direction: 'outbound',
       sources: [],
       involved: [server],
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (let k = 0; k < per; k++) {
         const mx = pickAddress(r, HOSTING_RANGES);
         const sp = randInt(r, 32768, 60999);
-        out.push(
-          simFlow(
-            server,
-            mx,
-            { srcPort: sp, dstPort: 25, proto: TCP, tcpFlags: SESSION, packets: 24, bytes: 24 * 700 },
-            now,
-            false,
-          ),
-        );
-        out.push(
-          simFlow(
-            mx,
-            server,
-            { srcPort: 25, dstPort: sp, proto: TCP, tcpFlags: SESSION, packets: 16, bytes: 16 * 80 },
-            now,
-            true,
-          ),
+        conversation(
+          out,
+          now,
+          TCP,
+          [server, sp],
+          [mx, 25],
+          { packets: 24, size: 700, flags: SESSION },
+          { packets: 16, size: 80, flags: SESSION },
+          false,
         );
       }
     },
-  };
+  );
 }
 
 /** A nightly backup: one large TCP flow (about 1 Gbit/s) from an offsite server to a customer host. */
@@ -587,42 +540,32 @@ export function backupJob(
   const s = stream(seed, `backup-${target}`);
   const src = pickAddress(rngFor(s, 0), HOSTING_RANGES);
   const pps = o.pps ?? 90_000;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'backup job',
       kind: null,
       direction: 'inbound',
       target,
       sources: [],
       involved: [target, src],
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       const pk = pps * (0.95 + 0.1 * r());
-      out.push(
-        simFlow(
-          src,
-          target,
-          { srcPort: 873, dstPort: 40_000, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 1400 },
-          now,
-          true,
-        ),
-      );
-      out.push(
-        simFlow(
-          target,
-          src,
-          { srcPort: 40_000, dstPort: 873, proto: TCP, tcpFlags: FLAGS.ACK, packets: pk / 2, bytes: (pk / 2) * 52 },
-          now,
-          false,
-        ),
+      conversation(
+        out,
+        now,
+        TCP,
+        [src, 873],
+        [target, 40_000],
+        { packets: pk, size: 1400, flags: ESTABLISHED },
+        { packets: pk / 2, size: 52, flags: FLAGS.ACK },
+        true,
       );
     },
-  };
+  );
 }
 
 /** A CDN cache fill: a dozen CDN servers pushing ~3 Gbit/s of content to a customer's cache. */
@@ -636,45 +579,35 @@ export function cdnFill(
   const s = stream(seed, `cdn-${cache}`);
   const servers = pickDistinct(rngFor(s, 0), CDN_RANGES, o.servers ?? 12);
   const total = o.pps ?? 250_000;
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'CDN fill',
       kind: null,
       direction: 'inbound',
       target: cache,
       sources: [],
       involved: [cache, ...servers],
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (const srv of servers) {
         const pk = (total / servers.length) * (0.9 + 0.2 * r());
         const sp = 40_000 + (servers.indexOf(srv) % 1000);
-        out.push(
-          simFlow(
-            srv,
-            cache,
-            { srcPort: 443, dstPort: sp, proto: TCP, tcpFlags: ESTABLISHED, packets: pk, bytes: pk * 1400 },
-            now,
-            true,
-          ),
-        );
-        out.push(
-          simFlow(
-            cache,
-            srv,
-            { srcPort: sp, dstPort: 443, proto: TCP, tcpFlags: FLAGS.ACK, packets: pk / 3, bytes: (pk / 3) * 52 },
-            now,
-            false,
-          ),
+        conversation(
+          out,
+          now,
+          TCP,
+          [srv, 443],
+          [cache, sp],
+          { packets: pk, size: 1400, flags: ESTABLISHED },
+          { packets: pk / 3, size: 52, flags: FLAGS.ACK },
+          true,
         );
       }
     },
-  };
+  );
 }
 
 /**
@@ -692,45 +625,35 @@ export function quicStreaming(
     .concat(Array.from({ length: 100 }, (_, i) => `203.0.113.${120 + i}`))
     .slice(0, o.viewers ?? 250);
   const server = o.server ?? pickAddress(rngFor(s, 0), CDN_RANGES);
-  return {
+  return component(
+    s,
     start,
     end,
-    label: {
+    {
       name: 'QUIC streaming',
       kind: null,
       direction: 'outbound',
       target: server,
       sources: [],
       involved: [server],
-      startSecond: start,
-      endSecond: end,
     },
-    emit(sec, now, out) {
-      const r = rngFor(s, 1, sec);
+    (r, now, out) => {
       for (const v of viewers) {
         const down = 500 * (0.8 + 0.4 * r());
         const sp = 50_000 + (viewers.indexOf(v) % 10_000);
-        out.push(
-          simFlow(
-            server,
-            v,
-            { srcPort: 443, dstPort: sp, proto: UDP, tcpFlags: 0, packets: down, bytes: down * 1300 },
-            now,
-            true,
-          ),
-        );
-        out.push(
-          simFlow(
-            v,
-            server,
-            { srcPort: sp, dstPort: 443, proto: UDP, tcpFlags: 0, packets: down / 4, bytes: (down / 4) * 60 },
-            now,
-            false,
-          ),
+        conversation(
+          out,
+          now,
+          UDP,
+          [server, 443],
+          [v, sp],
+          { packets: down, size: 1300, flags: 0 },
+          { packets: down / 4, size: 60, flags: 0 },
+          true,
         );
       }
     },
-  };
+  );
 }
 
 // ---------------------------------------------------------------- scenarios

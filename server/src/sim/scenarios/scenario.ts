@@ -51,14 +51,8 @@ export function compose(name: string, description: string, durationSeconds: numb
   };
 }
 
-export interface FlowShape {
-  srcPort: number;
-  dstPort: number;
-  proto: number;
-  tcpFlags: number;
-  packets: number;
-  bytes: number;
-}
+/** What a flow carries over the second; packets and bytes are rounded (at least 1) by simFlow. */
+export type FlowShape = Pick<SimFlow, 'srcPort' | 'dstPort' | 'proto' | 'tcpFlags' | 'packets' | 'bytes'>;
 
 /** A flow over the last second, with interfaces as the border router would see them. */
 export function simFlow(src: string, dst: string, s: FlowShape, nowMs: number, inbound: boolean): SimFlow {
@@ -76,6 +70,39 @@ export function simFlow(src: string, dst: string, s: FlowShape, nowMs: number, i
     inIf: inbound ? upstreamIf(src) : customerIf(src),
     outIf: inbound ? customerIf(dst) : upstreamIf(dst),
   };
+}
+
+/** One direction of a conversation: packets over the second, their mean size in bytes, TCP flags. */
+export interface Leg {
+  packets: number;
+  size: number;
+  flags: number;
+}
+
+/**
+ * A two-way conversation over the last second: `a` → `b` from port `aPort` to `bPort`, and
+ * `b`'s answer with the ports mirrored. `inbound` is the direction of the a → b flow.
+ */
+export function conversation(
+  out: SimFlow[],
+  now: number,
+  proto: number,
+  [a, aPort]: [string, number],
+  [b, bPort]: [string, number],
+  there: Leg,
+  back: Leg,
+  inbound: boolean,
+): void {
+  const leg = (l: Leg, srcPort: number, dstPort: number): FlowShape => ({
+    srcPort,
+    dstPort,
+    proto,
+    tcpFlags: l.flags,
+    packets: l.packets,
+    bytes: l.packets * l.size,
+  });
+  out.push(simFlow(a, b, leg(there, aPort, bPort), now, inbound));
+  out.push(simFlow(b, a, leg(back, bPort, aPort), now, !inbound));
 }
 
 export const FLAGS = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
