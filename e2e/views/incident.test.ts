@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { IncidentDetail } from '@downstream/shared';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +92,40 @@ describe('incident page', () => {
     await screenshot(page, 'incident-asn-filter');
     await page.getByTestId('asn-filter').click();
     await expect.poll(() => new URL(page.url()).searchParams.get('asn')).toBeNull();
+    await page.close();
+  });
+
+  it('downloads X-ARF and ARF reports and says plainly when mitigation is not configured', async () => {
+    const incident = await fanIn();
+    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    await page.getByTestId('incident-detail').waitFor({ timeout: 15_000 });
+    const rows = page.locator('[data-testid="report-recipients"] tbody tr');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const recipient = await rows.first().getAttribute('data-recipient');
+    expect(recipient).toMatch(/^(asn|upstream|target-asn):/);
+
+    const [xarf] = await Promise.all([page.waitForEvent('download'), rows.first().getByTestId('report-xarf').click()]);
+    expect(xarf.suggestedFilename()).toMatch(/\.json$/);
+    const report = JSON.parse(await readFile((await xarf.path())!, 'utf8')) as {
+      Version: string;
+      Report: { ReportClass: string; DestinationIp?: string };
+    };
+    expect(report.Report.ReportClass).toBe('Activity');
+    expect(report.Report.DestinationIp).toBe(incident.target!.ip);
+    const [arf] = await Promise.all([page.waitForEvent('download'), rows.first().getByTestId('report-arf').click()]);
+    const eml = await readFile((await arf.path())!, 'utf8');
+    expect(eml).toMatch(/Content-Type: multipart\/report; report-type=feedback-report/i);
+
+    // The demo configures no ExaBGP: announcing must say so, and nothing becomes active.
+    await page.getByTestId('mitigate-rtbh').click();
+    const problem = page.getByTestId('mitigation-problem');
+    await problem.waitFor({ timeout: 10_000 });
+    expect(await problem.getAttribute('data-kind')).toBe('not-configured');
+    expect(await problem.textContent()).toMatch(/not configured/);
+    expect(await page.getByTestId('mitigation-state').textContent()).toBe('No mitigation active.');
+    await page.getByTestId('mitigation').scrollIntoViewIfNeeded();
+    await screenshot(page, 'incident-reports-mitigation');
+    expect(errors).toEqual([]);
     await page.close();
   });
 

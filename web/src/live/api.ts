@@ -85,3 +85,48 @@ export function apiPost<S extends z.ZodType>(path: string, body: unknown, schema
     headers: { 'Content-Type': 'application/json' },
   });
 }
+
+export function apiDelete<S extends z.ZodType>(path: string, schema: S): Promise<z.infer<S>> {
+  return request(path, schema, { method: 'DELETE' });
+}
+
+/** `attachment; filename="x.json"` → `x.json`. */
+export function filenameOf(disposition: string | null, fallback: string): string {
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition ?? '');
+  return m?.[1] ? decodeURIComponent(m[1]) : fallback;
+}
+
+/**
+ * Downloads a server-generated file (abuse report, CSV). A plain link cannot carry the bearer
+ * token, so the file is fetched with it and handed to the browser as a blob.
+ */
+export async function downloadFile(path: string, fallbackName: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(path, { headers: authHeaders() });
+  } catch (err) {
+    throw new ApiRequestError(
+      `Cannot reach the Downstream server (${(err as Error).message}). Check that it is running.`,
+      0,
+      path,
+    );
+  }
+  if (!res.ok) {
+    const parsed = ApiError.safeParse(await res.json().catch(() => undefined));
+    throw new ApiRequestError(
+      `${parsed.success ? parsed.data.error : `HTTP ${res.status}`}. ${advice(res.status)}`,
+      res.status,
+      path,
+    );
+  }
+  const name = filenameOf(res.headers.get('Content-Disposition'), fallbackName);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  return name;
+}

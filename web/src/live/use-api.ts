@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { z } from 'zod';
 import { apiGet } from './api.js';
 
@@ -6,6 +6,8 @@ export interface ApiState<T> {
   data?: T;
   error?: string;
   loading: boolean;
+  /** Fetch again now (after an action changed what the endpoint answers). */
+  reload: () => void;
 }
 
 /**
@@ -17,7 +19,9 @@ export function useApi<S extends z.ZodType>(
   schema: S,
   refreshMs?: number,
 ): ApiState<z.infer<S>> {
-  const [state, setState] = useState<ApiState<z.infer<S>>>({ loading: true });
+  const [state, setState] = useState<Omit<ApiState<z.infer<S>>, 'reload'>>({ loading: true });
+  const [generation, setGeneration] = useState(0);
+  const reload = useCallback(() => setGeneration((g) => g + 1), []);
   useEffect(() => {
     if (!path) return;
     let ctl = new AbortController();
@@ -38,6 +42,6 @@ export function useApi<S extends z.ZodType>(
       ctl.abort();
       if (t) window.clearInterval(t);
     };
-  }, [path, schema, refreshMs]);
-  return state;
+  }, [path, schema, refreshMs, generation]);
+  return { ...state, reload };
 }

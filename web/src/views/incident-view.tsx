@@ -9,6 +9,7 @@ import { useNow } from '../live/use-now.js';
 import { ErrorBoundary } from './error-boundary.js';
 import { downloadCsv } from './csv.js';
 import { AuditTrail, IncidentActions } from './incident-actions.js';
+import { AbuseReports, MitigationPanel } from './incident-ops.js';
 import { lazyRetry } from './lazy-retry.js';
 
 // deck.gl is most of the bundle: only pages with a graph download it.
@@ -308,6 +309,20 @@ export function IncidentView() {
             <p className="sub">mean packet size {Math.round(i.evidence.meanPacketSize)} B</p>
           )}
         </section>
+      </div>
+
+      <div className="grid-2">
+        <AbuseReports incident={i} />
+        {i.direction === 'inbound' ? (
+          <MitigationPanel incident={i} />
+        ) : (
+          <section className="panel" data-testid="mitigation">
+            <h2>Mitigation</h2>
+            <p className="empty">
+              Outbound abuse is ended at the customer: see the <Link to="/remediation">remediation list</Link>.
+            </p>
+          </section>
+        )}
       </div>
 
       <section className="panel">
