@@ -158,6 +158,19 @@ describe('incident page', () => {
 
     await page.getByTestId('action-resolve').click();
     await expect.poll(() => page.getByTestId('incident-status').textContent(), { timeout: 10_000 }).toBe('resolved');
+    // A status change without a note is in the trail too, with who did it.
+    const resolvedRow = page.locator('[data-testid="audit-trail"] li[data-action="resolve"]');
+    await expect.poll(() => resolvedRow.count(), { timeout: 10_000 }).toBe(1);
+    expect(await resolvedRow.textContent()).toMatch(/resolved: acknowledged → resolved$/);
+    expect(await page.locator('[data-testid="audit-trail"] li[data-action="ack"]').textContent()).toContain(
+      'called the customer, null-routing',
+    );
+    const audit = (await (await fetch(`${demo.url}/api/incidents/${incident.id}/audit`)).json()) as {
+      entries: { action: string }[];
+    };
+    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['ack', 'note', 'resolve']));
+    await page.getByTestId('audit-trail').scrollIntoViewIfNeeded();
+    await screenshot(page, 'incident-audit');
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,7 +1,9 @@
-import { Incident, type Note } from '@downstream/shared';
-import { useState } from 'react';
+import { AuditList, Incident, type Note } from '@downstream/shared';
+import { useEffect, useRef, useState } from 'react';
 import { time } from '../format.js';
 import { apiPost } from '../live/api.js';
+import { useApi } from '../live/use-api.js';
+import { auditLabel, auditNewestFirst } from './incident-ops-model.js';
 
 export interface IncidentActionsProps {
   incident: Incident;
@@ -67,8 +69,57 @@ export function IncidentActions({ incident, onChanged }: IncidentActionsProps) {
   );
 }
 
+const Audit = AuditList;
+
+export interface AuditTrailProps {
+  incidentId: string;
+  /** Notes carried by the incident: shown if the audit endpoint cannot be read. */
+  notes: readonly Note[];
+  /** Changes whenever something auditable happened (status, notes, mitigation): refetch. */
+  version: string;
+}
+
+/**
+ * The full audit trail, newest first: status changes (with or without a note), notes,
+ * mitigation announce/withdraw, from `GET /api/incidents/:id/audit`.
+ */
+export function AuditTrail({ incidentId, notes, version }: AuditTrailProps) {
+  const { data, error, reload } = useApi(`/api/incidents/${encodeURIComponent(incidentId)}/audit`, Audit);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    reload();
+  }, [version, reload]);
+
+  if (!data) {
+    if (!error) return <p className="empty">Loading the audit trail…</p>;
+    return (
+      <>
+        <p className="banner banner-warn" role="alert">
+          Cannot read the full audit trail ({error}); notes only:
+        </p>
+        <NoteList notes={notes} />
+      </>
+    );
+  }
+  if (data.entries.length === 0) return <p className="empty">No operator action yet.</p>;
+  return (
+    <ol className="audit" data-testid="audit-trail" data-entries={data.entries.length}>
+      {auditNewestFirst(data.entries).map((e, k) => (
+        <li key={`${e.at}-${k}`} data-action={e.action}>
+          <span className="sub">{time(e.at)}</span> <strong>{e.by}</strong> {auditLabel(e.action)}
+          {e.detail ? <>: {e.detail}</> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 /** Notes, newest first: who did what, when. */
-export function AuditTrail({ notes }: { notes: readonly Note[] }) {
+function NoteList({ notes }: { notes: readonly Note[] }) {
   if (notes.length === 0) return <p className="empty">No operator action yet.</p>;
   return (
     <ol className="audit" data-testid="audit-trail">

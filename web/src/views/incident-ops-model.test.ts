@@ -68,6 +68,8 @@ describe('audit labels', () => {
   it('reads mitigation and status actions as verbs, passes unknown ones through', () => {
     expect(auditLabel('mitigation.announce.rtbh')).toBe('announced RTBH');
     expect(auditLabel('mitigation.withdraw.flowspec')).toBe('withdrew FlowSpec');
+    expect(auditLabel('ack')).toBe('acknowledged');
+    expect(auditLabel('resolve')).toBe('resolved');
     expect(auditLabel('acknowledged')).toBe('acknowledged');
     expect(auditLabel('reopen')).toBe('reopened');
     expect(auditLabel('remediation.notified')).toBe('marked an endpoint notified');

@@ -44,13 +44,16 @@ export function reportPath(incidentId: string, format: 'xarf' | 'arf', to?: stri
   return `/api/incidents/${encodeURIComponent(incidentId)}/report?${q.toString()}`;
 }
 
+// What the incident manager writes (server/src/incidents/manager.ts), plus plain status names.
 const STATUS_WORDS: Record<string, string> = {
+  ack: 'acknowledged',
+  resolve: 'resolved',
+  mitigate: 'marked mitigating',
+  reopen: 'reopened',
+  note: 'noted',
   acknowledged: 'acknowledged',
   resolved: 'resolved',
-  open: 'reopened',
-  reopen: 'reopened',
   mitigating: 'marked mitigating',
-  note: 'noted',
 };
 
 /** `mitigation.announce.rtbh` → "announced RTBH"; statuses read as verbs. */

@@ -25,6 +25,8 @@ export function IncidentView() {
   const { detail, columns: restColumns, columnsError, incident: fetched, loading, error, notFound } = useIncident(id);
   const room = useIncidentRoom(id, detail?.timeline);
   const [local, setLocal] = useState<Incident>();
+  // Bumped by mitigation announce/withdraw, which the incident itself may not reflect at once.
+  const [opsVersion, setOpsVersion] = useState(0);
 
   const asnParam = params.get('asn');
   const selectedAsn = asnParam !== null && /^-?\d+$/.test(asnParam) ? Number(asnParam) : undefined;
@@ -314,7 +316,7 @@ export function IncidentView() {
       <div className="grid-2">
         <AbuseReports incident={i} />
         {i.direction === 'inbound' ? (
-          <MitigationPanel incident={i} />
+          <MitigationPanel incident={i} onChanged={() => setOpsVersion((v) => v + 1)} />
         ) : (
           <section className="panel" data-testid="mitigation">
             <h2>Mitigation</h2>
@@ -327,7 +329,7 @@ export function IncidentView() {
 
       <section className="panel">
         <h2>Audit trail</h2>
-        <AuditTrail notes={i.notes} />
+        <AuditTrail incidentId={i.id} notes={i.notes} version={`${i.status}|${i.notes.length}|${opsVersion}`} />
       </section>
     </main>
   );
