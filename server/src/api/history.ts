@@ -20,7 +20,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
 import { IpAddress } from '../config/net.js';
-import type { AbuseSeries, AbuseTotal, AppContext } from '../context.js';
+import type { AbuseSeries, AbuseSeriesQuery, AbuseTotal, AppContext } from '../context.js';
 import { asnDb } from '../enrich/asn-db.js';
 import { addrFromString, addrToString } from '../ingest/flow-batch.js';
 import { DAY, HOUR, MINUTE, MINUTE_RETENTION_MS } from '../store/index.js';
@@ -63,9 +63,12 @@ interface RangeDefaults {
   step?: string;
 }
 
-/** A [from, to) range query with cross-field checks; errors name the parameter. */
-function rangeQuery(defaults: RangeDefaults, extra: z.ZodRawShape = {}) {
-  return z
+/**
+ * A [from, to) range query: the schema that validates it (cross-field checks; errors name the
+ * parameter) and the resolver its handler uses, both with the same defaults.
+ */
+function rangeParams(defaults: RangeDefaults, extra: z.ZodRawShape = {}) {
+  const schema = z
     .object({
       from: Instant.optional(),
       to: Instant.optional(),
@@ -76,6 +79,7 @@ function rangeQuery(defaults: RangeDefaults, extra: z.ZodRawShape = {}) {
       const r = resolveRange(q as RawRange, defaults, Date.now());
       for (const issue of r.issues) ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
     });
+  return { schema, resolve: (q: RawRange): Range => resolveRange(q, defaults, Date.now()) };
 }
 
 interface RawRange {
@@ -178,6 +182,11 @@ function values(s: AbuseSeries['series'][number]) {
   };
 }
 
+/** Whether the incident was active at some time in [from, to). */
+function seenIn(i: Incident, range: Range): boolean {
+  return Date.parse(i.lastSeen) >= range.from && Date.parse(i.firstSeen) < range.to;
+}
+
 function canonicalIp(ip: string): string {
   return addrToString(addrFromString(ip), 0);
 }
@@ -191,31 +200,34 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   });
   const asName = (asn: number): string => asnDb().names.get(asn) ?? '';
   const store = ctx.store;
+  /** What every history route is: a GET for the viewer role and up. */
+  const viewerGet = { method: 'get' as const, security, middleware: [viewer] };
+  const series = (
+    dimension: 'asn' | 'upstream',
+    range: Range,
+    kind: IncidentKind | undefined,
+    keys: Pick<AbuseSeriesQuery, 'keys' | 'top'>,
+  ): AbuseSeries =>
+    store.abuseSeries({ dimension, from: range.from, to: range.to, stepMs: range.stepMs, kind, ...keys });
 
-  const seriesQuery = rangeQuery({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind, top: Top });
+  const seriesRange = rangeParams({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind, top: Top });
+  const customersRange = rangeParams({ spanMs: 30 * DAY });
+  const endpointRange = rangeParams({ spanMs: ctx.config.storage.retention_days * DAY }, { limit: IncidentLimit });
+  const asnRange = rangeParams({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind, limit: IncidentLimit });
 
   app.openapi(
     createRoute({
-      method: 'get',
+      ...viewerGet,
       path: '/asns/heatmap',
       summary: 'Source ASN × time matrix of abusive traffic (top ASNs by bytes)',
       description: 'Default range: the last 7 days in 1h steps. `top` ASNs (default 50, at most 1000).',
-      security,
-      middleware: [viewer] as const,
-      request: { query: seriesQuery },
+      request: { query: seriesRange.schema },
       responses: { 200: json(AsnHeatmap.meta({ id: 'AsnHeatmap' }), 'The heatmap'), ...errors },
     }),
     (c) => {
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; top?: number };
-      const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
-      const s = store.abuseSeries({
-        dimension: 'asn',
-        from: range.from,
-        to: range.to,
-        stepMs: range.stepMs,
-        kind: q.kind,
-        top: q.top ?? 50,
-      });
+      const range = seriesRange.resolve(q);
+      const s = series('asn', range, q.kind, { top: q.top ?? 50 });
       return c.json(
         {
           ...axis(range, s, q.kind),
@@ -228,39 +240,23 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
 
   app.openapi(
     createRoute({
-      method: 'get',
+      ...viewerGet,
       path: '/upstreams/trends',
       summary: 'Abusive traffic per upstream / peer link over time',
       description: 'Default range: the last 7 days in 1h steps. Configured upstream links appear even without traffic.',
-      security,
-      middleware: [viewer] as const,
-      request: { query: seriesQuery },
+      request: { query: seriesRange.schema },
       responses: { 200: json(UpstreamTrends.meta({ id: 'UpstreamTrends' }), 'One line per link'), ...errors },
     }),
     (c) => {
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; top?: number };
-      const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
+      const range = seriesRange.resolve(q);
       const links = ctx.config.network.links;
       const byName = new Map(links.map((l) => [l.name, l]));
-      let s = store.abuseSeries({
-        dimension: 'upstream',
-        from: range.from,
-        to: range.to,
-        stepMs: range.stepMs,
-        kind: q.kind,
-        top: q.top ?? 50,
-      });
+      let s = series('upstream', range, q.kind, { top: q.top ?? 50 });
       const configured = links.filter((l) => l.role !== 'customer').map((l) => l.name);
       const missing = configured.filter((n) => !s.series.some((r) => r.key === n));
       if (missing.length > 0) {
-        const extra = store.abuseSeries({
-          dimension: 'upstream',
-          from: range.from,
-          to: range.to,
-          stepMs: range.stepMs,
-          kind: q.kind,
-          keys: [...new Set(missing)],
-        });
+        const extra = series('upstream', range, q.kind, { keys: [...new Set(missing)] });
         s = { ...s, series: [...s.series, ...extra.series] };
       }
       return c.json(
@@ -282,17 +278,15 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
 
   app.openapi(
     createRoute({
-      method: 'get',
+      ...viewerGet,
       path: '/customers',
       summary: 'Customer scorecard: endpoints involved, incidents by kind, traffic, last seen',
       description: 'Default range: the last 30 days.',
-      security,
-      middleware: [viewer] as const,
-      request: { query: rangeQuery({ spanMs: 30 * DAY }) },
+      request: { query: customersRange.schema },
       responses: { 200: json(CustomerScorecard.meta({ id: 'CustomerScorecard' }), 'One row per customer'), ...errors },
     }),
     (c) => {
-      const range = resolveRange(c.req.valid('query') as RawRange, { spanMs: 30 * DAY }, Date.now());
+      const range = customersRange.resolve(c.req.valid('query') as RawRange);
       type Row = CustomerScorecard['customers'][number] & { _endpoints: Set<string>; _last: number };
       const rows = new Map<string, Row>();
       const row = (name: string): Row => {
@@ -359,22 +353,20 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
 
   app.openapi(
     createRoute({
-      method: 'get',
+      ...viewerGet,
       path: '/endpoints/{ip}',
       summary: 'Every incident and rollup for one endpoint address',
       description: 'Default range: the whole retention.',
-      security,
-      middleware: [viewer] as const,
       request: {
         params: z.object({ ip: IpAddress.meta({ param: { name: 'ip', in: 'path' }, example: '198.51.100.23' }) }),
-        query: rangeQuery({ spanMs: ctx.config.storage.retention_days * DAY }, { limit: IncidentLimit }),
+        query: endpointRange.schema,
       },
       responses: { 200: json(EndpointHistory.meta({ id: 'EndpointHistory' }), 'The endpoint'), ...errors },
     }),
     (c) => {
       const ip = canonicalIp(c.req.valid('param').ip);
       const q = c.req.valid('query') as RawRange & { limit?: number };
-      const range = resolveRange(q, { spanMs: ctx.config.storage.retention_days * DAY }, Date.now());
+      const range = endpointRange.resolve(q);
       const info = ctx.enricher.lookup(ip);
       const rows = store.abuseRows({ dimension: 'endpoint', key: ip, from: range.from, to: range.to, limit: 10_000 });
       const total = { packets: 0, bytes: 0, flows: 0 };
@@ -387,7 +379,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       }
       const incidents = store
         .incidentsFor('endpoint', ip, q.limit ?? 100)
-        .filter((i) => Date.parse(i.lastSeen) >= range.from && Date.parse(i.firstSeen) < range.to)
+        .filter((i) => seenIn(i, range))
         .map(trim);
       return c.json(
         {
@@ -417,12 +409,10 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
 
   app.openapi(
     createRoute({
-      method: 'get',
+      ...viewerGet,
       path: '/asns/{asn}',
       summary: 'One source ASN: its abusive traffic over time and the incidents it took part in',
       description: 'Default range: the last 7 days in 1h steps.',
-      security,
-      middleware: [viewer] as const,
       request: {
         params: z.object({
           asn: z.coerce
@@ -432,31 +422,19 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
             .max(4294967295, 'AS numbers are at most 4294967295')
             .meta({ param: { name: 'asn', in: 'path' }, example: 13335 }),
         }),
-        query: rangeQuery({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind, limit: IncidentLimit }),
+        query: asnRange.schema,
       },
       responses: { 200: json(AsnHistory.meta({ id: 'AsnHistory' }), 'The ASN'), ...errors },
     }),
     (c) => {
       const { asn } = c.req.valid('param');
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; limit?: number };
-      const range = resolveRange(q, { spanMs: 7 * DAY, step: '1h' }, Date.now());
+      const range = asnRange.resolve(q);
       const key = String(asn);
-      const s = store.abuseSeries({
-        dimension: 'asn',
-        from: range.from,
-        to: range.to,
-        stepMs: range.stepMs,
-        kind: q.kind,
-        keys: [key],
-      });
+      const s = series('asn', range, q.kind, { keys: [key] });
       const incidents = store
         .incidentsFor('asn', key, q.limit ?? 100)
-        .filter(
-          (i) =>
-            Date.parse(i.lastSeen) >= range.from &&
-            Date.parse(i.firstSeen) < range.to &&
-            (!q.kind || i.kind === q.kind),
-        )
+        .filter((i) => seenIn(i, range) && (!q.kind || i.kind === q.kind))
         .map(trim);
       return c.json(
         { asn, name: asName(asn), series: { ...axis(range, s, q.kind), ...values(s.series[0]) }, incidents },
