@@ -94,13 +94,9 @@ export class V4Builder {
   }
 
   private push(start: number, value: number): void {
-    if (this.n === this.starts.length) {
-      const s = new Uint32Array(this.n * 2);
-      s.set(this.starts);
-      this.starts = s;
-      const v = new Uint32Array(this.n * 2);
-      v.set(this.values);
-      this.values = v;
+    if (this.n === this.values.length) {
+      this.starts = grown(this.starts, this.n * 2);
+      this.values = grown(this.values, this.n * 2);
     }
     // Merge with the previous entry when contiguous and equal: keeps the table small.
     if (this.n > 0 && this.values[this.n - 1] === value) return;
@@ -127,15 +123,7 @@ export class V4Builder {
     const n = this.n;
     const starts = this.starts.slice(0, n);
     const values = this.values.slice(0, n);
-    const buckets = 2 ** V4_INDEX_BITS;
-    const index = new Uint32Array(buckets + 1);
-    let i = 0;
-    for (let h = 0; h < buckets; h++) {
-      const b = h * 2 ** V4_SHIFT;
-      while (i < n && starts[i] < b) i++;
-      index[h] = i;
-    }
-    index[buckets] = n;
+    const index = bucketIndex(n, 2 ** V4_INDEX_BITS, (i) => starts[i] >>> V4_SHIFT);
     return { starts, values, index };
   }
 }
@@ -157,12 +145,8 @@ export class V6Builder {
 
   private push(w: ArrayLike<number>, value: number): void {
     if (this.n === this.values.length) {
-      const s = new Uint32Array(this.n * 8);
-      s.set(this.starts);
-      this.starts = s;
-      const v = new Uint32Array(this.n * 2);
-      v.set(this.values);
-      this.values = v;
+      this.starts = grown(this.starts, this.n * 8);
+      this.values = grown(this.values, this.n * 2);
     }
     if (this.n > 0 && this.values[this.n - 1] === value) return;
     const o = this.n * 4;
@@ -207,15 +191,28 @@ export class V6Builder {
     const n = this.n;
     const starts = this.starts.slice(0, n * 4);
     const values = this.values.slice(0, n);
-    const index = new Uint32Array(65537);
-    let i = 0;
-    for (let h = 0; h < 65536; h++) {
-      while (i < n && starts[i * 4] >>> 16 < h) i++;
-      index[h] = i;
-    }
-    index[65536] = n;
+    const index = bucketIndex(n, 65536, (i) => starts[i * 4] >>> 16);
     return { starts, values, index };
   }
+}
+
+/** A copy of `a` in a new array of `size` elements. */
+function grown(a: Uint32Array, size: number): Uint32Array {
+  const b = new Uint32Array(size);
+  b.set(a);
+  return b;
+}
+
+/** The first-level index: index[h] = first of the `n` sorted entries whose bucket ≥ h; index[buckets] = n. */
+function bucketIndex(n: number, buckets: number, bucketOf: (i: number) => number): Uint32Array {
+  const index = new Uint32Array(buckets + 1);
+  let i = 0;
+  for (let h = 0; h < buckets; h++) {
+    while (i < n && bucketOf(i) < h) i++;
+    index[h] = i;
+  }
+  index[buckets] = n;
+  return index;
 }
 
 function cmp4(a: ArrayLike<number>, b: ArrayLike<number>): number {
