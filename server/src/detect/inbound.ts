@@ -247,6 +247,7 @@ export class InboundDetector {
         summary: parts.join(', '),
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         windowSeconds: st.span,
+        flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
         sampledPackets: Math.round(st.rawPackets),
         ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
         ...(kind === KIND_VOLUMETRIC

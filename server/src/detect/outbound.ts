@@ -20,7 +20,9 @@ const F_SYN_ONLY = 5;
 const F_ANSWER = 6;
 const F_RAW = 7;
 const F_SMTP_PKTS = 8;
-const FIELDS = 9;
+/** Flow records scaled by their sampling rate, like packets (F_FLOWS counts the sampled records). */
+const F_SCALED_FLOWS = 9;
+const FIELDS = 10;
 
 const SPAM = 1;
 const SCAN = 2;
@@ -153,6 +155,7 @@ export class OutboundDetector {
       c[o + F_BYTES] += by;
       c[o + F_FLOWS] += 1;
       c[o + F_RAW] += pk / rate;
+      c[o + F_SCALED_FLOWS] += rate;
       if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
       const dh = hashWords(b.dst, o4, 0x5bd1e995);
       this.dstHll.add(2 * s + ep, dh);
@@ -268,6 +271,7 @@ export class OutboundDetector {
         rate: { pps: Math.round(pps), bps: Math.round(bps) },
       };
       const confidence = samplingConfidence(sum[F_RAW], n);
+      const flowsPerSecond = Math.round(sum[F_SCALED_FLOWS] / span);
       if (fire & SPAM) {
         const p = seenProbability(n, th.spamBot.sessionPackets);
         const est = Math.round(smtpDistinct / p);
@@ -284,6 +288,7 @@ export class OutboundDetector {
             samplingRate: n,
             confidence: n > 1 ? round3(Math.min(confidence, 1 - 1 / Math.sqrt(Math.max(1, smtpDistinct)))) : 1,
             windowSeconds: span,
+            flowsPerSecond,
             summary: `${est.toLocaleString('en-US')} distinct SMTP servers in ${span} s, not an allowed mail server`,
           },
         });
@@ -305,6 +310,7 @@ export class OutboundDetector {
             samplingRate: n,
             confidence: n > 1 ? round3(Math.min(confidence, 1 - 1 / Math.sqrt(Math.max(1, dstDistinct)))) : 1,
             windowSeconds: span,
+            flowsPerSecond,
             summary: `${Math.round(dstDistinct / p).toLocaleString('en-US')} hosts, ${portDistinct} ports probed in ${span} s, ${fmtRate(pps, 'pps')}, little answer`,
           },
         });

@@ -140,6 +140,7 @@ export class ParticipationDetector {
         samplingRate: st.maxSampling,
         confidence: samplingConfidence(st.rawPackets, st.maxSampling),
         windowSeconds: st.span,
+        flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
         answerRatio: round3(st.answerPackets / Math.max(1, st.packets)),

@@ -30,6 +30,7 @@ export interface TargetStats {
   ampBytes: number;
   /** Packets as the exporters saw them before scale-up (sampled packet count). */
   rawPackets: number;
+  /** Flow records, scaled up by their sampling rate like packets. */
   flows: number;
   /** Packets the key sent back (only counted where the owner calls `answer`). */
   answerPackets: number;
@@ -46,6 +47,7 @@ export interface TargetStats {
   recentAttackPackets: number;
   recentAmpPackets: number;
   recentAmpBytes: number;
+  recentFlows: number;
 }
 
 export const RECENT_SECONDS = 3;
@@ -68,6 +70,7 @@ export function emptyStats(): TargetStats {
     recentAttackPackets: 0,
     recentAmpPackets: 0,
     recentAmpBytes: 0,
+    recentFlows: 0,
   };
 }
 
@@ -138,6 +141,7 @@ const F_ATTACK = 2;
 const F_AMP_PKTS = 3;
 const F_AMP_BYTES = 4;
 const F_RAW = 5;
+/** Flow records scaled by their sampling rate (each sampled record stands for `rate` of them). */
 const F_FLOWS = 6;
 /** Packets coming back from the key (replies): a victim of a flood hardly answers. */
 const F_ANSWER = 7;
@@ -300,7 +304,7 @@ export class TargetTable {
     c[o + F_PKTS] += pk;
     c[o + F_BYTES] += by;
     c[o + F_RAW] += pk / rate;
-    c[o + F_FLOWS] += 1;
+    c[o + F_FLOWS] += rate;
     if (!isEstablished(proto, b.tcpFlags[i])) c[o + F_ATTACK] += pk;
     const sh = hashWords(srcWords, ko, 0x5bd1e995);
     this.hll.add(2 * s + this.hllHalf, sh);
@@ -366,7 +370,8 @@ export class TargetTable {
       rb = 0,
       ra = 0,
       rap = 0,
-      rab = 0;
+      rab = 0,
+      rf = 0;
     for (let k = 0; k < r; k++) {
       const o = base + ((this.bucket - k + this.window) % this.window) * FIELDS;
       rp += c[o + F_PKTS];
@@ -374,6 +379,7 @@ export class TargetTable {
       ra += c[o + F_ATTACK];
       rap += c[o + F_AMP_PKTS];
       rab += c[o + F_AMP_BYTES];
+      rf += c[o + F_FLOWS];
     }
     out.recentSpan = r;
     out.recentPackets = rp;
@@ -381,6 +387,7 @@ export class TargetTable {
     out.recentAttackPackets = ra;
     out.recentAmpPackets = rap;
     out.recentAmpBytes = rab;
+    out.recentFlows = rf;
     out.packets = pk;
     out.bytes = by;
     out.attackPackets = at;

@@ -18,6 +18,9 @@ export class RollupAccumulator {
     const minute = Math.floor(atMs / MINUTE) * MINUTE;
     const packets = e.rate.pps * seconds;
     const bytes = (e.rate.bps / 8) * seconds;
+    // Detectors state flow records per second at the same window rate as pps (scaled by sampling).
+    const fps = e.evidence.flowsPerSecond;
+    const flows = typeof fps === 'number' && fps > 0 ? fps * seconds : 0;
     if (packets <= 0 && bytes <= 0) return;
     const put = (dimension: AbuseRollupRow['dimension'], key: string, share: number) => {
       if (!(share > 0)) return;
@@ -29,7 +32,7 @@ export class RollupAccumulator {
       }
       r.packets += packets * share;
       r.bytes += bytes * share;
-      r.flows += typeof e.evidence.flows === 'number' ? e.evidence.flows * share : 0;
+      r.flows += flows * share;
     };
     for (const a of e.sources.asns) put('asn', String(a.asn), a.share);
     for (const u of e.upstreams) put('upstream', u.name, u.share);
