@@ -207,3 +207,50 @@ describe('bounded memory', () => {
     expect(d.inbound.table.keys.evictions).toBe(200_000 - 1024);
   });
 });
+
+describe('onset (when the abuse began)', () => {
+  it('fan-in: the first second of the run at the sustain level, before the detector could fire', () => {
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const at = (s: number) => T0 + s * 1000;
+    const fired: DetectionEvent[] = [];
+    // Seconds 1–2: a trickle; 3: a ramp (4 kpps, 400 sources: not enough to fire); 4–6: the flood.
+    for (let s = 1; s <= 6; s++) {
+      const b = s <= 2 ? fanInSecond(10, '198.51.100.7', 1) : fanInSecond(s === 3 ? 400 : 2000, '198.51.100.7', 10);
+      d.process(b);
+      fired.push(...d.tick(at(s)).filter((e) => e.kind === 'ddos-fan-in'));
+    }
+    expect(fired[0].at).toBe(new Date(at(4)).toISOString());
+    // Tick s closes the second (at(s − 1), at(s)]: the ramp's second began at at(2).
+    expect(fired.map((e) => e.evidence.onset)).toEqual(fired.map(() => new Date(at(2)).toISOString()));
+  });
+
+  it('spam-bot: the first second with SMTP records, the same while it keeps firing', () => {
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const onsets: unknown[] = [];
+    let firstAt = '';
+    // 30 new SMTP servers a second: the 50-server threshold is crossed in the second second.
+    for (let s = 1; s <= 5; s++) {
+      const b = createEnrichedBatch(30);
+      b.length = 30;
+      for (let i = 0; i < 30; i++)
+        setRecord(b, i, {
+          src: ip('198.51.100.50'),
+          dst: ip('10.0.0.0') + s * 100 + i,
+          dstPort: 25,
+          proto: 6,
+          tcpFlags: 0x1b,
+          packets: 20,
+          direction: FlowDirection.outbound,
+          srcCustomer: 0,
+        });
+      d.process(b);
+      for (const e of d.tick(T0 + s * 1000))
+        if (e.kind === 'spam-bot') {
+          firstAt ||= e.at;
+          onsets.push(e.evidence.onset);
+        }
+    }
+    expect(firstAt).toBe(new Date(T0 + 2000).toISOString());
+    expect(onsets).toEqual(onsets.map(() => new Date(T0).toISOString()));
+  });
+});

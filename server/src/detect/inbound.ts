@@ -96,6 +96,7 @@ export class InboundDetector {
 
       let w = t.watchFor(s);
       if (kind !== KIND_NONE) {
+        if (was === KIND_NONE) t.onset[s] = this.onsetOf(kind, s, th, nowMs);
         t.firingKind[s] = kind;
         w ??= t.watch(s, addrToString(t.keys.keys, s));
         if (w) {
@@ -110,6 +111,7 @@ export class InboundDetector {
         // its kind and its source list, so a brief dip neither splits nor relabels the attack.
       } else {
         t.firingKind[s] = KIND_NONE;
+        t.onset[s] = 0;
         // Baselines learn only from traffic that is not (or no longer) an attack.
         const base = t.baselinePps[s];
         if (base === 0) {
@@ -126,6 +128,14 @@ export class InboundDetector {
     }
     t.advance();
     t.expireIdle();
+  }
+
+  /** Where `kind`'s traffic began: the first second of the run at its sustain level (half the thresholds). */
+  private onsetOf(kind: number, s: number, th: CustomerThresholds, nowMs: number): number {
+    const a = kind === KIND_AMPLIFICATION ? th.amplification : kind === KIND_VOLUMETRIC ? th.volumetric : undefined;
+    const minPps = a ? a.minPps : th.fanIn.minPps;
+    const minBytes = a ? a.minBps / 8 : Infinity;
+    return this.table.onsetMs(s, nowMs, minPps * 0.5, minBytes * 0.5);
   }
 
   private near(th: CustomerThresholds, st: TargetStats, pps: number, bps: number): boolean {
@@ -248,6 +258,7 @@ export class InboundDetector {
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         windowSeconds: st.span,
         flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
+        ...(t.onset[s] > 0 ? { onset: new Date(t.onset[s]).toISOString() } : {}),
         sampledPackets: Math.round(st.rawPackets),
         ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
         ...(kind === KIND_VOLUMETRIC

@@ -23,6 +23,8 @@ const F_SMTP_PKTS = 8;
 /** Flow records scaled by their sampling rate, like packets (F_FLOWS counts the sampled records). */
 const F_SCALED_FLOWS = 9;
 const FIELDS = 10;
+/** No record of the kind yet in this half-window. */
+const NO_TICK = 0xffffffff;
 
 const SPAM = 1;
 const SCAN = 2;
@@ -61,6 +63,12 @@ export class OutboundDetector {
   private readonly smtpHll: HllPool;
   private readonly portHll: HllPool;
   private readonly smtpPorts = new Uint8Array(65536);
+  /** Per slot and half-window: tick of the first SMTP record / first probe-like record (NO_TICK: none). */
+  private readonly firstSmtpTick: Uint32Array;
+  private readonly firstProbeTick: Uint32Array;
+  /** When the endpoint's current spam / scan firing began, ms since epoch (0: not firing). */
+  private readonly spamOnset: Float64Array;
+  private readonly scanOnset: Float64Array;
   private readonly watches = new Map<number, EndpointWatch>();
   private epoch = 0;
   private tickCount = 0;
@@ -80,6 +88,10 @@ export class OutboundDetector {
     this.createdTick = new Uint32Array(C);
     this.maxSampling = new Uint32Array(C);
     this.firing = new Uint8Array(C);
+    this.firstSmtpTick = new Uint32Array(C * 2).fill(NO_TICK);
+    this.firstProbeTick = new Uint32Array(C * 2).fill(NO_TICK);
+    this.spamOnset = new Float64Array(C);
+    this.scanOnset = new Float64Array(C);
     this.dstHll = new HllPool(8, C * 2);
     this.smtpHll = new HllPool(8, C * 2);
     this.portHll = new HllPool(7, C * 2);
@@ -106,6 +118,10 @@ export class OutboundDetector {
       this.createdTick.byteLength +
       this.maxSampling.byteLength +
       this.firing.byteLength +
+      this.firstSmtpTick.byteLength +
+      this.firstProbeTick.byteLength +
+      this.spamOnset.byteLength +
+      this.scanOnset.byteLength +
       this.dstHll.bytes +
       this.smtpHll.bytes +
       this.portHll.bytes +
@@ -118,6 +134,10 @@ export class OutboundDetector {
     this.owner[s] = -1;
     this.maxSampling[s] = 0;
     this.firing[s] = 0;
+    this.firstSmtpTick.fill(NO_TICK, 2 * s, 2 * s + 2);
+    this.firstProbeTick.fill(NO_TICK, 2 * s, 2 * s + 2);
+    this.spamOnset[s] = 0;
+    this.scanOnset[s] = 0;
     for (const h of [this.dstHll, this.smtpHll, this.portHll]) {
       h.clear(2 * s);
       h.clear(2 * s + 1);
@@ -161,15 +181,20 @@ export class OutboundDetector {
       this.dstHll.add(2 * s + ep, dh);
       const dport = b.dstPort[i];
       this.portHll.add(2 * s + ep, hashInt(dport));
+      const se = 2 * s + ep;
       if (b.proto[i] === 6) {
         c[o + F_TCP_FLOWS] += 1;
-        if ((b.tcpFlags[i] & TCP.ACK) === 0) c[o + F_SYN_ONLY] += 1;
+        if ((b.tcpFlags[i] & TCP.ACK) === 0) {
+          c[o + F_SYN_ONLY] += 1;
+          if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = this.tickCount;
+        }
         if (this.smtpPorts[dport] === 1) {
           c[o + F_SMTP_FLOWS] += 1;
           c[o + F_SMTP_PKTS] += pk;
-          this.smtpHll.add(2 * s + ep, dh);
+          this.smtpHll.add(se, dh);
+          if (this.firstSmtpTick[se] === NO_TICK) this.firstSmtpTick[se] = this.tickCount;
         }
-      }
+      } else if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = this.tickCount;
       if (this.firing[s]) {
         const w = this.watches.get(s);
         if (w) {
@@ -180,6 +205,16 @@ export class OutboundDetector {
         }
       }
     }
+  }
+
+  /**
+   * Start of the earliest second (of the two half-windows) with a record in `first`, given that
+   * records counted under the current tick arrived in the second ending at `nowMs`.
+   */
+  private onsetMs(first: Uint32Array, s: number, nowMs: number): number {
+    const t = Math.min(first[2 * s], first[2 * s + 1]);
+    const ago = t === NO_TICK || t > this.tickCount ? 1 : this.tickCount - t + 1;
+    return nowMs - ago * 1000;
   }
 
   tick(nowMs: number, out: DetectionEvent[]): void {
@@ -240,9 +275,19 @@ export class OutboundDetector {
       if (w && fire !== 0) w.quiet = 0;
       if (fire === 0) {
         this.firing[s] = 0;
+        this.spamOnset[s] = 0;
+        this.scanOnset[s] = 0;
         this.watches.delete(s);
         continue;
       }
+      // Onset: the first second of the window with the offending traffic (SMTP; probe-like
+      // records: TCP without ACK, or not TCP), latched when the kind starts firing.
+      if (fire & SPAM) {
+        if (this.spamOnset[s] === 0) this.spamOnset[s] = this.onsetMs(this.firstSmtpTick, s, nowMs);
+      } else this.spamOnset[s] = 0;
+      if (fire & SCAN) {
+        if (this.scanOnset[s] === 0) this.scanOnset[s] = this.onsetMs(this.firstProbeTick, s, nowMs);
+      } else this.scanOnset[s] = 0;
       if (!w) {
         w = { dstPorts: new IntCounter(256), linkBytes: new IntCounter(64), packets: 0, bytes: 0, quiet: 0 };
         this.watches.set(s, w);
@@ -289,6 +334,7 @@ export class OutboundDetector {
             confidence: n > 1 ? round3(Math.min(confidence, 1 - 1 / Math.sqrt(Math.max(1, smtpDistinct)))) : 1,
             windowSeconds: span,
             flowsPerSecond,
+            onset: new Date(this.spamOnset[s]).toISOString(),
             summary: `${est.toLocaleString('en-US')} distinct SMTP servers in ${span} s, not an allowed mail server`,
           },
         });
@@ -311,6 +357,7 @@ export class OutboundDetector {
             confidence: n > 1 ? round3(Math.min(confidence, 1 - 1 / Math.sqrt(Math.max(1, dstDistinct)))) : 1,
             windowSeconds: span,
             flowsPerSecond,
+            onset: new Date(this.scanOnset[s]).toISOString(),
             summary: `${Math.round(dstDistinct / p).toLocaleString('en-US')} hosts, ${portDistinct} ports probed in ${span} s, ${fmtRate(pps, 'pps')}, little answer`,
           },
         });
@@ -327,6 +374,8 @@ export class OutboundDetector {
         this.dstHll.clear(2 * s + ep);
         this.smtpHll.clear(2 * s + ep);
         this.portHll.clear(2 * s + ep);
+        this.firstSmtpTick[2 * s + ep] = NO_TICK;
+        this.firstProbeTick[2 * s + ep] = NO_TICK;
       }
     }
   }

@@ -84,6 +84,7 @@ export class ParticipationDetector {
       const fire = this.rule(s, st, pps, was ? 0.5 : 1);
       let w = t.watchFor(s);
       if (fire) {
+        if (!was) t.onset[s] = t.onsetMs(s, nowMs, this.cfg.participation.minPps * 0.5, Infinity);
         t.firingKind[s] = 1;
         w ??= t.watch(s, addrToString(t.keys.keys, s));
         if (w) w.quietTicks = 0;
@@ -93,6 +94,7 @@ export class ParticipationDetector {
       // Hold time: silent, but keeps the sustain thresholds and the endpoint list.
       if (was && w && ++w.quietTicks < HOLD_TICKS) continue;
       t.firingKind[s] = 0;
+      t.onset[s] = 0;
       const a = this.cfg.participation;
       const near = pps >= a.minPps * WATCH_FRACTION && st.recentAttackPackets >= st.recentPackets * 0.25;
       if (near && !w) t.watch(s, addrToString(t.keys.keys, s));
@@ -141,6 +143,7 @@ export class ParticipationDetector {
         confidence: samplingConfidence(st.rawPackets, st.maxSampling),
         windowSeconds: st.span,
         flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
+        ...(t.onset[s] > 0 ? { onset: new Date(t.onset[s]).toISOString() } : {}),
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
         answerRatio: round3(st.answerPackets / Math.max(1, st.packets)),

@@ -207,6 +207,8 @@ export class TargetTable {
   readonly owner: Int16Array;
   /** Packets in the window as of the last `stats` call: a cheap eviction score. */
   private readonly windowPackets: Float64Array;
+  /** When the owner's current firing began (ms since epoch, see `onsetMs`), 0 when not firing. */
+  readonly onset: Float64Array;
 
   constructor(private readonly opts: TargetTableOptions) {
     const C = opts.capacity;
@@ -220,6 +222,7 @@ export class TargetTable {
     this.firingKind = new Uint8Array(C);
     this.owner = new Int16Array(C).fill(-1);
     this.windowPackets = new Float64Array(C);
+    this.onset = new Float64Array(C);
     this.hll = new HllPool(opts.hllPrecision, C * 2);
     this.ampHll = new HllPool(Math.max(4, opts.hllPrecision - 3), C * 2);
     this.watchOf = new Int16Array(C).fill(-1);
@@ -261,6 +264,7 @@ export class TargetTable {
       this.firingKind.byteLength +
       this.owner.byteLength +
       this.windowPackets.byteLength +
+      this.onset.byteLength +
       this.hll.bytes +
       this.ampHll.bytes +
       this.watchOf.byteLength +
@@ -272,6 +276,7 @@ export class TargetTable {
     this.counters.fill(0, s * this.stride, (s + 1) * this.stride);
     this.maxSampling[s] = 0;
     this.windowPackets[s] = 0;
+    this.onset[s] = 0;
     this.baselinePps[s] = 0;
     this.baselineBps[s] = 0;
     this.firingKind[s] = 0;
@@ -398,6 +403,29 @@ export class TargetTable {
     out.answerPackets = an;
     out.maxSampling = this.maxSampling[s] || 1;
     return out;
+  }
+
+  /**
+   * When the key's traffic crossed into abnormal: the start of the earliest second of the
+   * current run in the window with at least `minAttackPackets` attack packets or `minBytes`
+   * bytes (one quieter second inside the run does not end it), as ms since epoch given that
+   * the current bucket is the second ending at `nowMs`. Call before `advance`. At least the
+   * current second: a detector fires on what it has just seen.
+   */
+  onsetMs(s: number, nowMs: number, minAttackPackets: number, minBytes: number): number {
+    const c = this.counters;
+    const base = s * this.stride;
+    const age = Math.min(this.window, this.tickCount - this.createdTick[s] + 1);
+    let run = 1;
+    let gap = 0;
+    for (let k = 0; k < age; k++) {
+      const o = base + ((this.bucket - k + this.window) % this.window) * FIELDS;
+      if (c[o + F_ATTACK] >= minAttackPackets || c[o + F_BYTES] >= minBytes) {
+        run = k + 1;
+        gap = 0;
+      } else if (++gap > 1 && k > 0) break;
+    }
+    return nowMs - run * 1000;
   }
 
   /** Packets in the bucket being filled right now (the current second). */

@@ -240,6 +240,27 @@ describe('incident manager', () => {
     expect(rows.every((r) => r.kind === 'ddos-fan-in')).toBe(true);
   });
 
+  it('keeps the earliest onset any detection stated (time to detect = firstSeen − onset)', () => {
+    const s = setup();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const withOnset = (at: number, onset?: number) =>
+      fanIn(at, { evidence: { summary: 'fan-in', ...(onset !== undefined ? { onset: iso(onset) } : {}) } });
+    play(s, 1, (at) => [withOnset(at, T0 - 3000)]);
+    play(s, 1, (at) => [withOnset(at, T0 - 1000)]); // a later, narrower view does not move it forward
+    play(s, 1, (at) => [withOnset(at)]); // nor does a detection that states none
+    const id = s.m.list({ limit: 1 })[0].id;
+    expect(s.m.get(id)!.evidence.onset).toBe(iso(T0 - 3000));
+    play(s, 1, (at) => [withOnset(at, T0 - 7000), feedOn(at, 'volumetric')]);
+    expect(s.m.get(id)!.evidence.onset).toBe(iso(T0 - 7000));
+    // Campaigns: the earliest of every endpoint's onset.
+    play(s, 1, (at) => [
+      { ...spam(at, '198.51.100.200'), evidence: { summary: 'spam', onset: iso(at - 5000) } },
+      { ...spam(at, '198.51.100.201'), evidence: { summary: 'spam', onset: iso(at - 9000) } },
+    ]);
+    const campaign = s.m.list({ kind: 'spam-bot', limit: 1 })[0];
+    expect(campaign.evidence.onset).toBe(iso(T0 + 4000 - 9000));
+  });
+
   it('filters lists by status, kind, direction and since', () => {
     const s = setup();
     play(s, 1, (at) => [fanIn(at), spam(at, '198.51.100.200')]);

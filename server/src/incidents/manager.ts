@@ -336,6 +336,7 @@ export class Incidents implements IncidentManager {
       }
     }
     const feedView = feed ? feedEvidence(e) : undefined;
+    const prevOnset = inc.evidence.onset;
     inc.evidence = {
       ...inc.evidence,
       ...(corroborating ? {} : e.evidence),
@@ -345,6 +346,10 @@ export class Incidents implements IncidentManager {
       ...(feeds.size > 0 ? { feeds: [...feeds] } : {}),
     };
     delete inc.evidence.feed;
+    // When the abuse began: the earliest onset any detection stated (time to detect = firstSeen − onset).
+    const onset = earliestOnset(prevOnset, e.evidence.onset);
+    if (onset) inc.evidence.onset = onset;
+    else delete inc.evidence.onset;
     if (campaign) {
       inc.evidence.endpoints = live.sources.size;
       const customer = e.sources.top[0]?.customer;
@@ -606,6 +611,15 @@ function moreSpecific(a: IncidentKind, b: IncidentKind): boolean {
   const ra = SPECIFICITY[a];
   const rb = SPECIFICITY[b];
   return ra !== undefined && rb !== undefined && ra > rb;
+}
+
+/** The earlier of two ISO onsets, ignoring anything that is not a valid timestamp. */
+function earliestOnset(a: unknown, b: unknown): string | undefined {
+  const ta = typeof a === 'string' ? Date.parse(a) : NaN;
+  const tb = typeof b === 'string' ? Date.parse(b) : NaN;
+  if (Number.isNaN(ta)) return Number.isNaN(tb) ? undefined : new Date(tb).toISOString();
+  if (Number.isNaN(tb) || ta <= tb) return new Date(ta).toISOString();
+  return new Date(tb).toISOString();
 }
 
 /** What a feed said, filed under its name in the incident's evidence. */
