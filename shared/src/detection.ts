@@ -11,8 +11,13 @@ export const DetectionEvent = z.object({
   kind: IncidentKind,
   direction: Direction,
   at: Timestamp,
-  /** Merge key inside a kind: the target IP for inbound kinds, the outside victim for
-   * ddos-participation, the customer endpoint for spam-bot / scanner. */
+  /**
+   * What the detection is about: the target IP for inbound kinds, the outside victim for
+   * ddos-participation, the customer endpoint for spam-bot / scanner. The incident manager
+   * merges on it (`mergeKeyOf` in server/src/incidents/manager.ts): inbound detections of any
+   * kind (amplification, ddos-fan-in, volumetric, external) on one key share one incident;
+   * spam-bot / scanner endpoints of one customer form one campaign; otherwise kind + key.
+   */
   key: z.string().min(1),
   target: Target.optional(),
   sources: Sources,
