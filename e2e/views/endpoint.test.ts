@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Incident } from '@downstream/shared';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,76 @@ describe('endpoint page', () => {
     expect(await page.getByTestId('endpoint-page').textContent()).toMatch(
       /No abusive traffic from or to 192\.0\.2\.254/,
     );
+    await page.close();
+  });
+
+  it('lists infected customer endpoints for remediation, moves one to notified, exports the filtered CSV', async () => {
+    const { page, errors } = await openPage(browser, `${demo.url}/remediation`);
+    await page.getByTestId('remediation-page').waitFor({ timeout: 15_000 });
+    const before = (await (await fetch(`${demo.url}/api/remediation`)).json()) as { entries: { ip: string }[] };
+    if (before.entries.length === 0) {
+      // The demo's own spam bots start a minute in: before that the page must say what fills it.
+      await page.getByTestId('remediation-empty').waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId('remediation-empty').textContent()).toMatch(/No infected customer endpoint yet/);
+    }
+    expect(await page.getByTestId('remediation-csv').getAttribute('href')).toBe('/api/remediation.csv');
+
+    // An outside detector reports a spam bot in a customer pool: it becomes a remediation entry.
+    const ip = '198.51.100.77';
+    const post = await fetch(`${demo.url}/api/feeds/generic`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        detector: 'e2e-honeypot',
+        id: 'spam-1',
+        kind: 'spam-bot',
+        direction: 'outbound',
+        sources: [{ ip, packets: 1200, bytes: 90_000 }],
+        summary: 'SMTP to 800 hosts',
+      }),
+    });
+    expect(post.status).toBeLessThan(300);
+    let customer = '';
+    await expect
+      .poll(
+        async () => {
+          const r = (await (await fetch(`${demo.url}/api/remediation`)).json()) as {
+            entries: { ip: string; customer: string }[];
+          };
+          customer = r.entries.find((e) => e.ip === ip)?.customer ?? '';
+          return customer;
+        },
+        { timeout: 15_000 },
+      )
+      .not.toBe('');
+
+    // Filters live in the URL: a deep link shows just that customer's open endpoints.
+    await page.goto(`${demo.url}/remediation?customer=${encodeURIComponent(customer)}&status=open`);
+    const row = page.locator(`[data-testid="remediation-row"]`, { hasText: ip });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('filter-customer').inputValue()).toBe(customer);
+    expect(await page.getByTestId('filter-status').inputValue()).toBe('open');
+    expect(await row.textContent()).toContain('SMTP to 800 hosts');
+    expect(await page.getByTestId('remediation-summary').textContent()).toContain(customer);
+
+    await page.getByTestId('remediation-note').fill('ticket 4711, customer called');
+    await row.getByTestId('remediation-notified').click();
+    // Moved: no longer open, so the open-only filter drops it; the server agrees.
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(0);
+    await page.getByTestId('filter-status').selectOption('notified');
+    await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('notified');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.getAttribute('data-status')).toBe('notified');
+    expect(await row.textContent()).toContain('ticket 4711, customer called');
+    await screenshot(page, 'remediation');
+
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('remediation-csv').click()]);
+    expect(csv.suggestedFilename()).toBe('remediation.csv');
+    const text = await readFile((await csv.path())!, 'utf8');
+    const line = text.split(/\r?\n/).find((l) => l.includes(ip));
+    expect(line).toContain('notified');
+    expect(text.split(/\r?\n/).filter((l) => l.trim()).length).toBeGreaterThanOrEqual(2);
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

@@ -9,6 +9,7 @@ import { Header } from './views/header.js';
 import { IncidentView } from './views/incident-view.js';
 import { IncidentsView } from './views/incidents-view.js';
 import { NotFoundView } from './views/not-found-view.js';
+import { RemediationView } from './views/remediation-view.js';
 import { TrendsView } from './views/trends-view.js';
 import { WallView } from './views/wall-view.js';
 
@@ -49,6 +50,7 @@ export function App() {
           <Route path="asns" element={<AsnsView />} />
           <Route path="asns/:asn" element={<AsnView />} />
           <Route path="trends" element={<TrendsView />} />
+          <Route path="remediation" element={<RemediationView />} />
           <Route path="*" element={<NotFoundView />} />
         </Route>
       </Routes>

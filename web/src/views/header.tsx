@@ -20,6 +20,7 @@ export function Header() {
         <NavLink to="/incidents">Incidents</NavLink>
         <NavLink to="/asns">ASNs</NavLink>
         <NavLink to="/trends">Trends</NavLink>
+        <NavLink to="/remediation">Remediation</NavLink>
         <NavLink to="/wall">Wall</NavLink>
       </nav>
       <div className="header-numbers">
