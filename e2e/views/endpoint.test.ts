@@ -131,4 +131,37 @@ describe('endpoint page', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('shows exporter and feed health on /status, refreshing by itself', async () => {
+    const { page, errors } = await openPage(browser, `${demo.url}/status`);
+    await page.getByRole('link', { name: 'Status' }).waitFor();
+    const rows = page.getByTestId('status-exporter');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const protocols = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-protocol')));
+    const health = (await (await fetch(`${demo.url}/api/health`)).json()) as {
+      exporters: { address: string; protocol: string }[];
+    };
+    expect(new Set(protocols)).toEqual(new Set(health.exporters.map((e) => e.protocol)));
+    expect(await rows.first().textContent()).toContain(health.exporters[0]!.address.split(':')[0]!);
+    // The simulator keeps exporting: a later poll shows more datagrams without a reload.
+    const first = await rows.first().getAttribute('data-address');
+    const count = async () =>
+      Number(
+        await page
+          .locator(`[data-testid="status-exporter"][data-address="${first}"]`)
+          .first()
+          .getAttribute('data-datagrams'),
+      );
+    const before = await count();
+    await expect.poll(count, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-state')))).not.toContain('stale');
+    // The generic feed the remediation test posted to is listed with its event.
+    const feeds = page.getByTestId('status-feed');
+    await feeds.first().waitFor({ timeout: 10_000 });
+    const generic = page.locator('[data-testid="status-feed"][data-name="generic"]');
+    expect(Number(await generic.getAttribute('data-events'))).toBeGreaterThanOrEqual(1);
+    await screenshot(page, 'status');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

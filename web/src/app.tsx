@@ -10,6 +10,7 @@ import { IncidentView } from './views/incident-view.js';
 import { IncidentsView } from './views/incidents-view.js';
 import { NotFoundView } from './views/not-found-view.js';
 import { RemediationView } from './views/remediation-view.js';
+import { StatusView } from './views/status-view.js';
 import { TrendsView } from './views/trends-view.js';
 import { WallView } from './views/wall-view.js';
 
@@ -51,6 +52,7 @@ export function App() {
           <Route path="asns/:asn" element={<AsnView />} />
           <Route path="trends" element={<TrendsView />} />
           <Route path="remediation" element={<RemediationView />} />
+          <Route path="status" element={<StatusView />} />
           <Route path="*" element={<NotFoundView />} />
         </Route>
       </Routes>

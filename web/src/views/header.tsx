@@ -21,6 +21,7 @@ export function Header() {
         <NavLink to="/asns">ASNs</NavLink>
         <NavLink to="/trends">Trends</NavLink>
         <NavLink to="/remediation">Remediation</NavLink>
+        <NavLink to="/status">Status</NavLink>
         <NavLink to="/wall">Wall</NavLink>
       </nav>
       <div className="header-numbers">
