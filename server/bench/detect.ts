@@ -20,8 +20,6 @@
  * Options (env BENCH_X or --x=value): trials=20 cycles=2 (passes over the mixed cycle)
  * fastnetmon=1 (0 skips part 5).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +30,7 @@ import { createDetectors } from '../src/detect/index.js';
 import { batchFromSimFlows, createEnrichedBatch, ip, setRecord, stubEnricher } from '../src/detect/synthetic.js';
 import type { EnrichedBatch } from '../src/enrich/enriched-batch.js';
 import { createEnricher } from '../src/enrich/index.js';
+import { findFastNetMon, freeUdpPort, startFastNetMon } from '../src/feeds/fastnetmon-runner.js';
 import { startServer } from '../src/server.js';
 import {
   allowedMail,
@@ -208,90 +207,26 @@ async function latency(trials: number) {
 }
 
 // ------------------------------------------------------------------- 5. FastNetMon
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 async function compareFastNetMon(seconds: number) {
-  const bin = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find(
-    (p) => existsSync(p) && spawnSync(p, ['--version']).status === 0,
-  );
+  const bin = findFastNetMon();
   if (!bin) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'ds-bench-fnm-'));
   const bans = join(dir, 'bans.txt');
   const notify = join(dir, 'notify.sh');
   writeFileSync(notify, `#!/bin/sh\necho "$1 $2 $3 $4" >> ${bans}\ncat > /dev/null\n`);
   chmodSync(notify, 0o755);
-  writeFileSync(
-    join(dir, 'networks_list'),
-    demoNetworkConfig.customers
-      .flatMap((c) => c.prefixes)
-      .filter((p) => !p.includes(':'))
-      .join('\n') + '\n',
-  );
-  writeFileSync(join(dir, 'networks_whitelist'), '');
   const port = await freeUdpPort();
-  writeFileSync(
-    join(dir, 'fastnetmon.conf'),
-    [
-      'logging_level = info',
-      'logging_local_syslog_logging = off',
-      'logging_remote_syslog_logging = off',
-      'disable_usage_report = on',
-      'enable_ban = on',
-      'enable_ban_ipv6 = off',
-      'process_incoming_traffic = on',
-      'process_outgoing_traffic = on',
-      'ban_details_records_count = 20',
-      'ban_time = 600',
-      'unban_only_if_attack_finished = on',
-      `networks_list_path = ${join(dir, 'networks_list')}`,
-      `white_list_path = ${join(dir, 'networks_whitelist')}`,
-      'check_period = 1',
-      'enable_connection_tracking = on',
-      'ban_for_pps = on',
-      'ban_for_bandwidth = on',
-      'ban_for_flows = off',
-      'threshold_pps = 20000',
-      'threshold_mbps = 1000',
-      'threshold_flows = 3500',
-      'mirror_afpacket = off',
-      'pcap = off',
-      'sflow = off',
-      'netflow = on',
-      `netflow_port = ${port}`,
-      'netflow_host = 127.0.0.1',
-      'netflow_sampling_ratio = 1',
-      'average_calculation_time = 5',
-      'speed_calculation_delay = 1',
-      `notify_script_path = ${notify}`,
-      'notify_script_pass_details = on',
-      'collect_attack_pcap_dumps = off',
-      'redis_enabled = off',
-      'mongodb_enabled = off',
-      'exabgp = off',
-      'gobgp = off',
-      'influxdb = off',
-      'graphite = off',
-      'monitor_local_ip_addresses = off',
-      `pid_path = ${join(dir, 'fastnetmon.pid')}`,
-      `cli_stats_file_path = ${join(dir, 'fastnetmon.dat')}`,
-      `cli_stats_ipv6_file_path = ${join(dir, 'fastnetmon_ipv6.dat')}`,
-      'enable_api = off',
-      'prometheus = off',
-      'kafka_traffic_export = off',
-      '',
-    ].join('\n'),
-  );
-  const fnm = spawn(
+  // Package defaults: per host 20 kpps or 1000 Mbit/s.
+  const fnm = startFastNetMon({
     bin,
-    ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'],
-    { stdio: 'ignore' },
-  );
+    dir,
+    networks: demoNetworkConfig.customers.flatMap((c) => c.prefixes).filter((p) => !p.includes(':')),
+    netflowPort: port,
+    notifyScript: notify,
+    thresholds: { pps: 20_000, mbps: 1000, flows: 3500 },
+    banForBandwidth: true,
+    banTimeSeconds: 600,
+  });
   const config = parseConfig({
     http: { host: '127.0.0.1', port: 0 },
     collectors: { netflow: { host: '127.0.0.1', port: 0 } },
@@ -332,7 +267,7 @@ async function compareFastNetMon(seconds: number) {
     }
     await new Promise((r) => setTimeout(r, 3000));
   } finally {
-    fnm.kill('SIGTERM');
+    await fnm.stop();
     await toUs.close();
     await toFnm.close();
   }

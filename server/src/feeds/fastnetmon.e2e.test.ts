@@ -3,9 +3,7 @@
  * FastNetMon's notify hook (server/bin/fastnetmon-notify) posts its ban to the feed, the built-in
  * fan-in detector fires on the same target, and the NOC sees one incident naming both.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,24 +14,15 @@ import { parseConfig } from '../config/config.js';
 import { startServer, type RunningServer } from '../server.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { UdpExporter } from '../sim/udp-exporter.js';
+import { findFastNetMon, freeUdpPort, startFastNetMon, type RunningFastNetMon } from './fastnetmon-runner.js';
 
-const FASTNETMON = ['/usr/sbin/fastnetmon', '/usr/bin/fastnetmon'].find(
-  (p) => spawnSync(p, ['--version']).status === 0,
-);
+const FASTNETMON = findFastNetMon();
 if (!FASTNETMON)
   console.warn('fastnetmon not installed (Debian package `fastnetmon`): skipping the real-FastNetMon feed test');
 
 const NOTIFY = fileURLToPath(new URL('../../bin/fastnetmon-notify', import.meta.url));
 const TOKEN = 'fastnetmon-admin-token-0123456789';
 const TARGET = '198.51.100.7';
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** 300 distinct sources, TCP SYN, 64-byte packets, 5 packets each per 250 ms: ~6,000 pps of fan-in. */
 function attackFlows(nowMs: number): SimFlow[] {
@@ -60,18 +49,12 @@ function attackFlows(nowMs: number): SimFlow[] {
 describe.skipIf(!FASTNETMON)('real FastNetMon → feed → merged incident', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ds-fastnetmon-'));
   let server: RunningServer | undefined;
-  let fnm: ChildProcess | undefined;
+  let fnm: RunningFastNetMon | undefined;
   const exporters: UdpExporter[] = [];
   let fnmLog = '';
 
   afterAll(async () => {
-    if (fnm && fnm.exitCode === null) {
-      const gone = new Promise<void>((r) => fnm!.once('exit', () => r()));
-      fnm.kill('SIGTERM');
-      const t = setTimeout(() => fnm!.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(t);
-    }
+    await fnm?.stop();
     for (const e of exporters) await e.close();
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -93,71 +76,18 @@ describe.skipIf(!FASTNETMON)('real FastNetMon → feed → merged incident', () 
     });
 
     const fnmPort = await freeUdpPort();
-    writeFileSync(join(dir, 'networks_list'), '198.51.100.0/24\n');
-    writeFileSync(join(dir, 'networks_whitelist'), '');
-    writeFileSync(
-      join(dir, 'fastnetmon.conf'),
-      [
-        'logging_level = info',
-        'logging_local_syslog_logging = off',
-        'logging_remote_syslog_logging = off',
-        'disable_usage_report = on',
-        'enable_ban = on',
-        'enable_ban_ipv6 = off',
-        'process_incoming_traffic = on',
-        'process_outgoing_traffic = on',
-        'ban_details_records_count = 20',
-        'ban_time = 60',
-        'unban_only_if_attack_finished = on',
-        `networks_list_path = ${join(dir, 'networks_list')}`,
-        `white_list_path = ${join(dir, 'networks_whitelist')}`,
-        'check_period = 1',
-        'enable_connection_tracking = on',
-        'ban_for_pps = on',
-        'ban_for_bandwidth = off',
-        'ban_for_flows = off',
-        'threshold_pps = 2000',
-        'threshold_mbps = 100000',
-        'threshold_flows = 100000',
-        'mirror_afpacket = off',
-        'pcap = off',
-        'sflow = off',
-        'netflow = on',
-        `netflow_port = ${fnmPort}`,
-        'netflow_host = 127.0.0.1',
-        'netflow_sampling_ratio = 1',
-        'average_calculation_time = 5',
-        'speed_calculation_delay = 1',
-        `notify_script_path = ${NOTIFY}`,
-        'notify_script_pass_details = on',
-        'collect_attack_pcap_dumps = off',
-        'redis_enabled = off',
-        'mongodb_enabled = off',
-        'exabgp = off',
-        'gobgp = off',
-        'influxdb = off',
-        'graphite = off',
-        'monitor_local_ip_addresses = off',
-        `pid_path = ${join(dir, 'fastnetmon.pid')}`,
-        `cli_stats_file_path = ${join(dir, 'fastnetmon.dat')}`,
-        `cli_stats_ipv6_file_path = ${join(dir, 'fastnetmon_ipv6.dat')}`,
-        'enable_api = off',
-        'prometheus = off',
-        'kafka_traffic_export = off',
-        '',
-      ].join('\n'),
-    );
-    fnm = spawn(
-      FASTNETMON!,
-      ['--configuration_file', join(dir, 'fastnetmon.conf'), '--log_to_console', '--disable_pid_logic'],
-      {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DOWNSTREAM_URL: server.url, DOWNSTREAM_TOKEN: TOKEN },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const keep = (c: Buffer) => (fnmLog = (fnmLog + c.toString()).slice(-20_000));
-    fnm.stdout!.on('data', keep);
-    fnm.stderr!.on('data', keep);
+    fnm = startFastNetMon({
+      bin: FASTNETMON!,
+      dir,
+      networks: ['198.51.100.0/24'],
+      netflowPort: fnmPort,
+      notifyScript: NOTIFY,
+      thresholds: { pps: 2000, mbps: 100_000, flows: 100_000 },
+      banForBandwidth: false,
+      banTimeSeconds: 60,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DOWNSTREAM_URL: server.url, DOWNSTREAM_TOKEN: TOKEN },
+      onOutput: (c) => (fnmLog = (fnmLog + c).slice(-20_000)),
+    });
 
     // The same router exports the same traffic to both, as when one NetFlow stream is duplicated.
     const toDownstream = new UdpExporter({
