@@ -230,39 +230,13 @@ export function decodeDataSet(
     return n;
   }
   // variable-length fields: offsets differ per record
-  const offs = scratchOff;
-  const lens = scratchLen;
   let p = start;
   let count = 0;
-  const nf = t.ies.length;
   while (end - p >= t.recordLen) {
-    offs.fill(-1);
-    let q = p;
-    for (let k = 0; k < nf; k++) {
-      let len = t.lens[k];
-      if (len === VARLEN) {
-        if (q + 1 > end) return count > 0 ? -1 - count : -1;
-        len = v.getUint8(q);
-        q += 1;
-        if (len === 255) {
-          if (q + 2 > end) return -1 - count;
-          len = v.getUint16(q);
-          q += 2;
-        }
-      }
-      const ie = t.ies[k];
-      if (ie >= 0) {
-        const col = IE_TO_COL.get(ie);
-        if (col !== undefined && t.colField[col] === k) {
-          offs[col] = q;
-          lens[col] = len;
-        }
-      }
-      q += len;
-    }
-    if (q > end) return -1 - count;
+    const q = locateFields(v, p, end, t, false);
+    if (q < 0) return -1 - count;
     ensureCapacity(b, b.length + 1);
-    writeRecord(v, 0, offs, lens, t, b, ctx);
+    writeRecord(v, 0, scratchOff, scratchLen, t, b, ctx);
     p = q;
     count++;
   }
@@ -271,6 +245,43 @@ export function decodeDataSet(
 
 const scratchOff = new Int32Array(NCOL);
 const scratchLen = new Int32Array(NCOL);
+
+/**
+ * Walks the record at `p` of a template read field by field (variable-length fields, options
+ * records) and leaves where each column lies in scratchOff / scratchLen (-1: absent). The column
+ * is the field compileTemplate chose for it (`t.colField`), or with `firstField` the first field
+ * carrying its IE. Returns the record's end, or -1 when a field overruns `end`.
+ */
+function locateFields(v: DataView, p: number, end: number, t: Template, firstField: boolean): number {
+  const offs = scratchOff;
+  const lens = scratchLen;
+  const nf = t.ies.length;
+  offs.fill(-1);
+  let q = p;
+  for (let k = 0; k < nf; k++) {
+    let len = t.lens[k];
+    if (len === VARLEN) {
+      if (q + 1 > end) return -1;
+      len = v.getUint8(q);
+      q += 1;
+      if (len === 255) {
+        if (q + 2 > end) return -1;
+        len = v.getUint16(q);
+        q += 2;
+      }
+    }
+    const ie = t.ies[k];
+    if (ie >= 0) {
+      const col = IE_TO_COL.get(ie);
+      if (col !== undefined && (firstField ? offs[col] < 0 : t.colField[col] === k)) {
+        offs[col] = q;
+        lens[col] = len;
+      }
+    }
+    q += len;
+  }
+  return q > end ? -1 : q;
+}
 
 function writeRecord(
   v: DataView,
@@ -406,35 +417,11 @@ export function readOptionsSet(
   if (t.recordLen === 0) return 0;
   let p = start;
   let count = 0;
-  const nf = t.ies.length;
   const offs = scratchOff;
   const lens = scratchLen;
   while (end - p >= t.recordLen) {
-    offs.fill(-1);
-    let q = p;
-    for (let k = 0; k < nf; k++) {
-      let len = t.lens[k];
-      if (len === VARLEN) {
-        if (q + 1 > end) return -1;
-        len = v.getUint8(q);
-        q += 1;
-        if (len === 255) {
-          if (q + 2 > end) return -1;
-          len = v.getUint16(q);
-          q += 2;
-        }
-      }
-      const ie = t.ies[k];
-      if (ie >= 0) {
-        const col = IE_TO_COL.get(ie);
-        if (col !== undefined && offs[col] < 0) {
-          offs[col] = q;
-          lens[col] = len;
-        }
-      }
-      q += len;
-    }
-    if (q > end) return -1;
+    const q = locateFields(v, p, end, t, true);
+    if (q < 0) return -1;
     const get = (c: number): number =>
       offs[c] >= 0 && lens[c] > 0 && lens[c] <= 8 ? readUint(v, offs[c], lens[c]) : -1;
     let rate = get(C_SAMPLING_INTERVAL);
