@@ -19,6 +19,24 @@ afterEach(async () => {
   running = undefined;
 });
 
+/** A NetFlow collector on a free loopback port. */
+function startNetflow(onBatch: (b: FlowBatch) => void): Promise<Collectors> {
+  return startCollectors({
+    collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
+    logger: pino({ level: 'silent' }),
+    registry: new Registry(),
+    onBatch,
+  });
+}
+
+/** Waits (up to 5 s) until `batches` hold at least `n` records; returns how many they hold. */
+async function recordsReceived(batches: FlowBatch[], n: number): Promise<number> {
+  const count = (): number => batches.reduce((a, b) => a + b.length, 0);
+  const t0 = Date.now();
+  while (count() < n && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 20));
+  return count();
+}
+
 describe('pcap reader', () => {
   it('reads the UDP payloads of a capture with their times', () => {
     const pkts = readPcapFile(`${testdata}/softflowd-v9.pcap`);
@@ -37,12 +55,7 @@ describe('pcap reader', () => {
 describe('replayPcap', () => {
   it('sends every datagram of a capture to a collector, which decodes them all', async () => {
     const batches: FlowBatch[] = [];
-    running = await startCollectors({
-      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
-      logger: pino({ level: 'silent' }),
-      registry: new Registry(),
-      onBatch: (b) => batches.push(b),
-    });
+    running = await startNetflow((b) => batches.push(b));
     const r = await replayPcap({
       file: `${testdata}/pmacct-nfprobe-v9.pcap`,
       host: '127.0.0.1',
@@ -50,10 +63,7 @@ describe('replayPcap', () => {
       speed: 0,
     });
     expect(r.datagrams).toBe(11);
-    const t0 = Date.now();
-    while (batches.reduce((a, b) => a + b.length, 0) < 70 && Date.now() - t0 < 5000)
-      await new Promise((res) => setTimeout(res, 20));
-    expect(batches.reduce((a, b) => a + b.length, 0)).toBe(70);
+    expect(await recordsReceived(batches, 70)).toBe(70);
     expect(running.health()[0]).toMatchObject({
       address: '127.0.0.1',
       protocol: 'netflow-v9',
@@ -64,12 +74,7 @@ describe('replayPcap', () => {
   });
 
   it('paces at the capture speed divided by `speed`', async () => {
-    running = await startCollectors({
-      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
-      logger: pino({ level: 'silent' }),
-      registry: new Registry(),
-      onBatch: () => {},
-    });
+    running = await startNetflow(() => {});
     // three datagrams one second apart in capture time, replayed 10× faster: ≈ 200 ms
     const payload = readPcapFile(`${testdata}/softflowd-v5.pcap`)[0].payload;
     const file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'paced.pcap');
@@ -106,12 +111,7 @@ describe('replayPcap', () => {
 describe('replayPcap with several exporters', () => {
   it('keeps the exporters of a capture apart (their template ids collide)', async () => {
     const batches: FlowBatch[] = [];
-    running = await startCollectors({
-      collectors: { netflow: { port: 0, host: '127.0.0.1' }, sampling: { default: 1, exporters: {} } },
-      logger: pino({ level: 'silent' }),
-      registry: new Registry(),
-      onBatch: (b) => batches.push(b),
-    });
+    running = await startNetflow((b) => batches.push(b));
     // two routers in one capture
     const v9 = new NetflowV9Encoder({ templateEvery: 1 });
     const a = v9.encode(
@@ -163,9 +163,7 @@ describe('replayPcap with several exporters', () => {
     const r = await replayPcap({ file, host: '127.0.0.1', port: running.ports.netflow!, speed: 0 });
     rmSync(file);
     expect(r.exporters).toEqual({ '192.0.2.1': '127.0.1.1', '192.0.2.2': '127.0.1.2' });
-    const t0 = Date.now();
-    while (batches.reduce((n, x) => n + x.length, 0) < 2 && Date.now() - t0 < 5000)
-      await new Promise((res) => setTimeout(res, 20));
+    await recordsReceived(batches, 2);
     expect(new Set(running.health().map((h) => h.address))).toEqual(new Set(['127.0.1.1', '127.0.1.2']));
   });
 });
