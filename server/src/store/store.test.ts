@@ -319,19 +319,58 @@ describe('rollups', () => {
   });
 });
 
-describe('durability', () => {
-  it('after SIGKILL, the audit entry, the acknowledged incident and rollups older than a flush are there', async () => {
-    const dir = tmp();
-    const require = createRequire(import.meta.url);
-    const child = join(dir, 'child.mjs');
-    const storeModule = fileURLToPath(new URL('./index.ts', import.meta.url));
-    // The child writes, says so, then idles until killed; it never closes the store.
-    writeFileSync(
-      child,
-      `
+/**
+ * Runs `body` in a child process that has opened `store` on `dir` (and never closes it), waits
+ * until `ready` accepts a chunk of its stdout, then SIGKILLs it. Fails with `timeoutMessage`
+ * (given the child's stderr) when that takes over `timeoutMs`, or when the child exits first.
+ */
+async function runThenKill(
+  dir: string,
+  body: string,
+  args: string[],
+  ready: (stdout: string) => boolean,
+  timeoutMs: number,
+  timeoutMessage: (stderr: string) => string,
+): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const child = join(dir, 'child.mjs');
+  const storeModule = fileURLToPath(new URL('./index.ts', import.meta.url));
+  writeFileSync(
+    child,
+    `
       const { pino } = await import(${JSON.stringify(pathToFileURL(require.resolve('pino')).href)});
       const { openStore } = await import(${JSON.stringify(storeModule)});
       const store = openStore({ path: ${JSON.stringify(dir)}, retentionDays: 90, logger: pino({ level: 'silent' }) });
+      ${body}
+      `,
+  );
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(timeoutMessage(err))), timeoutMs);
+    proc.stdout.on('data', (d: Buffer) => {
+      if (ready(d.toString())) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
+  });
+  proc.kill('SIGKILL');
+  await new Promise((r) => proc.once('exit', r));
+}
+
+describe('durability', () => {
+  it('after SIGKILL, the audit entry, the acknowledged incident and rollups older than a flush are there', async () => {
+    const dir = tmp();
+    // The child writes, says so, then idles until killed; it never closes the store.
+    await runThenKill(
+      dir,
+      `
       const now = Date.now();
       const inc = JSON.parse(process.argv[2]);
       store.upsertIncident(inc);
@@ -341,25 +380,11 @@ describe('durability', () => {
       setTimeout(() => process.stdout.write('written\\n'), 1500);
       setInterval(() => {}, 1000);
       `,
+      [JSON.stringify(makeIncident('dur-1'))],
+      (out) => out.includes('written'),
+      20_000,
+      (err) => `child never wrote: ${err}`,
     );
-    const proc = spawn(process.execPath, ['--import', 'tsx', child, JSON.stringify(makeIncident('dur-1'))], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child never wrote: ${err}`)), 20_000);
-      proc.stdout.on('data', (d: Buffer) => {
-        if (d.toString().includes('written')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.on('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
-    });
-    proc.kill('SIGKILL');
-    await new Promise((r) => proc.once('exit', r));
 
     const s = openStore({ path: dir, retentionDays: 90, logger, timers: false });
     open.push(s);
@@ -380,16 +405,11 @@ describe('durability', () => {
 describe('crash loss bound', () => {
   it('a SIGKILL mid-stream loses at most about a second of rollups, and nothing before that', async () => {
     const dir = tmp();
-    const require = createRequire(import.meta.url);
-    const child = join(dir, 'child.mjs');
-    const storeModule = fileURLToPath(new URL('./index.ts', import.meta.url));
+    let last = -1;
     // One rollup row every 50 ms, each announced on stdout after it was handed to the store.
-    writeFileSync(
-      child,
+    await runThenKill(
+      dir,
       `
-      const { pino } = await import(${JSON.stringify(pathToFileURL(require.resolve('pino')).href)});
-      const { openStore } = await import(${JSON.stringify(storeModule)});
-      const store = openStore({ path: ${JSON.stringify(dir)}, retentionDays: 90, logger: pino({ level: 'silent' }) });
       const minute = Math.floor(Date.now() / 60000) * 60000;
       let n = 0;
       setInterval(() => {
@@ -398,27 +418,14 @@ describe('crash loss bound', () => {
         n++;
       }, 50);
       `,
+      [],
+      (out) => {
+        for (const l of out.split('\n')) if (l) last = Number(l);
+        return last >= 50;
+      },
+      30_000,
+      (err) => `child stalled at ${last}: ${err}`,
     );
-    const proc = spawn(process.execPath, ['--import', 'tsx', child], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    let last = -1;
-    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child stalled at ${last}: ${err}`)), 30_000);
-      proc.stdout.on('data', (d: Buffer) => {
-        for (const l of d.toString().split('\n')) if (l) last = Number(l);
-        if (last >= 50) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      proc.on('exit', (code) => reject(new Error(`child exited ${code}: ${err}`)));
-    });
-    proc.kill('SIGKILL');
-    await new Promise((r) => proc.once('exit', r));
 
     const s = openStore({ path: dir, retentionDays: 90, logger, timers: false });
     open.push(s);
