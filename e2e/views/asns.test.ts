@@ -49,6 +49,10 @@ describe('ASN pages', () => {
     // Ranked by bytes: the API's order.
     const firstAsns = await rows.evaluateAll((els) => els.slice(0, 5).map((e) => Number(e.getAttribute('data-asn'))));
     expect(firstAsns.length).toBeGreaterThan(0);
+    expect(await page.getByTestId('data-attribution').textContent()).toBe(
+      'IP to ASN data: RouteViews, DB-IP (IP Geolocation by DB-IP, https://db-ip.com), NRO, CC BY 4.0',
+    );
+    expect(await page.locator('[data-testid="data-attribution"] a[href="https://db-ip.com"]').count()).toBe(1);
     await screenshot(page, 'asns');
 
     // Drill into the top non-zero ASN.

@@ -47,6 +47,10 @@ describe('endpoint page', () => {
       .getByTestId('mini-incident-row')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
     expect(ids).toContain(incident!.id);
+    expect(await page.getByTestId('data-attribution').textContent()).toBe(
+      'IP to ASN data: RouteViews, DB-IP (IP Geolocation by DB-IP, https://db-ip.com), NRO, CC BY 4.0',
+    );
+    expect(await page.locator('[data-testid="data-attribution"] a[href="https://db-ip.com"]').count()).toBe(1);
     await screenshot(page, 'endpoint');
     expect(errors).toEqual([]);
     await page.close();

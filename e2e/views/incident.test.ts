@@ -124,6 +124,10 @@ describe('incident page', () => {
     expect(await problem.textContent()).toMatch(/not configured/);
     expect(await page.getByTestId('mitigation-state').textContent()).toBe('No mitigation active.');
     await page.getByTestId('mitigation').scrollIntoViewIfNeeded();
+    expect(await page.getByTestId('data-attribution').textContent()).toBe(
+      'IP to ASN data: RouteViews, DB-IP (IP Geolocation by DB-IP, https://db-ip.com), NRO, CC BY 4.0',
+    );
+    expect(await page.locator('[data-testid="data-attribution"] a[href="https://db-ip.com"]').count()).toBe(1);
     await screenshot(page, 'incident-reports-mitigation');
     expect(errors).toEqual([]);
     await page.close();

@@ -45,6 +45,10 @@ describe('wall', () => {
       .toMatch(/DDoS fan-in|Volumetric|Amplification/);
     await expect.poll(() => page.locator('[data-testid="wall-ticker"] li').count()).toBeGreaterThan(0);
     expect(await hasScrollbars(page)).toEqual({ x: false, y: false });
+    expect(await page.getByTestId('data-attribution').textContent()).toBe(
+      'IP to ASN data: RouteViews, DB-IP (IP Geolocation by DB-IP, https://db-ip.com), NRO, CC BY 4.0',
+    );
+    expect(await page.locator('[data-testid="data-attribution"] a[href="https://db-ip.com"]').count()).toBe(1);
     await screenshot(page, 'wall-1080p-attack');
     expect(errors).toEqual([]);
     await page.close();

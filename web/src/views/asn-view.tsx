@@ -7,6 +7,7 @@ import { useApi } from '../live/use-api.js';
 import { IncidentMiniTable } from './incident-mini-table.js';
 import { RangePicker } from './range-picker.js';
 import { parseRange, rangeQuery, type RangeKey } from './ranges.js';
+import { DataAttribution } from './attribution.js';
 
 const OPTIONS: RangeKey[] = ['1h', '6h', '24h', '7d', '30d', '90d'];
 
@@ -95,6 +96,7 @@ export function AsnView() {
           </section>
         </>
       )}
+      <DataAttribution />
     </main>
   );
 }

@@ -6,6 +6,7 @@ import { useApi } from '../live/use-api.js';
 import { RangePicker } from './range-picker.js';
 import { parseRange, rangeQuery, type RangeKey } from './ranges.js';
 import { lazyRetry } from './lazy-retry.js';
+import { DataAttribution } from './attribution.js';
 
 const AsnHeatmap = lazyRetry(() => import('../charts/asn-heatmap.js').then((m) => ({ default: m.AsnHeatmap })));
 const OPTIONS: RangeKey[] = ['1h', '6h', '24h', '7d', '30d'];
@@ -116,6 +117,7 @@ export function AsnsView() {
           </section>
         </>
       )}
+      <DataAttribution />
     </main>
   );
 }

@@ -7,6 +7,7 @@ import { useApi } from '../live/use-api.js';
 import { IncidentMiniTable } from './incident-mini-table.js';
 import { RangePicker } from './range-picker.js';
 import { parseRange, RANGES, rangeQuery, type RangeKey } from './ranges.js';
+import { DataAttribution } from './attribution.js';
 
 const OPTIONS: RangeKey[] = ['24h', '7d', '30d', '90d'];
 
@@ -105,6 +106,7 @@ export function EndpointView() {
           </p>
         </>
       )}
+      <DataAttribution />
     </main>
   );
 }

@@ -11,6 +11,7 @@ import { downloadCsv } from './csv.js';
 import { AuditTrail, IncidentActions } from './incident-actions.js';
 import { AbuseReports, MitigationPanel } from './incident-ops.js';
 import { lazyRetry } from './lazy-retry.js';
+import { DataAttribution } from './attribution.js';
 
 // deck.gl is most of the bundle: only pages with a graph download it.
 const FanInGraph = lazyRetry(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
@@ -331,6 +332,7 @@ export function IncidentView() {
         <h2>Audit trail</h2>
         <AuditTrail incidentId={i.id} notes={i.notes} version={`${i.status}|${i.notes.length}|${opsVersion}`} />
       </section>
+      <DataAttribution />
     </main>
   );
 }

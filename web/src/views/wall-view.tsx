@@ -10,6 +10,7 @@ import { useIncidentRoom } from '../live/use-incident-room.js';
 import { useNow } from '../live/use-now.js';
 import { ErrorBoundary } from './error-boundary.js';
 import { lazyRetry } from './lazy-retry.js';
+import { DataAttribution } from './attribution.js';
 
 const FanInGraph = lazyRetry(() => import('../charts/fan-in-graph.js').then((m) => ({ default: m.FanInGraph })));
 const WorldMap = lazyRetry(() => import('../charts/world-map.js').then((m) => ({ default: m.WorldMap })));
@@ -266,6 +267,7 @@ export function WallView() {
           {ticker.length === 0 && <div className="wall-calm small">Nothing new</div>}
         </aside>
       </section>
+      <DataAttribution corner />
       {stale && (
         <div className="wall-stale-banner" data-testid="wall-stale" role="alert">
           STALE — {connection === 'live' ? 'no update' : 'server unreachable'} for{' '}
