@@ -44,24 +44,25 @@ export class LiveView {
   }
 
   applyUpsert(m: IncidentUpsert): void {
-    if (m.rev <= this.rev) {
-      this.ignored++;
-      return;
-    }
-    this.deltas++;
-    this.rev = m.rev;
+    if (!this.accept(m.rev)) return;
     if (m.incident.status === 'resolved') this.incidents.delete(m.incident.id);
     else this.incidents.set(m.incident.id, m.incident);
   }
 
   applyResolved(m: IncidentResolved): void {
-    if (m.rev <= this.rev) {
+    if (!this.accept(m.rev)) return;
+    this.incidents.delete(m.id);
+  }
+
+  /** A delta newer than the view is counted and moves its rev; an older one is counted as ignored. */
+  private accept(rev: number): boolean {
+    if (rev <= this.rev) {
       this.ignored++;
-      return;
+      return false;
     }
     this.deltas++;
-    this.rev = m.rev;
-    this.incidents.delete(m.id);
+    this.rev = rev;
+    return true;
   }
 
   /** Sorted by id, for comparing with the server's active set. */
