@@ -1,22 +1,18 @@
 import type { DetectionEvent, IncidentKind } from '@downstream/shared';
 import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
-import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
 import {
   InfoCache,
-  asnShares,
   estimateDistinct,
   fmtRate,
-  linkShares,
-  listSources,
   protoShares,
   round3,
   samplingConfidence,
   targetOf,
   topShares,
 } from './events.js';
-import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
+import { TargetTable, WATCH_FRACTION, emptyStats, keyView, type TargetStats, type Watch } from './target-table.js';
 
 const KIND_NONE = 0;
 const KIND_FAN_IN = 1;
@@ -27,11 +23,6 @@ const KINDS: Record<number, { kind: IncidentKind; detector: string }> = {
   [KIND_VOLUMETRIC]: { kind: 'volumetric', detector: 'volumetric' },
   [KIND_AMPLIFICATION]: { kind: 'amplification', detector: 'amplification' },
 };
-
-/** A key lets go of its kind after this many ticks below the sustain level (half the thresholds). */
-const HOLD_TICKS = 3;
-/** Start listing a target's sources at this fraction of the lowest threshold, so the list is full when it fires. */
-const WATCH_FRACTION = 0.25;
 
 /**
  * Inbound detectors keyed by target address: fan-in, volumetric and amplification share one
@@ -94,24 +85,17 @@ export class InboundDetector {
       // (a fan-in's tail is not a volumetric attack): only the same kind until the hold ends.
       else if (was === KIND_NONE) kind = this.classify(s, th, st, pps, bps);
 
-      let w = t.watchFor(s);
       if (kind !== KIND_NONE) {
-        if (was === KIND_NONE) t.onset[s] = this.onsetOf(kind, s, th, nowMs);
-        t.firingKind[s] = kind;
-        w ??= t.watch(s, addrToString(t.keys.keys, s));
+        // Onset: the first second of the run at the kind's sustain level (half its thresholds).
+        const a = kind === KIND_AMPLIFICATION ? th.amplification : kind === KIND_VOLUMETRIC ? th.volumetric : undefined;
+        const w = t.fire(s, kind, nowMs, (a ? a.minPps : th.fanIn.minPps) * 0.5, a ? a.minBps / 16 : Infinity);
         if (w) {
           w.firing = KINDS[kind].kind;
-          w.quietTicks = 0;
           w.peakPps = Math.max(w.peakPps, pps);
           w.peakBps = Math.max(w.peakBps, bps);
         }
         out.push(this.event(kind, s, th, st, pps, bps, w, at));
-      } else if (was !== KIND_NONE && w && ++w.quietTicks < HOLD_TICKS) {
-        // Hold time: silent (the incident manager has its own quiet period), but the key keeps
-        // its kind and its source list, so a brief dip neither splits nor relabels the attack.
-      } else {
-        t.firingKind[s] = KIND_NONE;
-        t.onset[s] = 0;
+      } else if (!t.holding(s)) {
         // Baselines learn only from traffic that is not (or no longer) an attack.
         const base = t.baselinePps[s];
         if (base === 0) {
@@ -121,21 +105,11 @@ export class InboundDetector {
           t.baselinePps[s] = base + this.alpha * (pps - base);
           t.baselineBps[s] += this.alpha * (bps - t.baselineBps[s]);
         }
-        const near = this.near(th, st, pps, bps);
-        if (near && !w) t.watch(s, addrToString(t.keys.keys, s));
-        else if (!near && w) t.unwatch(s);
+        t.calm(s, this.near(th, st, pps, bps));
       }
     }
     t.advance();
     t.expireIdle();
-  }
-
-  /** Where `kind`'s traffic began: the first second of the run at its sustain level (half the thresholds). */
-  private onsetOf(kind: number, s: number, th: CustomerThresholds, nowMs: number): number {
-    const a = kind === KIND_AMPLIFICATION ? th.amplification : kind === KIND_VOLUMETRIC ? th.volumetric : undefined;
-    const minPps = a ? a.minPps : th.fanIn.minPps;
-    const minBytes = a ? a.minBps / 8 : Infinity;
-    return this.table.onsetMs(s, nowMs, minPps * 0.5, minBytes * 0.5);
   }
 
   private near(th: CustomerThresholds, st: TargetStats, pps: number, bps: number): boolean {
@@ -213,17 +187,12 @@ export class InboundDetector {
     at: string,
   ): DetectionEvent {
     const t = this.table;
-    if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
-    const ip = w?.keyText || addrToString(t.keys.keys, s);
-    const info = this.cache.get(ip);
+    const v = keyView(t, s, w, st, this.cfg.limits.maxListedSources, this.cache, this.enricher);
+    const { ip, info, meanPacketSize } = v;
     const customer = t.owner[s] >= 0 ? this.enricher.customerName(t.owner[s]) : info.customer;
     const observed = t.distinctSources(s);
     const distinct = this.sources(s, st);
     const { kind: k, detector } = KINDS[kind];
-    const listed = w
-      ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher)
-      : { top: [], asnNames: new Map<number, string>() };
-    const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const reflectors =
       kind === KIND_AMPLIFICATION
         ? estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling)
@@ -245,8 +214,8 @@ export class InboundDetector {
       at,
       key: ip,
       target: targetOf(ip, info, customer),
-      sources: { distinct, top: listed.top, asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [] },
-      upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
+      sources: { distinct, top: v.top, asns: v.asns },
+      upstreams: v.upstreams,
       rate: { pps: Math.round(pps), bps: Math.round(bps) },
       evidence: {
         ports: w ? topShares((kind === KIND_AMPLIFICATION ? w.srcPorts : w.dstPorts).toMap(), 5) : undefined,
@@ -257,8 +226,7 @@ export class InboundDetector {
         summary: parts.join(', '),
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         windowSeconds: st.span,
-        flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
-        ...(t.onset[s] > 0 ? { onset: new Date(t.onset[s]).toISOString() } : {}),
+        ...v.evidence,
         sampledPackets: Math.round(st.rawPackets),
         ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
         ...(kind === KIND_VOLUMETRIC

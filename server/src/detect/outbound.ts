@@ -9,7 +9,7 @@ import { hashInt, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { IntCounter } from './int-counter.js';
 import { KeyTable } from './key-table.js';
-import { TCP } from './target-table.js';
+import { HOLD_TICKS, TCP } from './target-table.js';
 
 const F_PKTS = 0;
 const F_BYTES = 1;
@@ -28,7 +28,6 @@ const NO_TICK = 0xffffffff;
 
 const SPAM = 1;
 const SCAN = 2;
-const HOLD_TICKS = 3;
 
 /** Probability that a flow of `k` packets shows up at all under 1:N packet sampling. */
 export function seenProbability(n: number, k: number): number {

@@ -1,25 +1,18 @@
 import type { DetectionEvent } from '@downstream/shared';
 import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
-import { addrToString } from '../ingest/flow-batch.js';
 import type { DetectConfig } from './config.js';
 import {
   InfoCache,
   estimateDistinct,
   fmtRate,
-  linkShares,
-  listSources,
-  asnShares,
   protoShares,
   round3,
   samplingConfidence,
   targetOf,
   topShares,
 } from './events.js';
-import { TargetTable, emptyStats, listLimit, type TargetStats, type Watch } from './target-table.js';
-
-const HOLD_TICKS = 3;
-const WATCH_FRACTION = 0.25;
+import { TargetTable, WATCH_FRACTION, emptyStats, keyView, type TargetStats, type Watch } from './target-table.js';
 
 /**
  * ddos-participation: several customer endpoints flooding the same outside target at once —
@@ -80,25 +73,12 @@ export class ParticipationDetector {
       t.stats(s, st);
       const pps = st.recentPackets / st.recentSpan;
       const bps = (st.recentBytes * 8) / st.recentSpan;
-      const was = t.firingKind[s] !== 0;
-      const fire = this.rule(s, st, pps, was ? 0.5 : 1);
-      let w = t.watchFor(s);
-      if (fire) {
-        if (!was) t.onset[s] = t.onsetMs(s, nowMs, this.cfg.participation.minPps * 0.5, Infinity);
-        t.firingKind[s] = 1;
-        w ??= t.watch(s, addrToString(t.keys.keys, s));
-        if (w) w.quietTicks = 0;
-        out.push(this.event(s, st, pps, bps, w, at));
-        continue;
-      }
-      // Hold time: silent, but keeps the sustain thresholds and the endpoint list.
-      if (was && w && ++w.quietTicks < HOLD_TICKS) continue;
-      t.firingKind[s] = 0;
-      t.onset[s] = 0;
       const a = this.cfg.participation;
-      const near = pps >= a.minPps * WATCH_FRACTION && st.recentAttackPackets >= st.recentPackets * 0.25;
-      if (near && !w) t.watch(s, addrToString(t.keys.keys, s));
-      else if (!near && w) t.unwatch(s);
+      if (this.rule(s, st, pps, t.firingKind[s] !== 0 ? 0.5 : 1)) {
+        const w = t.fire(s, 1, nowMs, a.minPps * 0.5, Infinity);
+        out.push(this.event(s, st, pps, bps, w, at));
+      } else if (!t.holding(s))
+        t.calm(s, pps >= a.minPps * WATCH_FRACTION && st.recentAttackPackets >= st.recentPackets * 0.25);
     }
     t.advance();
     t.expireIdle();
@@ -113,14 +93,9 @@ export class ParticipationDetector {
     at: string,
   ): DetectionEvent {
     const t = this.table;
-    if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
-    const ip = w?.keyText || addrToString(t.keys.keys, s);
-    const info = this.cache.get(ip);
+    const v = keyView(t, s, w, st, this.cfg.limits.maxListedSources, this.cache, this.enricher);
+    const { ip, info, meanPacketSize } = v;
     const distinct = estimateDistinct(t.distinctSources(s), st.rawPackets, st.maxSampling);
-    const listed = w
-      ? listSources(w.sources, listLimit(w, t.tickCount, this.cfg.limits.maxListedSources), this.cache, this.enricher)
-      : { top: [], asnNames: new Map<number, string>() };
-    const meanPacketSize = st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0;
     const coordination = w ? startSpread(w) : undefined;
     return {
       detector: 'participation',
@@ -131,10 +106,10 @@ export class ParticipationDetector {
       target: targetOf(ip, info),
       sources: {
         distinct: Math.max(distinct, w ? w.sources.size : 0),
-        top: listed.top,
-        asns: w ? asnShares(w.asnBytes.toMap(), this.cache.asnNames) : [],
+        top: v.top,
+        asns: v.asns,
       },
-      upstreams: w ? linkShares(w.linkBytes.toMap(), this.enricher, 1) : [],
+      upstreams: v.upstreams,
       rate: { pps: Math.round(pps), bps: Math.round(bps) },
       evidence: {
         ...(w ? { ports: topShares(w.dstPorts.toMap(), 5), protocols: protoShares(w.protoPackets) } : {}),
@@ -142,8 +117,7 @@ export class ParticipationDetector {
         samplingRate: st.maxSampling,
         confidence: samplingConfidence(st.rawPackets, st.maxSampling),
         windowSeconds: st.span,
-        flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
-        ...(t.onset[s] > 0 ? { onset: new Date(t.onset[s]).toISOString() } : {}),
+        ...v.evidence,
         attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
         answerRatio: round3(st.answerPackets / Math.max(1, st.packets)),

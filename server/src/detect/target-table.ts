@@ -1,5 +1,8 @@
+import type { DetectionEvent, SourceAsnShare, SourceEndpoint } from '@downstream/shared';
+import type { AddressInfo, Enricher } from '../context.js';
 import type { EnrichedBatch } from '../enrich/enriched-batch.js';
-import { egressLink } from './events.js';
+import { addrToString } from '../ingest/flow-batch.js';
+import { asnShares, egressLink, linkShares, listSources, type InfoCache } from './events.js';
 import { hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { KeyTable } from './key-table.js';
@@ -51,6 +54,11 @@ export interface TargetStats {
 }
 
 export const RECENT_SECONDS = 3;
+
+/** A firing key lets go of its kind after this many ticks below the sustain level (half the thresholds). */
+export const HOLD_TICKS = 3;
+/** Start listing a key's sources at this fraction of the lowest threshold, so the list is full when it fires. */
+export const WATCH_FRACTION = 0.25;
 
 export function emptyStats(): TargetStats {
   return {
@@ -428,6 +436,37 @@ export class TargetTable {
     return nowMs - run * 1000;
   }
 
+  /**
+   * Key `s` fires `kind` (not 0) this tick: latches its onset (`onsetMs` with these levels) when
+   * it starts firing, lists its sources, ends any hold. Undefined when every watch is in use.
+   */
+  fire(s: number, kind: number, nowMs: number, minAttackPackets: number, minBytes: number): Watch | undefined {
+    if (this.firingKind[s] === 0) this.onset[s] = this.onsetMs(s, nowMs, minAttackPackets, minBytes);
+    this.firingKind[s] = kind;
+    const w = this.watchFor(s) ?? this.watch(s, addrToString(this.keys.keys, s));
+    if (w) w.quietTicks = 0;
+    return w;
+  }
+
+  /**
+   * Whether a firing key that did not fire this tick is within its hold time: silent (the
+   * incident manager has its own quiet period), but it keeps its kind, sustain thresholds and
+   * source list, so a brief dip neither splits nor relabels the attack.
+   */
+  holding(s: number): boolean {
+    const w = this.watchFor(s);
+    return this.firingKind[s] !== 0 && w !== undefined && ++w.quietTicks < HOLD_TICKS;
+  }
+
+  /** Key `s` is not (or no longer) firing: forgets its kind and onset; its sources are listed while it is `near` firing. */
+  calm(s: number, near: boolean): void {
+    this.firingKind[s] = 0;
+    this.onset[s] = 0;
+    const watched = this.watchOf[s] >= 0;
+    if (near && !watched) this.watch(s, addrToString(this.keys.keys, s));
+    else if (!near && watched) this.unwatch(s);
+  }
+
   /** Packets in the bucket being filled right now (the current second). */
   lastSecondPackets(s: number): number {
     return this.counters[s * this.stride + this.bucket * FIELDS + F_PKTS];
@@ -512,4 +551,43 @@ export class TargetTable {
       }
     }
   }
+}
+
+/** What every event on a key of a TargetTable says about the key and its watch. */
+export interface KeyView {
+  ip: string;
+  info: AddressInfo;
+  /** Listed sources: all of them on the watch's first event and every few ticks, the heaviest in between. */
+  top: SourceEndpoint[];
+  asns: SourceAsnShare[];
+  upstreams: DetectionEvent['upstreams'];
+  meanPacketSize: number;
+  /** Evidence every such event carries: flow records a second (window rate) and the onset while firing. */
+  evidence: { flowsPerSecond: number; onset?: string };
+}
+
+/** The key in `s` of `t` (with its watch `w`, if any) as events describe it; `st` from `t.stats(s)`. */
+export function keyView(
+  t: TargetTable,
+  s: number,
+  w: Watch | undefined,
+  st: TargetStats,
+  maxListed: number,
+  cache: InfoCache,
+  enricher: Enricher,
+): KeyView {
+  if (w && !w.keyText) w.keyText = addrToString(t.keys.keys, s);
+  const ip = w?.keyText || addrToString(t.keys.keys, s);
+  return {
+    ip,
+    info: cache.get(ip),
+    top: w ? listSources(w.sources, listLimit(w, t.tickCount, maxListed), cache, enricher).top : [],
+    asns: w ? asnShares(w.asnBytes.toMap(), cache.asnNames) : [],
+    upstreams: w ? linkShares(w.linkBytes.toMap(), enricher, 1) : [],
+    meanPacketSize: st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0,
+    evidence: {
+      flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
+      ...(t.onset[s] > 0 ? { onset: new Date(t.onset[s]).toISOString() } : {}),
+    },
+  };
 }
