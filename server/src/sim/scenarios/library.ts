@@ -1,4 +1,12 @@
-import { ALL_RANGES, CDN_RANGES, EYEBALL_RANGES, HOSTING_RANGES, pickAddress, pickDistinct } from './address-space.js';
+import {
+  ALL_RANGES,
+  CDN_RANGES,
+  EYEBALL_RANGES,
+  HOSTING_RANGES,
+  pickAddress,
+  pickDistinct,
+  type OutsideRange,
+} from './address-space.js';
 import type { SimFlow } from '../sim-flow.js';
 import { pick, randInt, rngFor, type Rng } from './rng.js';
 import {
@@ -9,6 +17,7 @@ import {
   conversation,
   simFlow,
   type Component,
+  type Leg,
   type Scenario,
   type ScenarioLabel,
 } from './scenario.js';
@@ -58,6 +67,42 @@ function component(
   };
 }
 
+/** `n` TCP sessions to `server`:443 this second, each from a random one of `clients` (which sit outside). */
+function httpsVisits(
+  r: Rng,
+  now: number,
+  out: SimFlow[],
+  clients: readonly string[],
+  server: string,
+  n: number,
+  request: Leg,
+  response: Leg,
+): void {
+  for (let i = 0; i < n; i++) {
+    const c = pick(r, clients);
+    const sp = randInt(r, 32768, 60999);
+    conversation(out, now, TCP, [c, sp], [server, 443], request, response, true);
+  }
+}
+
+/** `n` SMTP sessions this second from customer host `host` to random outside mail servers in `mxRanges`. */
+function smtpSessions(
+  r: Rng,
+  now: number,
+  out: SimFlow[],
+  host: string,
+  n: number,
+  mxRanges: readonly OutsideRange[],
+  request: Leg,
+  response: Leg,
+): void {
+  for (let k = 0; k < n; k++) {
+    const mx = pickAddress(r, mxRanges);
+    const sp = randInt(r, 32768, 60999);
+    conversation(out, now, TCP, [host, sp], [mx, 25], request, response, false);
+  }
+}
+
 // ---------------------------------------------------------------- background
 
 /** Ordinary life of a few hundred customer hosts: web, DNS, replies; never an incident. */
@@ -104,20 +149,16 @@ export function background(seed: number, start = 0, end = Infinity, hosts = 300)
       }
     }
     // The business park's web server has steady visitors.
-    for (let i = 0; i < 50; i++) {
-      const c = pick(r, clients);
-      const sp = randInt(r, 32768, 60999);
-      conversation(
-        out,
-        now,
-        TCP,
-        [c, sp],
-        [HOSTS.webServer, 443],
-        { packets: 12, size: 110, flags: SESSION },
-        { packets: 16, size: 1300, flags: SESSION },
-        true,
-      );
-    }
+    httpsVisits(
+      r,
+      now,
+      out,
+      clients,
+      HOSTS.webServer,
+      50,
+      { packets: 12, size: 110, flags: SESSION },
+      { packets: 16, size: 1300, flags: SESSION },
+    );
   });
 }
 
@@ -126,20 +167,16 @@ function steadyLoad(seed: number, server: string, start: number, end: number, cl
   const s = stream(seed, `steady-${server}`);
   const clients = pickDistinct(rngFor(s, 0), EYEBALL_RANGES, 500);
   return component(s, start, end, null, (r, now, out) => {
-    for (let i = 0; i < clientsPerSecond; i++) {
-      const c = pick(r, clients);
-      const sp = randInt(r, 32768, 60999);
-      conversation(
-        out,
-        now,
-        TCP,
-        [c, sp],
-        [server, 443],
-        { packets: 20, size: 120, flags: SESSION },
-        { packets: 25, size: 1300, flags: SESSION },
-        true,
-      );
-    }
+    httpsVisits(
+      r,
+      now,
+      out,
+      clients,
+      server,
+      clientsPerSecond,
+      { packets: 20, size: 120, flags: SESSION },
+      { packets: 25, size: 1300, flags: SESSION },
+    );
   });
 }
 
@@ -338,22 +375,17 @@ export function spamBots(
       sources: bots,
     },
     (r, now, out) => {
-      for (const b of bots) {
-        for (let k = 0; k < per; k++) {
-          const mx = pickAddress(r, [...HOSTING_RANGES, ...EYEBALL_RANGES]);
-          const sp = randInt(r, 32768, 60999);
-          conversation(
-            out,
-            now,
-            TCP,
-            [b, sp],
-            [mx, 25],
-            { packets: 20, size: 300, flags: SESSION },
-            { packets: 14, size: 80, flags: SESSION },
-            false,
-          );
-        }
-      }
+      for (const b of bots)
+        smtpSessions(
+          r,
+          now,
+          out,
+          b,
+          per,
+          [...HOSTING_RANGES, ...EYEBALL_RANGES],
+          { packets: 20, size: 300, flags: SESSION },
+          { packets: 14, size: 80, flags: SESSION },
+        );
     },
   );
 }
@@ -471,20 +503,16 @@ export function flashCrowd(
       involved: [server],
     },
     (r, now, out) => {
-      for (let k = 0; k < per; k++) {
-        const c = pick(r, pool);
-        const sp = randInt(r, 32768, 60999);
-        conversation(
-          out,
-          now,
-          TCP,
-          [c, sp],
-          [server, 443],
-          { packets: 20, size: 95, flags: SESSION },
-          { packets: 30, size: 1350, flags: SESSION },
-          true,
-        );
-      }
+      httpsVisits(
+        r,
+        now,
+        out,
+        pool,
+        server,
+        per,
+        { packets: 20, size: 95, flags: SESSION },
+        { packets: 30, size: 1350, flags: SESSION },
+      );
     },
   );
 }
@@ -511,20 +539,16 @@ export function allowedMail(
       involved: [server],
     },
     (r, now, out) => {
-      for (let k = 0; k < per; k++) {
-        const mx = pickAddress(r, HOSTING_RANGES);
-        const sp = randInt(r, 32768, 60999);
-        conversation(
-          out,
-          now,
-          TCP,
-          [server, sp],
-          [mx, 25],
-          { packets: 24, size: 700, flags: SESSION },
-          { packets: 16, size: 80, flags: SESSION },
-          false,
-        );
-      }
+      smtpSessions(
+        r,
+        now,
+        out,
+        server,
+        per,
+        HOSTING_RANGES,
+        { packets: 24, size: 700, flags: SESSION },
+        { packets: 16, size: 80, flags: SESSION },
+      );
     },
   );
 }
