@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DetectionEvent } from '@downstream/shared';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/config.js';
-import { createIncidentManager, MemoryStore } from '../incidents/index.js';
+import { incidentHarness } from '../incidents/test-harness.js';
 import { FeedsConfig } from './config.js';
 import { fakeLookup } from './fake-context.js';
 import { FeedInputError, Feeds, makeIsOurs } from './feeds.js';
@@ -271,13 +269,7 @@ describe('makeIsOurs', () => {
 describe('Feeds: merging with built-in incidents (through the incident manager)', () => {
   const T = Date.UTC(2026, 10, 24, 21, 40, 0);
   function withManager() {
-    const clock = { now: T };
-    const m = createIncidentManager({
-      store: new MemoryStore(),
-      logger: pino({ level: 'silent' }),
-      config: parseConfig({}),
-      now: () => clock.now,
-    });
+    const { m, clock } = incidentHarness({ startMs: T });
     const feeds = new Feeds({
       config: FeedsConfig.parse({}),
       sink: (e) => m.ingest(DetectionEvent.parse(e)),

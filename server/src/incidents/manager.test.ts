@@ -1,22 +1,16 @@
-import type { DetectionEvent, Incident } from '@downstream/shared';
-import { pino } from 'pino';
+import type { DetectionEvent } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/config.js';
-import { createIncidentManager } from './index.js';
 import { MemoryStore } from './memory-store.js';
+import { incidentHarness } from './test-harness.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-const logger = pino({ level: 'silent' });
 
 function setup(detect: Record<string, unknown> = {}, store = new MemoryStore()) {
-  const clock = { now: T0 };
-  const config = parseConfig({ detect: { incidents: { quietSeconds: 30, reopenSeconds: 600 }, ...detect } });
-  const m = createIncidentManager({ store, logger, config, now: () => clock.now });
-  const upserts: Incident[] = [];
-  const resolved: Incident[] = [];
-  m.on('upsert', (i) => upserts.push(i));
-  m.on('resolved', (i) => resolved.push(i));
-  return { m, store, clock, upserts, resolved, config };
+  return incidentHarness({
+    detect: { incidents: { quietSeconds: 30, reopenSeconds: 600 }, ...detect },
+    store,
+    startMs: T0,
+  });
 }
 
 function fanIn(atMs: number, over: Partial<DetectionEvent> = {}): DetectionEvent {

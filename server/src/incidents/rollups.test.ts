@@ -1,11 +1,9 @@
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
 import { FlowDirection } from '../enrich/enriched-batch.js';
 import { createDetectors } from '../detect/index.js';
 import { createEnrichedBatch, ip, setRecord, stubEnricher } from '../detect/synthetic.js';
-import { createIncidentManager } from './index.js';
-import { MemoryStore } from './memory-store.js';
+import { incidentHarness } from './test-harness.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const FAN_IN_SOURCES = 2000;
@@ -47,22 +45,20 @@ function second(rate: number, k: number) {
 function run(rate: number, seconds: number) {
   const config = parseConfig({ network: { customers: [{ name: 'A', prefixes: ['198.51.100.0/24'] }] } });
   const detectors = createDetectors(config, stubEnricher(['A']));
-  const store = new MemoryStore();
-  let now = T0;
-  const m = createIncidentManager({ store, logger: pino({ level: 'silent' }), config, now: () => now });
+  const { m, store, clock } = incidentHarness({ startMs: T0 });
   const events = { fanIn: 0, spam: 0 };
   for (let k = 1; k <= seconds; k++) {
     detectors.process(second(rate, k));
-    now = T0 + k * 1000 - 1; // the second ending at T0 + k s, all in the first minute
-    for (const e of detectors.tick(now)) {
+    clock.now = T0 + k * 1000 - 1; // the second ending at T0 + k s, all in the first minute
+    for (const e of detectors.tick(clock.now)) {
       if (e.kind === 'ddos-fan-in') events.fanIn++;
       if (e.kind === 'spam-bot') events.spam++;
       m.ingest(e);
     }
-    m.tick(now);
+    m.tick(clock.now);
   }
-  now = T0 + 61_000;
-  m.tick(now);
+  clock.now = T0 + 61_000;
+  m.tick(clock.now);
   const row = (dimension: string, key: string, kind?: string) =>
     store.rollups.find(
       (r) => r.minute === T0 && r.dimension === dimension && r.key === key && (!kind || r.kind === kind),
