@@ -215,6 +215,14 @@ export class FlowDecoder {
     return 0;
   }
 
+  /** Counts a datagram from `e` under `protocol`, seen at `nowMs`; returns those stats. */
+  private arrived(e: Exporter, protocol: FlowProtocol, nowMs: number): ExporterStats {
+    const s = this.statsFor(e, protocol);
+    s.datagrams++;
+    s.lastSeen = nowMs;
+    return s;
+  }
+
   private exporter(address: string): Exporter | undefined {
     let e = this.exporters.get(address);
     if (e) return e;
@@ -263,9 +271,7 @@ export class FlowDecoder {
   private decodeV5(v: DataView, source: string, nowMs: number): number {
     const e = this.exporter(source);
     if (!e) return 0;
-    const s = this.statsFor(e, 'netflow-v5');
-    s.datagrams++;
-    s.lastSeen = nowMs;
+    const s = this.arrived(e, 'netflow-v5', nowMs);
     const len = v.byteLength;
     if (len < 24) {
       s.error('truncated');
@@ -330,9 +336,7 @@ export class FlowDecoder {
   private decodeV9(v: DataView, source: string, nowMs: number): number {
     const e = this.exporter(source);
     if (!e) return 0;
-    const s = this.statsFor(e, 'netflow-v9');
-    s.datagrams++;
-    s.lastSeen = nowMs;
+    const s = this.arrived(e, 'netflow-v9', nowMs);
     const len = v.byteLength;
     if (len < 20) {
       s.error('truncated');
@@ -355,9 +359,7 @@ export class FlowDecoder {
   private decodeIpfix(v: DataView, source: string, nowMs: number): number {
     const e = this.exporter(source);
     if (!e) return 0;
-    const s = this.statsFor(e, 'ipfix');
-    s.datagrams++;
-    s.lastSeen = nowMs;
+    const s = this.arrived(e, 'ipfix', nowMs);
     if (v.byteLength < 16) {
       s.error('truncated');
       return 0;
@@ -710,9 +712,7 @@ export class FlowDecoder {
     // sFlow names its exporter in the datagram: the agent address, not the UDP source
     const e = this.exporter(agent);
     if (!e) return 0;
-    const s = this.statsFor(e, 'sflow-v5');
-    s.datagrams++;
-    s.lastSeen = nowMs;
+    const s = this.arrived(e, 'sflow-v5', nowMs);
     if (p + 16 > len) {
       s.error('truncated');
       return 0;
