@@ -2,16 +2,7 @@ import type { DetectionEvent, IncidentKind } from '@downstream/shared';
 import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
-import {
-  InfoCache,
-  estimateDistinct,
-  fmtRate,
-  protoShares,
-  round3,
-  samplingConfidence,
-  targetOf,
-  topShares,
-} from './events.js';
+import { InfoCache, estimateDistinct, fmtRate, protoShares, targetOf, topShares } from './events.js';
 import { TargetTable, WATCH_FRACTION, emptyStats, keyView, type TargetStats, type Watch } from './target-table.js';
 
 const KIND_NONE = 0;
@@ -188,7 +179,8 @@ export class InboundDetector {
   ): DetectionEvent {
     const t = this.table;
     const v = keyView(t, s, w, st, this.cfg.limits.maxListedSources, this.cache, this.enricher);
-    const { ip, info, meanPacketSize } = v;
+    const { ip, info } = v;
+    const { meanPacketSize } = v.evidence;
     const customer = t.owner[s] >= 0 ? this.enricher.customerName(t.owner[s]) : info.customer;
     const observed = t.distinctSources(s);
     const distinct = this.sources(s, st);
@@ -197,7 +189,6 @@ export class InboundDetector {
       kind === KIND_AMPLIFICATION
         ? estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling)
         : undefined;
-    const confidence = samplingConfidence(st.rawPackets, st.maxSampling);
     const parts = [
       `${distinct.toLocaleString('en-US')} sources`,
       `${meanPacketSize} B mean packet size`,
@@ -216,17 +207,12 @@ export class InboundDetector {
       target: targetOf(ip, info, customer),
       sources: { distinct, top: v.top, asns: v.asns },
       upstreams: v.upstreams,
-      rate: { pps: Math.round(pps), bps: Math.round(bps) },
+      rate: v.rate,
       evidence: {
         ports: w ? topShares((kind === KIND_AMPLIFICATION ? w.srcPorts : w.dstPorts).toMap(), 5) : undefined,
         protocols: w ? protoShares(w.protoPackets) : undefined,
-        meanPacketSize,
-        samplingRate: st.maxSampling,
-        confidence,
-        summary: parts.join(', '),
-        attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
-        windowSeconds: st.span,
         ...v.evidence,
+        summary: parts.join(', '),
         sampledPackets: Math.round(st.rawPackets),
         ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
         ...(kind === KIND_VOLUMETRIC

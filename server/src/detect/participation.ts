@@ -2,16 +2,7 @@ import type { DetectionEvent } from '@downstream/shared';
 import type { Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import type { DetectConfig } from './config.js';
-import {
-  InfoCache,
-  estimateDistinct,
-  fmtRate,
-  protoShares,
-  round3,
-  samplingConfidence,
-  targetOf,
-  topShares,
-} from './events.js';
+import { InfoCache, estimateDistinct, fmtRate, protoShares, round3, targetOf, topShares } from './events.js';
 import { TargetTable, WATCH_FRACTION, emptyStats, keyView, type TargetStats, type Watch } from './target-table.js';
 
 /**
@@ -94,7 +85,8 @@ export class ParticipationDetector {
   ): DetectionEvent {
     const t = this.table;
     const v = keyView(t, s, w, st, this.cfg.limits.maxListedSources, this.cache, this.enricher);
-    const { ip, info, meanPacketSize } = v;
+    const { ip, info } = v;
+    const { meanPacketSize } = v.evidence;
     const distinct = estimateDistinct(t.distinctSources(s), st.rawPackets, st.maxSampling);
     const coordination = w ? startSpread(w) : undefined;
     return {
@@ -110,15 +102,10 @@ export class ParticipationDetector {
         asns: v.asns,
       },
       upstreams: v.upstreams,
-      rate: { pps: Math.round(pps), bps: Math.round(bps) },
+      rate: v.rate,
       evidence: {
         ...(w ? { ports: topShares(w.dstPorts.toMap(), 5), protocols: protoShares(w.protoPackets) } : {}),
-        meanPacketSize,
-        samplingRate: st.maxSampling,
-        confidence: samplingConfidence(st.rawPackets, st.maxSampling),
-        windowSeconds: st.span,
         ...v.evidence,
-        attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
         answerRatio: round3(st.answerPackets / Math.max(1, st.packets)),
         ...(coordination !== undefined ? { startSpreadSeconds: coordination } : {}),

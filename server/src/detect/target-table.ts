@@ -2,7 +2,15 @@ import type { DetectionEvent, SourceAsnShare, SourceEndpoint } from '@downstream
 import type { AddressInfo, Enricher } from '../context.js';
 import type { EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
-import { asnShares, egressLink, linkShares, listSources, type InfoCache } from './events.js';
+import {
+  asnShares,
+  egressLink,
+  linkShares,
+  listSources,
+  round3,
+  samplingConfidence,
+  type InfoCache,
+} from './events.js';
 import { hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { KeyTable } from './key-table.js';
@@ -561,9 +569,20 @@ export interface KeyView {
   top: SourceEndpoint[];
   asns: SourceAsnShare[];
   upstreams: DetectionEvent['upstreams'];
-  meanPacketSize: number;
-  /** Evidence every such event carries: flow records a second (window rate) and the onset while firing. */
-  evidence: { flowsPerSecond: number; onset?: string };
+  /** Over the last RECENT_SECONDS, what rates are judged on. */
+  rate: DetectionEvent['rate'];
+  /** Evidence every such event carries. */
+  evidence: {
+    meanPacketSize: number;
+    samplingRate: number;
+    confidence: number;
+    windowSeconds: number;
+    attackShare: number;
+    /** Flow records a second at the window rate, scaled by sampling like packets. */
+    flowsPerSecond: number;
+    /** While firing: when it began. */
+    onset?: string;
+  };
 }
 
 /** The key in `s` of `t` (with its watch `w`, if any) as events describe it; `st` from `t.stats(s)`. */
@@ -584,8 +603,13 @@ export function keyView(
     top: w ? listSources(w.sources, listLimit(w, t.tickCount, maxListed), cache, enricher).top : [],
     asns: w ? asnShares(w.asnBytes.toMap(), cache.asnNames) : [],
     upstreams: w ? linkShares(w.linkBytes.toMap(), enricher, 1) : [],
-    meanPacketSize: st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0,
+    rate: { pps: Math.round(st.recentPackets / st.recentSpan), bps: Math.round((st.recentBytes * 8) / st.recentSpan) },
     evidence: {
+      meanPacketSize: st.recentPackets > 0 ? Math.round(st.recentBytes / st.recentPackets) : 0,
+      samplingRate: st.maxSampling,
+      confidence: samplingConfidence(st.rawPackets, st.maxSampling),
+      windowSeconds: st.span,
+      attackShare: round3(st.recentAttackPackets / Math.max(1, st.recentPackets)),
       flowsPerSecond: Math.round(st.recentFlows / st.recentSpan),
       ...(t.onset[s] > 0 ? { onset: new Date(t.onset[s]).toISOString() } : {}),
     },
