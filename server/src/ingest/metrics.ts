@@ -19,32 +19,36 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
     names.push(name);
     return m;
   };
+  /** A counter per exporter and protocol, read from one ExporterStats field at scrape time. */
+  const perExporter = (
+    name: string,
+    help: string,
+    field: 'datagrams' | 'records' | 'sequenceGaps' | 'lost' | 'restarts',
+  ): void => {
+    reg(
+      name,
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const s of decoder.allStats()) this.inc({ exporter: s.address, protocol: s.protocol }, s[field]);
+        },
+      }),
+    );
+  };
 
-  reg(
+  perExporter(
     'downstream_ingest_datagrams_total',
-    new Counter({
-      name: 'downstream_ingest_datagrams_total',
-      help: 'Flow-export datagrams received, per exporter and protocol',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of decoder.allStats()) this.inc({ exporter: s.address, protocol: s.protocol }, s.datagrams);
-      },
-    }),
+    'Flow-export datagrams received, per exporter and protocol',
+    'datagrams',
   );
-  reg(
+  perExporter(
     'downstream_ingest_records_total',
-    new Counter({
-      name: 'downstream_ingest_records_total',
-      help: 'Flow records (sFlow: flow samples) decoded, before sampling scale-up',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of decoder.allStats()) this.inc({ exporter: s.address, protocol: s.protocol }, s.records);
-      },
-    }),
+    'Flow records (sFlow: flow samples) decoded, before sampling scale-up',
+    'records',
   );
   reg(
     'downstream_ingest_decode_errors_total',
@@ -62,44 +66,20 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
       },
     }),
   );
-  reg(
+  perExporter(
     'downstream_ingest_sequence_gaps_total',
-    new Counter({
-      name: 'downstream_ingest_sequence_gaps_total',
-      help: 'Sequence discontinuities that mean lost export datagrams',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of decoder.allStats()) this.inc({ exporter: s.address, protocol: s.protocol }, s.sequenceGaps);
-      },
-    }),
+    'Sequence discontinuities that mean lost export datagrams',
+    'sequenceGaps',
   );
-  reg(
+  perExporter(
     'downstream_ingest_sequence_lost_total',
-    new Counter({
-      name: 'downstream_ingest_sequence_lost_total',
-      help: 'Units the sequence numbers say were lost (v9/sFlow: datagrams, IPFIX/v5: records)',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of decoder.allStats()) this.inc({ exporter: s.address, protocol: s.protocol }, s.lost);
-      },
-    }),
+    'Units the sequence numbers say were lost (v9/sFlow: datagrams, IPFIX/v5: records)',
+    'lost',
   );
-  reg(
+  perExporter(
     'downstream_ingest_exporter_restarts_total',
-    new Counter({
-      name: 'downstream_ingest_exporter_restarts_total',
-      help: 'Exporter restarts detected (sequence or uptime reset)',
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const s of decoder.allStats()) this.inc({ exporter: s.address, protocol: s.protocol }, s.restarts);
-      },
-    }),
+    'Exporter restarts detected (sequence or uptime reset)',
+    'restarts',
   );
   reg(
     'downstream_ingest_templates',
