@@ -46,6 +46,17 @@ describe('incidents table', () => {
     const { page, errors } = await openPage(browser, `${demo.url}/incidents?status=all`);
     const rows = page.getByTestId('incident-row');
     await expect.poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThan(1);
+    // The header's count comes from the same live incidents as the table: they always agree.
+    await expect
+      .poll(
+        async () => {
+          const statuses = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+          const header = await page.getByTestId('active-incidents').textContent();
+          return [header, String(statuses.filter((s) => s !== 'resolved').length)];
+        },
+        { timeout: 5000 },
+      )
+      .toSatisfy(([header, rowsActive]) => header === rowsActive);
 
     await page.getByTestId('sort-sources').click();
     await expect.poll(() => new URL(page.url()).searchParams.get('sort')).toBe('sources');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, si, siTicks } from './format.js';
+import { age, si, siTicks, TIME_INCRS, timeTickLabels } from './format.js';
 
 describe('format', () => {
   it('si', () => {
@@ -19,5 +19,23 @@ describe('format', () => {
     expect(age(7 * 60_000)).toBe('7 min');
     expect(age(3 * 3600_000 + 5 * 60_000)).toBe('3 h 05 min');
     expect(age(3 * 86400_000)).toBe('3 d');
+  });
+});
+
+describe('time axis labels', () => {
+  const at = (h: number, m: number, sec: number, day = 24) => new Date(2026, 10, day, h, m, sec).getTime() / 1000;
+
+  it('never steps below a second, so a young incident reads in whole seconds', () => {
+    expect(Math.min(...TIME_INCRS)).toBe(1);
+    expect(timeTickLabels([at(13, 5, 51), at(13, 5, 52)], 1)).toEqual(['13:05:51', '13:05:52']);
+  });
+
+  it('drops seconds from a minute step up and shows dates for day steps and at midnight', () => {
+    expect(timeTickLabels([at(23, 30, 0), at(0, 0, 0, 25), at(0, 30, 0, 25)], 30 * 60)).toEqual([
+      '23:30',
+      '25 Nov',
+      '00:30',
+    ]);
+    expect(timeTickLabels([at(0, 0, 0, 24), at(0, 0, 0, 25)], 86_400)).toEqual(['24 Nov', '25 Nov']);
   });
 });

@@ -86,3 +86,55 @@ export function siTicks(ticks: readonly number[], unit = ''): string[] {
     return `${Number(v.toPrecision(5))}${sep}${SI[exp]}${unit}`;
   });
 }
+
+const MIN = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+/**
+ * Tick steps for time axes, in seconds: never below one second, so a young incident's axis reads
+ * ":51 :52" rather than uPlot's default ":51.000 :51.100".
+ */
+export const TIME_INCRS = [
+  1,
+  2,
+  5,
+  10,
+  15,
+  30,
+  MIN,
+  2 * MIN,
+  5 * MIN,
+  10 * MIN,
+  15 * MIN,
+  30 * MIN,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  30 * DAY,
+];
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * Labels for time-axis ticks (epoch seconds, local time) at step `incr` seconds: HH:MM:SS under a
+ * minute, HH:MM under a day, "24 Nov" beyond; a tick at local midnight on a sub-day axis shows
+ * the date so a range crossing midnight stays readable.
+ */
+export function timeTickLabels(ticks: readonly number[], incr: number): string[] {
+  return ticks.map((t) => {
+    const d = new Date(t * 1000);
+    const date = `${d.getDate()} ${MONTHS[d.getMonth()]}`;
+    if (incr >= DAY) return date;
+    const hm = `${p2(d.getHours())}:${p2(d.getMinutes())}`;
+    if (incr >= MIN) return d.getHours() === 0 && d.getMinutes() === 0 ? date : hm;
+    return `${hm}:${p2(d.getSeconds())}`;
+  });
+}

@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import { si } from '../format.js';
 import { logRange, ramp } from './color-scale.js';
-import { AXIS, UPlotChart } from './uplot-chart.js';
+import { AXIS, TIME_AXIS, UPlotChart } from './uplot-chart.js';
 
 export interface HeatmapRow {
   asn: number;
@@ -96,7 +96,7 @@ export function AsnHeatmap({ buckets, stepMs, rows, unit = 'B', height, onSelect
       scales: { x: { time: true }, y: { auto: false, range: () => [0, Math.max(1, n())], dir: -1, ori: 1 } },
       series: [{}, { scale: 'y', show: false }],
       axes: [
-        { ...AXIS, font: `${fontPx}px sans-serif`, size: fontPx * 3.2 },
+        { ...TIME_AXIS, font: `${fontPx}px sans-serif`, size: fontPx * 3.2 },
         {
           ...AXIS,
           scale: 'y',

@@ -2,7 +2,7 @@ import type { TimelinePoint } from '@downstream/shared';
 import { useMemo } from 'react';
 import type uPlot from 'uplot';
 import { si, siTicks } from '../format.js';
-import { AXIS, UPlotChart } from './uplot-chart.js';
+import { AXIS, TIME_AXIS, UPlotChart } from './uplot-chart.js';
 
 export interface IncidentTimelineProps {
   points: readonly TimelinePoint[];
@@ -36,7 +36,7 @@ export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps
         },
       ],
       axes: [
-        { ...AXIS },
+        { ...TIME_AXIS },
         { ...AXIS, scale: 'pps', values: (_u, ticks) => siTicks(ticks), size: 60 },
         {
           ...AXIS,

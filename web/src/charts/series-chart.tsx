@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import uPlotLib from 'uplot';
 import type uPlot from 'uplot';
 import { si, siTicks } from '../format.js';
-import { AXIS, UPlotChart } from './uplot-chart.js';
+import { AXIS, TIME_AXIS, UPlotChart } from './uplot-chart.js';
 
 export interface SeriesLine {
   label: string;
@@ -38,7 +38,7 @@ export function SeriesChart({ times, lines, unit = '', height = 240, stepped = f
           ...(stepped ? { paths: (u: uPlot, sidx: number, i0: number, i1: number) => stepPaths(u, sidx, i0, i1) } : {}),
         })),
       ],
-      axes: [{ ...AXIS }, { ...AXIS, values: (_u, ticks) => siTicks(ticks, unit), size: 70 }],
+      axes: [{ ...TIME_AXIS }, { ...AXIS, values: (_u, ticks) => siTicks(ticks, unit), size: 70 }],
     }),
     [key, unit, stepped],
   );

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { TIME_INCRS, timeTickLabels } from '../format.js';
 import { useSize } from './use-size.js';
 
 export interface UPlotChartProps {
@@ -47,4 +48,11 @@ export const AXIS: uPlot.Axis = {
   stroke: '#7d8fa1',
   grid: { stroke: 'rgba(125,143,161,0.12)', width: 1 },
   ticks: { stroke: 'rgba(125,143,161,0.25)', width: 1 },
+};
+
+/** The x axis of every time chart: whole-second steps, HH:MM:SS / HH:MM / date labels. */
+export const TIME_AXIS: uPlot.Axis = {
+  ...AXIS,
+  incrs: TIME_INCRS,
+  values: (_u, ticks, _axis, _space, incr) => timeTickLabels(ticks, incr),
 };

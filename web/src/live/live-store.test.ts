@@ -1,6 +1,6 @@
 import type { Incident, Summary } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
-import { createLiveStore, freshness, STALE_AFTER_MS } from './live-store.js';
+import { activeCounts, createLiveStore, freshness, hasSnapshot, STALE_AFTER_MS } from './live-store.js';
 
 const summary = (active: number): Summary => ({
   at: '2026-11-24T10:00:00.000Z',
@@ -86,5 +86,28 @@ describe('freshness', () => {
     expect(freshness({ connection: 'live', lastDataAt: 1000 }, 1001 + STALE_AFTER_MS)).toBe('STALE');
     expect(freshness({ connection: 'offline', lastDataAt: 1000 }, 1500)).toBe('STALE');
     expect(freshness({ connection: 'offline', lastDataAt: undefined }, 1500)).toBe('offline');
+  });
+});
+
+describe('active counts', () => {
+  it("count the store's unresolved incidents, ahead of a summary that still says 0", () => {
+    const store = createLiveStore();
+    expect(hasSnapshot(store.getState())).toBe(false);
+    store.getState().applySnapshot({ summary: summary(0), incidents: [], rev: 1 }, 1000);
+    expect(hasSnapshot(store.getState())).toBe(true);
+    store.getState().applyUpsert({ rev: 2, incident: incident('a') }, 1100);
+    store
+      .getState()
+      .applyUpsert({ rev: 3, incident: incident('b', { kind: 'spam-bot', direction: 'outbound' }) }, 1200);
+    store.getState().applyUpsert({ rev: 4, incident: incident('c', { kind: 'scanner', direction: 'outbound' }) }, 1300);
+    store.getState().applyResolved({ rev: 5, id: 'c', at: '2026-11-24T10:01:00.000Z' }, 1400);
+    // The summary has not caught up yet: the counts must not wait for it.
+    expect(store.getState().summary?.activeIncidents).toBe(0);
+    expect(activeCounts(store.getState().incidents)).toEqual({
+      active: 2,
+      inbound: 1,
+      outbound: 1,
+      byKind: { 'ddos-fan-in': 1, 'spam-bot': 1 },
+    });
   });
 });

@@ -113,3 +113,31 @@ export function freshness(state: Pick<LiveState, 'connection' | 'lastDataAt'>, n
   if (state.lastDataAt !== undefined) return 'STALE';
   return state.connection;
 }
+
+export interface ActiveCounts {
+  active: number;
+  inbound: number;
+  outbound: number;
+  byKind: Partial<Record<Incident['kind'], number>>;
+}
+
+/**
+ * Active-incident counts from the same incidents the list shows (snapshot + deltas), so a
+ * header or wall number never disagrees with the table beside it; `summary` arrives at most
+ * once a second and would lag.
+ */
+export function activeCounts(incidents: Record<string, Incident>): ActiveCounts {
+  const c: ActiveCounts = { active: 0, inbound: 0, outbound: 0, byKind: {} };
+  for (const id in incidents) {
+    const i = incidents[id]!;
+    if (i.status === 'resolved') continue;
+    c.active++;
+    if (i.direction === 'inbound') c.inbound++;
+    else c.outbound++;
+    c.byKind[i.kind] = (c.byKind[i.kind] ?? 0) + 1;
+  }
+  return c;
+}
+
+/** Whether a snapshot has arrived, i.e. whether counts from the store mean anything yet. */
+export const hasSnapshot = (s: Pick<LiveState, 'rev' | 'summary'>): boolean => s.rev > 0 || s.summary !== undefined;

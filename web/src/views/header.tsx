@@ -1,6 +1,6 @@
 import { NavLink } from 'react-router';
 import { si } from '../format.js';
-import { freshness, useLive } from '../live/live-store.js';
+import { activeCounts, freshness, hasSnapshot, useLive } from '../live/live-store.js';
 import { useNow } from '../live/use-now.js';
 
 /** Connection state and live numbers, on every page except the wall. */
@@ -9,6 +9,8 @@ export function Header() {
   const connection = useLive((s) => s.connection);
   const lastDataAt = useLive((s) => s.lastDataAt);
   const summary = useLive((s) => s.summary);
+  // From the incidents the list shows, not the (≤ 1 Hz) summary, so the two always agree.
+  const active = useLive((s) => (hasSnapshot(s) ? activeCounts(s.incidents).active : undefined));
   const error = useLive((s) => s.error);
   const state = freshness({ connection, lastDataAt }, now);
   return (
@@ -33,7 +35,7 @@ export function Header() {
         </span>
         <span className="metric">
           <span className="metric-value" data-testid="active-incidents">
-            {summary ? summary.activeIncidents : '–'}
+            {active ?? '–'}
           </span>
           <span className="metric-label">active incidents</span>
         </span>

@@ -3,7 +3,7 @@ import { Suspense, useEffect, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import type { SourceFlow } from '../charts/world-map.js';
 import { age, int, KIND_LABEL, kindColor, si } from '../format.js';
-import { freshness, useLive } from '../live/live-store.js';
+import { activeCounts, freshness, hasSnapshot, useLive } from '../live/live-store.js';
 import { useApi } from '../live/use-api.js';
 import { useIncident } from '../live/use-incident.js';
 import { useIncidentRoom } from '../live/use-incident-room.js';
@@ -154,6 +154,9 @@ export function WallView() {
   const stale = state === 'STALE' || state === 'offline';
 
   const active = useMemo(() => Object.values(incidentsById).filter((i) => i.status !== 'resolved'), [incidentsById]);
+  // Counts from the same incidents as the ticker and the attack panel; the summary lags by up to 1 s.
+  const snapshot = useLive(hasSnapshot);
+  const counts = useMemo(() => (snapshot ? activeCounts(incidentsById) : undefined), [snapshot, incidentsById]);
   const largest = useMemo(
     () =>
       [...active].sort((a, b) =>
@@ -192,15 +195,15 @@ export function WallView() {
         <Big label="bits / s" value={summary ? si(summary.bitsPerSecond) : '–'} />
         <Big
           label="active incidents"
-          value={summary ? String(summary.activeIncidents) : '–'}
+          value={counts ? String(counts.active) : '–'}
           testId="wall-active"
-          tone={summary && summary.activeIncidents > 0 ? 'var(--bad)' : 'var(--ok)'}
+          tone={counts && counts.active > 0 ? 'var(--bad)' : 'var(--ok)'}
         />
-        <Big label="inbound" value={summary ? String(summary.inbound) : '–'} testId="wall-inbound" />
-        <Big label="outbound" value={summary ? String(summary.outbound) : '–'} testId="wall-outbound" />
+        <Big label="inbound" value={counts ? String(counts.inbound) : '–'} testId="wall-inbound" />
+        <Big label="outbound" value={counts ? String(counts.outbound) : '–'} testId="wall-outbound" />
         <div className="wall-kinds" data-testid="wall-kinds">
           {IncidentKind.options
-            .filter((k) => (summary?.byKind[k] ?? 0) > 0)
+            .filter((k) => (counts?.byKind[k] ?? 0) > 0)
             .map((k) => (
               <span
                 key={k}
@@ -208,12 +211,10 @@ export function WallView() {
                 style={{ color: kindColor(k), borderColor: kindColor(k) }}
                 data-kind={k}
               >
-                {KIND_LABEL[k]} <b>{summary?.byKind[k]}</b>
+                {KIND_LABEL[k]} <b>{counts?.byKind[k]}</b>
               </span>
             ))}
-          {summary && Object.values(summary.byKind).every((v) => !v) && (
-            <span className="wall-kind calm">no active abuse</span>
-          )}
+          {counts && counts.active === 0 && <span className="wall-kind calm">no active abuse</span>}
         </div>
       </section>
 
