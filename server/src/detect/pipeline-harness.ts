@@ -33,6 +33,8 @@ export interface HarnessResult {
   datagrams: number;
   records: number;
   store: MemoryStore;
+  /** Simulated time of second 0: second `k` is the one ending at startMs + k s. */
+  startMs: number;
 }
 
 const CHUNK = 400;
@@ -56,6 +58,7 @@ export async function runThroughPipeline(o: HarnessOptions): Promise<HarnessResu
   const detectors = createDetectors(config, enricher);
   const store = new MemoryStore();
   let simNow = Math.floor(Date.now() / 1000) * 1000;
+  const startMs = simNow;
   const incidents = createIncidentManager({ store, logger, config, now: () => simNow });
   let records = 0;
   const collectors = await startCollectors({
@@ -111,5 +114,6 @@ export async function runThroughPipeline(o: HarnessOptions): Promise<HarnessResu
     datagrams: sent,
     records,
     store,
+    startMs,
   };
 }

@@ -50,6 +50,12 @@ describe.each(MODES)('labelled scenarios over $protocol at 1:$samplingRate', ({ 
         if (inc.target?.asn === undefined) expect(inc.target?.asName).toBeUndefined();
         if (inc.direction === 'outbound')
           for (const s of inc.sources.top) expect([s.asn, s.asName]).toEqual([64500, 'our network (AS64500)']);
+        // Time to detect: the onset is the attack's first second (start of the second ending at
+        // startSecond), give or take the second the exporter's records straddle.
+        const onset = Date.parse(inc.evidence.onset as string);
+        const began = r.startMs + (label.startSecond - 1) * 1000;
+        expect(Math.abs(onset - began), `onset ${inc.evidence.onset as string}`).toBeLessThanOrEqual(1000);
+        expect(onset).toBeLessThan(Date.parse(inc.firstSeen));
       }
       if (label.target || label.kind === 'spam-bot' || label.kind === 'scanner') expect(mine).toHaveLength(1);
       expect(coverage(label, mine)).toBeGreaterThanOrEqual(0.95);
