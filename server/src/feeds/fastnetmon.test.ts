@@ -68,6 +68,8 @@ describe('FastNetMon details parser (real fastnetmon 1.2.4 output)', () => {
     expect(parsed.evidence.ports).toEqual([{ port: 80, share: 1 }]);
     expect(parsed.evidence.protocols).toEqual([{ proto: 6, share: 1 }]);
     expect(parsed.evidence.meanPacketSize).toBe(64);
+    // "Total incoming flows: 177 flows per second": counted as flows in the rollups.
+    expect(parsed.evidence.flowsPerSecond).toBe(177);
     expect(parsed.sources.asns.reduce((a, s) => a + s.share, 0)).toBeCloseTo(1, 6);
   });
 
@@ -139,7 +141,9 @@ describe('FastNetMon details parser (real fastnetmon 1.2.4 output)', () => {
 
 describe('parseFastNetMonDetails number hygiene', () => {
   it('skips malformed numbers instead of producing NaN rates', () => {
-    const d = parseFastNetMonDetails('Peak attack power: 1.2.3\nInitial attack power: .\nAverage packet size for incoming traffic: 64');
+    const d = parseFastNetMonDetails(
+      'Peak attack power: 1.2.3\nInitial attack power: .\nAverage packet size for incoming traffic: 64',
+    );
     expect(d.peakPps).toBeUndefined();
     expect(d.initialPps).toBeUndefined();
     expect(d.meanPacketSize.incoming).toBe(64);

@@ -57,7 +57,11 @@ export function parseFastNetMonDetails(text: string): FastNetMonDetails {
     else if ((m = /^Peak attack power:\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line))) out.peakPps = Number(m[1]);
     else if ((m = /^Average packet size for (incoming|outgoing) traffic:\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line)))
       out.meanPacketSize[m[1].toLowerCase() as 'incoming' | 'outgoing'] = Number(m[2]);
-    else if ((m = /^(Total|Average) (incoming|outgoing) (\w+(?: \w+)*?) (traffic|pps|flows):\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line)))
+    else if (
+      (m = /^(Total|Average) (incoming|outgoing) (\w+(?: \w+)*?) (traffic|pps|flows):\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(
+        line,
+      ))
+    )
       out.totals[`${m[1]} ${m[2]} ${m[3]} ${m[4]}`.toLowerCase()] = Number(m[5]);
     else if ((m = /^(Total|Average) (incoming|outgoing) (traffic|pps|flows):\s*(\d+(?:\.\d+)?)(?![\d.])/i.exec(line)))
       out.totals[`${m[1]} ${m[2]} ${m[3]}`.toLowerCase()] = Number(m[4]);
@@ -133,6 +137,8 @@ export function fastNetMonToDetection(n: FastNetMonNotification, lookup: Lookup,
   const mbps = d.totals[`total ${dirWord} traffic`] ?? d.totals[`average ${dirWord} traffic`];
   const bps = mbps !== undefined ? mbps * 1e6 : pps * (d.meanPacketSize[dirWord] ?? 0) * 8;
   const meanPacketSize = d.meanPacketSize[dirWord] ?? (own.length ? meanSize(own) : undefined);
+  // Flows a second, as the built-in detectors state them: what the rollups count as flows.
+  const flowsPerSecond = d.totals[`total ${dirWord} flows`] ?? d.totals[`average ${dirWord} flows`];
 
   const ports = new Map<number, number>();
   const protocols = new Map<number, number>();
@@ -188,6 +194,7 @@ export function fastNetMonToDetection(n: FastNetMonNotification, lookup: Lookup,
       ...(ports.size ? { ports: shares(ports).map((s) => ({ port: s.key, share: s.share })) } : {}),
       ...(protocols.size ? { protocols: shares(protocols).map((s) => ({ proto: s.key, share: s.share })) } : {}),
       ...(meanPacketSize !== undefined ? { meanPacketSize } : {}),
+      ...(flowsPerSecond !== undefined ? { flowsPerSecond } : {}),
       summary,
       attackType: d.attackType ?? null,
       feed: 'fastnetmon',
