@@ -57,6 +57,11 @@ export async function startFixtureServer(opts: {
     };
     if (url.pathname === '/api/incidents') return json({ incidents: [list()] });
     if (url.pathname === `/api/incidents/${incident.id}`) return json(incident);
+    // The incident page's side panels: empty answers, so the bench measures the graph, not error banners.
+    const base = `/api/incidents/${incident.id}`;
+    if (url.pathname === `${base}/report/recipients`) return json({ recipients: [] });
+    if (url.pathname === `${base}/mitigations`) return json({ mitigations: [] });
+    if (url.pathname === `${base}/audit`) return json({ entries: [] });
     if (url.pathname.startsWith('/api/incidents/')) return json({ error: 'no such incident' }, 404);
     if (url.pathname === '/api/health') return json({ status: 'ok', version: 'fixture', uptime: 1, exporters: [] });
     if (url.pathname.startsWith('/api/')) return json({ error: 'not in the fixture' }, 404);

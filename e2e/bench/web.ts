@@ -78,6 +78,8 @@ function routeSizes(): Record<string, number> {
     '/asns/:asn': [],
     '/endpoints/:ip': [],
     '/trends': [],
+    '/remediation': [],
+    '/status': [],
   };
   // The detail worker (live/detail-worker.ts) is its own bundle, outside the manifest's graph.
   const worker = readdirSync(join(webRoot, 'assets')).find((f) => /^detail-worker-.*\.js$/.test(f));
