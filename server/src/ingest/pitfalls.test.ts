@@ -200,6 +200,67 @@ describe('pitfalls', () => {
     expect([b.packets[0], b.bytes[1]]).toEqual([200, 100_000]);
   });
 
+  it('a sampling field first sent with length 0 and again with a value: options and data both read the value', () => {
+    // v9 options template: scope System(1, 4); SAMPLING_INTERVAL(34) twice, length 0 then 4
+    const v9Options = new B().u16(500).u16(4).u16(8).u16(1).u16(4).u16(34).u16(0).u16(34).u16(4).bytes;
+    const v9Dec = new FlowDecoder();
+    decodeAll(v9Dec, [
+      v9([set(1, v9Options), set(500, new B().u32(0).u32(100).bytes)]),
+      v9([set(0, tmpl(256, F4)), set(256, rec4('10.0.0.1', '10.0.0.2', 1, 2, 6, 2, 100))]),
+    ]);
+    // the same field in a data template: the record's own interval
+    v9Dec.decode(
+      v9([
+        set(0, tmpl(257, [...F4, [34, 0], [34, 4]])),
+        set(257, [...rec4('10.0.0.3', '10.0.0.4', 1, 2, 6, 2, 100), ...new B().u32(100).bytes]),
+      ]),
+      '192.0.2.2',
+      T0,
+    );
+    expect([v9Dec.batch.samplingRate[0], v9Dec.batch.samplingRate[1]]).toEqual([100, 100]);
+    expect(v9Dec.batch.packets[0]).toBe(200);
+
+    // IPFIX options templates (scope observationDomainId(149, 4)): samplerRandomInterval(50) and
+    // samplingPacketInterval(305) + samplingPacketSpace(306), each first with length 0
+    const ipfixOptions = (id: number, fields: [number, number][]): number[] => {
+      const b = new B()
+        .u16(id)
+        .u16(fields.length + 1)
+        .u16(1)
+        .u16(149)
+        .u16(4);
+      for (const [ie, len] of fields) b.u16(ie).u16(len);
+      return b.bytes;
+    };
+    const cases: [string, [number, number][], number[]][] = [
+      [
+        '192.0.2.3',
+        [
+          [50, 0],
+          [50, 4],
+        ],
+        new B().u32(0).u32(100).bytes,
+      ],
+      [
+        '192.0.2.4',
+        [
+          [305, 0],
+          [306, 0],
+          [305, 4],
+          [306, 4],
+        ],
+        new B().u32(0).u32(1).u32(99).bytes,
+      ],
+    ];
+    for (const [exporter, fields, record] of cases) {
+      const dec = new FlowDecoder();
+      dec.decode(ipfix([set(3, ipfixOptions(600, fields)), set(600, record)]), exporter, T0);
+      dec.decode(ipfix([set(2, tmpl(256, F4)), set(256, rec4('10.0.0.1', '10.0.0.2', 1, 2, 6, 2, 100))]), exporter, T0);
+      expect([exporter, dec.batch.samplingRate[0]]).toEqual([exporter, 100]);
+      expect(dec.health()[0].decodeErrors).toBe(0);
+    }
+  });
+
   it('several samplers in a real capture (akvorado multiplesamplingrates: sampler 1 = 2000, 2 = 4000)', () => {
     const f = fileURLToPath(
       new URL('../../../../shared/data/captures/netflow-v9-akvorado-multiplesamplingrates.pcap', import.meta.url),

@@ -233,7 +233,7 @@ export function decodeDataSet(
   let p = start;
   let count = 0;
   while (end - p >= t.recordLen) {
-    const q = locateFields(v, p, end, t, false);
+    const q = locateFields(v, p, end, t);
     if (q < 0) return -1 - count;
     ensureCapacity(b, b.length + 1);
     writeRecord(v, 0, scratchOff, scratchLen, t, b, ctx);
@@ -249,10 +249,12 @@ const scratchLen = new Int32Array(NCOL);
 /**
  * Walks the record at `p` of a template read field by field (variable-length fields, options
  * records) and leaves where each column lies in scratchOff / scratchLen (-1: absent). The column
- * is the field compileTemplate chose for it (`t.colField`), or with `firstField` the first field
- * carrying its IE. Returns the record's end, or -1 when a field overruns `end`.
+ * is the field compileTemplate chose for it (`t.colField`: the first of its IE with a non-zero
+ * length), for options records too, so that a sampling field announced first with length 0 and
+ * then with a value reads the same in options and in data records.
+ * Returns the record's end, or -1 when a field overruns `end`.
  */
-function locateFields(v: DataView, p: number, end: number, t: Template, firstField: boolean): number {
+function locateFields(v: DataView, p: number, end: number, t: Template): number {
   const offs = scratchOff;
   const lens = scratchLen;
   const nf = t.ies.length;
@@ -273,7 +275,7 @@ function locateFields(v: DataView, p: number, end: number, t: Template, firstFie
     const ie = t.ies[k];
     if (ie >= 0) {
       const col = IE_TO_COL.get(ie);
-      if (col !== undefined && (firstField ? offs[col] < 0 : t.colField[col] === k)) {
+      if (col !== undefined && t.colField[col] === k) {
         offs[col] = q;
         lens[col] = len;
       }
@@ -420,7 +422,7 @@ export function readOptionsSet(
   const offs = scratchOff;
   const lens = scratchLen;
   while (end - p >= t.recordLen) {
-    const q = locateFields(v, p, end, t, true);
+    const q = locateFields(v, p, end, t);
     if (q < 0) return -1;
     const get = (c: number): number =>
       offs[c] >= 0 && lens[c] > 0 && lens[c] <= 8 ? readUint(v, offs[c], lens[c]) : -1;
