@@ -158,7 +158,7 @@ describe('bounded memory', () => {
     const dst0 = ip('198.51.100.0');
     for (let i = 0; i < N; i++) setRecord(b, i, { src, dst: dst0, packets: 1, bytes: 60, dstCustomer: 0 });
     let sizeAt1M = 0;
-    let heapGrowth = 0;
+    const growths: number[] = [];
     for (let k = 0; k < 100; k++) {
       // Plain typed-array writes: the loop must not allocate either, or the heap check means nothing.
       for (let i = 0; i < N; i++) {
@@ -168,7 +168,7 @@ describe('bounded memory', () => {
       const heap0 = process.memoryUsage().heapUsed;
       d.process(b);
       // Growth over one 100,000-record batch (no tick in it): per-record allocation would show here (measured once the JIT has settled).
-      if (k >= 50 && k % 10 !== 0) heapGrowth = Math.max(heapGrowth, process.memoryUsage().heapUsed - heap0);
+      if (k >= 50 && k % 10 !== 0) growths.push(process.memoryUsage().heapUsed - heap0);
       if (k % 10 === 9) d.tick(T0 + k * 100);
       if (k === 9) sizeAt1M = d.memoryBytes();
     }
@@ -183,7 +183,10 @@ describe('bounded memory', () => {
     const fanIn = events.filter((e) => e.kind === 'ddos-fan-in');
     expect(fanIn).toHaveLength(targets);
     for (const e of fanIn) expect(e.sources.top.length).toBeLessThanOrEqual(10_000);
-    expect(heapGrowth).toBeLessThan(1024 * 1024);
+    // Per-record allocation would show in every batch (100,000 records × ≥ 16 B); the median
+    // ignores the odd batch during which the test worker itself allocated (IPC, timers).
+    growths.sort((x, y) => x - y);
+    expect(growths[growths.length >> 1]).toBeLessThan(1024 * 1024);
   });
 
   it('tracks no more targets than configured however many arrive', () => {
