@@ -41,6 +41,8 @@ export interface DecoderOptions {
   /** Bounds on held data: sets and bytes over all exporters. */
   maxPendingSets?: number;
   maxPendingBytes?: number;
+  /** Share of those bounds one exporter may hold (default 1/4), so one noisy exporter cannot starve the rest. */
+  pendingSharePerExporter?: number;
   /** Templates per exporter (all source ids / domains together), and over all exporters. */
   maxTemplatesPerExporter?: number;
   maxTemplatesTotal?: number;
@@ -85,10 +87,12 @@ interface Exporter {
   rate0: number;
   anyRate: number;
   templateCount: number;
+  /** Data held for a template that has not come yet, oldest first, and its size. */
+  pending: Pending[];
+  pendingBytes: number;
 }
 
 interface Pending {
-  exporter: Exporter;
   protocol: 'netflow-v9' | 'ipfix';
   domainId: number;
   templateId: number;
@@ -107,12 +111,16 @@ const MAX_COUNTER_INTERFACES = 65_536;
 export class FlowDecoder {
   batch: FlowBatch;
   private readonly exporters = new Map<string, Exporter>();
-  private pending: Pending[] = [];
+  /** Held data over all exporters: the exporters holding some, set count and bytes. */
+  private readonly holding = new Set<Exporter>();
+  private pendingCount = 0;
   private pendingBytes = 0;
   private readonly sampling: SamplingConfig;
   private readonly pendingMs: number;
   private readonly maxPendingSets: number;
   private readonly maxPendingBytes: number;
+  private readonly maxPendingSetsPerExporter: number;
+  private readonly maxPendingBytesPerExporter: number;
   private readonly maxTemplates: number;
   private readonly maxTemplatesTotal: number;
   private templatesTotal = 0;
@@ -128,6 +136,9 @@ export class FlowDecoder {
     this.pendingMs = opts.pendingMs ?? 2000;
     this.maxPendingSets = opts.maxPendingSets ?? 1024;
     this.maxPendingBytes = opts.maxPendingBytes ?? 4 * 1024 * 1024;
+    const share = Math.min(1, Math.max(0, opts.pendingSharePerExporter ?? 0.25));
+    this.maxPendingSetsPerExporter = Math.max(1, Math.floor(this.maxPendingSets * share));
+    this.maxPendingBytesPerExporter = Math.floor(this.maxPendingBytes * share);
     this.maxTemplates = opts.maxTemplatesPerExporter ?? 2048;
     this.maxTemplatesTotal = opts.maxTemplatesTotal ?? 65_536;
     this.maxExporters = opts.maxExporters ?? 4096;
@@ -155,20 +166,21 @@ export class FlowDecoder {
   }
 
   get pendingSets(): number {
-    return this.pending.length;
+    return this.pendingCount;
   }
 
   /** Expire held data whose template never came. */
   tick(nowMs: number): void {
-    if (this.pending.length === 0) return;
-    const keep: Pending[] = [];
-    for (const p of this.pending) {
-      if (nowMs - p.receivedAt > this.pendingMs) {
-        this.statsFor(p.exporter, p.protocol).error('pending-expired');
-        this.pendingBytes -= p.data.byteLength;
-      } else keep.push(p);
+    for (const e of this.holding) {
+      const keep: Pending[] = [];
+      for (const p of e.pending) {
+        if (nowMs - p.receivedAt > this.pendingMs) {
+          this.statsFor(e, p.protocol).error('pending-expired');
+          this.unhold(e, p);
+        } else keep.push(p);
+      }
+      this.setPending(e, keep);
     }
-    this.pending = keep;
   }
 
   /**
@@ -239,6 +251,8 @@ export class FlowDecoder {
       rate0: 0,
       anyRate: 0,
       templateCount: 0,
+      pending: [],
+      pendingBytes: 0,
     };
     this.exporters.set(address, e);
     return e;
@@ -629,7 +643,7 @@ export class FlowDecoder {
     // a redefinition with another layout simply replaces the old one: later data uses the new layout
     if (old === undefined || old.layout !== t.layout) d.templates.set(t.id, t);
     s.templates = e.templateCount;
-    if (this.pending.length > 0) this.release(e, protocol, domainId, d, t, s, nowMs);
+    if (e.pending.length > 0) this.release(e, protocol, domainId, d, t, s, nowMs);
   }
 
   private hold(
@@ -650,14 +664,69 @@ export class FlowDecoder {
       s.error('unknown-template');
       return;
     }
-    if (this.pending.length >= this.maxPendingSets || this.pendingBytes + size > this.maxPendingBytes) {
+    if (size > this.maxPendingBytesPerExporter) {
       s.error('pending-overflow');
       return;
     }
+    // room within the exporter's share: its own oldest sets go first
+    while (
+      e.pending.length >= this.maxPendingSetsPerExporter ||
+      e.pendingBytes + size > this.maxPendingBytesPerExporter
+    )
+      if (!this.evictOldest(e)) break;
+    // room in the global budget: taken from whichever exporter holds the most (this one on a tie),
+    // so an exporter within its share keeps its data however many others flood
+    while (this.pendingCount >= this.maxPendingSets || this.pendingBytes + size > this.maxPendingBytes) {
+      if (!this.evictOldest(this.largestHolder(e))) {
+        s.error('pending-overflow'); // a zero budget: nothing to make room from
+        return;
+      }
+    }
     const data = new Uint8Array(size);
     data.set(new Uint8Array(v.buffer, v.byteOffset + body, size));
-    this.pending.push({ exporter: e, protocol, domainId, templateId, data, headerMs, sysUptime, receivedAt: nowMs });
+    e.pending.push({ protocol, domainId, templateId, data, headerMs, sysUptime, receivedAt: nowMs });
+    e.pendingBytes += size;
+    this.pendingCount++;
     this.pendingBytes += size;
+    this.holding.add(e);
+  }
+
+  /** Drops `e`'s oldest held set (counted on its stats as `pending-evicted`). */
+  private evictOldest(e: Exporter): boolean {
+    const p = e.pending.shift();
+    if (p === undefined) return false;
+    this.statsFor(e, p.protocol).error('pending-evicted');
+    this.unhold(e, p);
+    if (e.pending.length === 0) this.holding.delete(e);
+    return true;
+  }
+
+  /** The exporter using the largest part of the held-data budget (sets or bytes); `prefer` wins ties. */
+  private largestHolder(prefer: Exporter): Exporter {
+    const load = (x: Exporter): number =>
+      Math.max(x.pending.length / this.maxPendingSets, x.pendingBytes / this.maxPendingBytes);
+    let best = prefer;
+    let most = load(prefer);
+    for (const x of this.holding) {
+      const l = load(x);
+      if (l > most) {
+        best = x;
+        most = l;
+      }
+    }
+    return best;
+  }
+
+  /** Takes `p` (already removed from, or about to leave, `e.pending`) off the held-data totals. */
+  private unhold(e: Exporter, p: Pending): void {
+    e.pendingBytes -= p.data.byteLength;
+    this.pendingCount--;
+    this.pendingBytes -= p.data.byteLength;
+  }
+
+  private setPending(e: Exporter, list: Pending[]): void {
+    e.pending = list;
+    if (list.length === 0) this.holding.delete(e);
   }
 
   private release(
@@ -670,9 +739,9 @@ export class FlowDecoder {
     nowMs: number,
   ): void {
     const keep: Pending[] = [];
-    for (const p of this.pending) {
-      if (p.exporter === e && p.protocol === protocol && p.domainId === domainId && p.templateId === t.id) {
-        this.pendingBytes -= p.data.byteLength;
+    for (const p of e.pending) {
+      if (p.protocol === protocol && p.domainId === domainId && p.templateId === t.id) {
+        this.unhold(e, p);
         if (nowMs - p.receivedAt > this.pendingMs) {
           s.error('pending-expired');
           continue;
@@ -681,7 +750,7 @@ export class FlowDecoder {
         this.decodeData(pv, 0, p.data.byteLength, t, e, d, s, p.headerMs, p.sysUptime);
       } else keep.push(p);
     }
-    this.pending = keep;
+    this.setPending(e, keep);
   }
 
   // ---------------------------------------------------------------- sFlow v5

@@ -11,6 +11,7 @@ export type DecodeErrorReason =
   | 'unknown-template'
   | 'pending-expired'
   | 'pending-overflow'
+  | 'pending-evicted'
   | 'bad-sample'
   | 'bad-record'
   | 'exporter-limit'

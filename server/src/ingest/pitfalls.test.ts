@@ -131,11 +131,51 @@ describe('pitfalls', () => {
   });
 
   it('held data is bounded: beyond the limit it is dropped and counted', () => {
-    const dec = new FlowDecoder({ pendingMs: 60_000, maxPendingSets: 5 });
+    // one exporter may hold a quarter of the budget (5 sets of 20); older sets make room for newer
+    const dec = new FlowDecoder({ pendingMs: 60_000, maxPendingSets: 20 });
     for (let k = 0; k < 20; k++)
       decodeAll(dec, [v9([set(400 + k, rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1))], { seq: k })]);
     expect(dec.pendingSets).toBe(5);
-    expect(dec.health()[0].errorsByReason).toEqual({ 'pending-overflow': 15 });
+    expect(dec.health()[0].errorsByReason).toEqual({ 'pending-evicted': 15 });
+    // the newest five are the ones kept
+    decodeAll(dec, [v9([set(0, tmpl(419, F4)), set(0, tmpl(414, F4)), set(0, tmpl(410, F4))], { seq: 20 })]);
+    expect(dec.batch.length).toBe(1);
+    // a set larger than an exporter's byte share can never be held
+    const small = new FlowDecoder({ pendingMs: 60_000, maxPendingBytes: 64 });
+    decodeAll(small, [v9([set(500, [...rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1)])])]);
+    expect(small.pendingSets).toBe(0);
+    expect(small.health()[0].errorsByReason).toEqual({ 'pending-overflow': 1 });
+    const none = new FlowDecoder({ pendingMs: 60_000, maxPendingSets: 0 });
+    decodeAll(none, [v9([set(500, rec4('10.0.0.1', '10.0.0.2', 1, 2, 17, 1, 1))])]);
+    expect([none.pendingSets, none.health()[0].errorsByReason]).toEqual([0, { 'pending-overflow': 1 }]);
+  });
+
+  it('held data is shared fairly: one exporter flooding data without templates cannot evict another’s', () => {
+    const dec = new FlowDecoder({ pendingMs: 60_000, maxPendingSets: 16, maxPendingBytes: 1 << 20 });
+    const quiet = '192.0.2.10';
+    const data = (tid: number, src: string): Uint8Array => v9([set(tid, rec4(src, '10.0.0.2', 1, 2, 17, 1, 1))]);
+    // the quiet exporter's data waits for its template, before and in the middle of the flood
+    dec.decode(data(300, '10.1.0.1'), quiet, T0);
+    for (let k = 0; k < 500; k++) dec.decode(data(400 + (k % 50), '10.9.9.9'), '192.0.2.66', T0 + 1);
+    dec.decode(data(300, '10.1.0.2'), quiet, T0 + 2);
+    for (let k = 0; k < 500; k++) dec.decode(data(400 + (k % 50), '10.9.9.9'), '192.0.2.66', T0 + 3);
+    expect(dec.pendingSets).toBeLessThanOrEqual(16 / 4 + 2);
+    // the flood's own oldest sets were the ones dropped, each counted with its reason
+    expect(dec.health().find((h) => h.address === '192.0.2.66')?.errorsByReason).toEqual({
+      'pending-evicted': 1000 - 16 / 4,
+    });
+    // five more noisy exporters: together they fill the budget, still without touching the quiet one
+    for (let x = 0; x < 5; x++)
+      for (let k = 0; k < 100; k++) dec.decode(data(400 + k, '10.9.9.9'), `192.0.2.${70 + x}`, T0 + 4);
+    expect(dec.pendingSets).toBeLessThanOrEqual(16);
+    dec.decode(v9([set(0, tmpl(300, F4))]), quiet, T0 + 5);
+    expect(dec.batch.length).toBe(2);
+    expect([addrToString(dec.batch.src, 0), addrToString(dec.batch.src, 1)]).toEqual(['10.1.0.1', '10.1.0.2']);
+    const byAddr = new Map(dec.health().map((h) => [h.address, h]));
+    expect(byAddr.get(quiet)?.decodeErrors).toBe(0);
+    // every set held is accounted for: decoded (the quiet two), still held, or evicted and counted
+    const evicted = [...byAddr.values()].reduce((a, h) => a + (h.errorsByReason?.['pending-evicted'] ?? 0), 0);
+    expect(2 + dec.pendingSets + evicted).toBe(2 + 1000 + 500);
   });
 
   it('a template id redefined with a different layout: later data uses the new layout', () => {
