@@ -61,7 +61,10 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoServer> {
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in time; output:\n${out}`)), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in time; output:\n${out}`)),
+      opts.timeoutMs ?? 30_000,
+    );
     const onData = () => {
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (m) {

@@ -1,2 +1,3 @@
 export * from './browser.js';
 export * from './demo.js';
+export * from './suite.js';

@@ -1,37 +1,25 @@
 import type { AsnHeatmap } from '@downstream/shared';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { openPage } from './helpers.js';
 
 /** ASNs heatmap and one ASN's page (issue 7). */
 describe('ASN pages', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   it('ranks source networks on a heatmap that drew, and opens one', async () => {
     // Wait until the store has rollups, as the page would.
     let heat: AsnHeatmap | undefined;
     for (let k = 0; k < 90; k++) {
       heat = (await (
-        await fetch(`${demo.url}/api/asns/heatmap?from=${Date.now() - 3600_000}&step=1m`)
+        await fetch(`${suite.demo.url}/api/asns/heatmap?from=${Date.now() - 3600_000}&step=1m`)
       ).json()) as AsnHeatmap;
       if (heat.rows.length > 0) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
     expect(heat!.rows.length).toBeGreaterThan(0);
 
-    const { page, errors } = await openPage(browser, `${demo.url}/asns?range=1h`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/asns?range=1h`);
     const map = page.getByTestId('asn-heatmap');
     await map.waitFor({ timeout: 15_000 });
     expect(Number(await map.getAttribute('data-rows'))).toBeGreaterThan(0);
@@ -68,7 +56,7 @@ describe('ASN pages', () => {
   });
 
   it('rejects a malformed AS number with advice', async () => {
-    const { page } = await openPage(browser, `${demo.url}/asns/notanumber`);
+    const { page } = await openPage(suite.browser, `${suite.demo.url}/asns/notanumber`);
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/not an AS number/);
     await page.close();
   });

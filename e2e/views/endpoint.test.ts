@@ -1,29 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import type { Incident } from '@downstream/shared';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { openPage } from './helpers.js';
 
 /** The endpoint page (issue 7): one address, its customer, its incidents, its timeline. */
 describe('endpoint page', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   it('shows the attacked customer address with its customer and incidents, reached from the incident', async () => {
     let incident: Incident | undefined;
     for (let k = 0; k < 60 && !incident; k++) {
-      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
+      const list = (await (await fetch(`${suite.demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
         incidents: Incident[];
       };
       incident = list.incidents[0];
@@ -33,7 +21,7 @@ describe('endpoint page', () => {
     const ip = incident!.target!.ip;
 
     // From the incident page, the target links to its endpoint page.
-    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident!.id}`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/incidents/${incident!.id}`);
     await page.getByTestId('incident-target').locator('a').click();
     await page.waitForURL(`**/endpoints/${ip}`);
     const endpoint = page.getByTestId('endpoint-page');
@@ -57,7 +45,7 @@ describe('endpoint page', () => {
   });
 
   it('says clearly when an address has no history', async () => {
-    const { page } = await openPage(browser, `${demo.url}/endpoints/192.0.2.254`);
+    const { page } = await openPage(suite.browser, `${suite.demo.url}/endpoints/192.0.2.254`);
     await page.getByTestId('endpoint-facts').waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('endpoint-incident-count').textContent()).toBe('0');
     expect(await page.getByTestId('endpoint-page').textContent()).toMatch(
@@ -67,9 +55,9 @@ describe('endpoint page', () => {
   });
 
   it('lists infected customer endpoints for remediation, moves one to notified, exports the filtered CSV', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/remediation`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/remediation`);
     await page.getByTestId('remediation-page').waitFor({ timeout: 15_000 });
-    const before = (await (await fetch(`${demo.url}/api/remediation`)).json()) as { entries: { ip: string }[] };
+    const before = (await (await fetch(`${suite.demo.url}/api/remediation`)).json()) as { entries: { ip: string }[] };
     if (before.entries.length === 0) {
       // The demo's own spam bots start a minute in: before that the page must say what fills it.
       await page.getByTestId('remediation-empty').waitFor({ timeout: 15_000 });
@@ -79,7 +67,7 @@ describe('endpoint page', () => {
 
     // An outside detector reports a spam bot in a customer pool: it becomes a remediation entry.
     const ip = '198.51.100.77';
-    const post = await fetch(`${demo.url}/api/feeds/generic`, {
+    const post = await fetch(`${suite.demo.url}/api/feeds/generic`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({
@@ -96,7 +84,7 @@ describe('endpoint page', () => {
     await expect
       .poll(
         async () => {
-          const r = (await (await fetch(`${demo.url}/api/remediation`)).json()) as {
+          const r = (await (await fetch(`${suite.demo.url}/api/remediation`)).json()) as {
             entries: { ip: string; customer: string }[];
           };
           customer = r.entries.find((e) => e.ip === ip)?.customer ?? '';
@@ -107,7 +95,7 @@ describe('endpoint page', () => {
       .not.toBe('');
 
     // Filters live in the URL: a deep link shows just that customer's open endpoints.
-    await page.goto(`${demo.url}/remediation?customer=${encodeURIComponent(customer)}&status=open`);
+    await page.goto(`${suite.demo.url}/remediation?customer=${encodeURIComponent(customer)}&status=open`);
     const row = page.locator(`[data-testid="remediation-row"]`, { hasText: ip });
     await row.waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('filter-customer').inputValue()).toBe(customer);
@@ -137,12 +125,12 @@ describe('endpoint page', () => {
   });
 
   it('shows exporter and feed health on /status, refreshing by itself', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/status`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/status`);
     await page.getByRole('link', { name: 'Status' }).waitFor();
     const rows = page.getByTestId('status-exporter');
     await rows.first().waitFor({ timeout: 15_000 });
     const protocols = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-protocol')));
-    const health = (await (await fetch(`${demo.url}/api/health`)).json()) as {
+    const health = (await (await fetch(`${suite.demo.url}/api/health`)).json()) as {
       exporters: { address: string; protocol: string }[];
     };
     expect(new Set(protocols)).toEqual(new Set(health.exporters.map((e) => e.protocol)));

@@ -1,33 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import type { IncidentDetail } from '@downstream/shared';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { canvasInk, openPage } from './helpers.js';
 
 /** The incident drill-down (issue 7): graph, timeline, tables, operator actions. */
 describe('incident page', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   async function fanIn(): Promise<IncidentDetail> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      const list = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
+      const list = (await (await fetch(`${suite.demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
         incidents: { id: string }[];
       };
       if (list.incidents[0])
-        return (await (await fetch(`${demo.url}/api/incidents/${list.incidents[0].id}`)).json()) as IncidentDetail;
+        return (await (
+          await fetch(`${suite.demo.url}/api/incidents/${list.incidents[0].id}`)
+        ).json()) as IncidentDetail;
       await new Promise((r) => setTimeout(r, 1000));
     }
     throw new Error('no fan-in incident within 60 s');
@@ -35,7 +25,7 @@ describe('incident page', () => {
 
   it('draws the fan-in graph clustered by ASN, with tooltip, cluster filter, timeline and tables', async () => {
     const incident = await fanIn();
-    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/incidents/${incident.id}`);
     const detail = page.getByTestId('incident-detail');
     await detail.waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('incident-kind').textContent()).toMatch(/fan-in/i);
@@ -78,7 +68,7 @@ describe('incident page', () => {
 
   it('filters by a source network from the ASN table, and back', async () => {
     const incident = await fanIn();
-    const { page } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    const { page } = await openPage(suite.browser, `${suite.demo.url}/incidents/${incident.id}`);
     await page.getByTestId('fan-in-graph').waitFor({ timeout: 30_000 });
     const asn = incident.sources.asns[0]!.asn;
     await page
@@ -97,7 +87,7 @@ describe('incident page', () => {
 
   it('downloads X-ARF and ARF reports and says plainly when mitigation is not configured', async () => {
     const incident = await fanIn();
-    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/incidents/${incident.id}`);
     await page.getByTestId('incident-detail').waitFor({ timeout: 15_000 });
     const rows = page.locator('[data-testid="report-recipients"] tbody tr');
     await rows.first().waitFor({ timeout: 15_000 });
@@ -135,7 +125,7 @@ describe('incident page', () => {
 
   it('acknowledges, notes and resolves with an audit trail', async () => {
     const incident = await fanIn();
-    const { page, errors } = await openPage(browser, `${demo.url}/incidents/${incident.id}`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/incidents/${incident.id}`);
     await page.getByTestId('incident-detail').waitFor({ timeout: 15_000 });
     await page.getByTestId('note-input').fill('called the customer, null-routing');
     await page.getByTestId('action-ack').click();
@@ -153,7 +143,7 @@ describe('incident page', () => {
       .toContain('customer confirmed the mitigation');
 
     // The server agrees: the REST detail has the status and both notes.
-    const after = (await (await fetch(`${demo.url}/api/incidents/${incident.id}`)).json()) as IncidentDetail;
+    const after = (await (await fetch(`${suite.demo.url}/api/incidents/${incident.id}`)).json()) as IncidentDetail;
     expect(after.status).toBe('acknowledged');
     expect(after.notes.map((n) => n.text)).toEqual(
       expect.arrayContaining(['called the customer, null-routing', 'customer confirmed the mitigation']),
@@ -169,7 +159,7 @@ describe('incident page', () => {
     expect(await page.locator('[data-testid="audit-trail"] li[data-action="ack"]').textContent()).toContain(
       'called the customer, null-routing',
     );
-    const audit = (await (await fetch(`${demo.url}/api/incidents/${incident.id}/audit`)).json()) as {
+    const audit = (await (await fetch(`${suite.demo.url}/api/incidents/${incident.id}/audit`)).json()) as {
       entries: { action: string }[];
     };
     expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['ack', 'note', 'resolve']));

@@ -1,29 +1,17 @@
 import type { Incident } from '@downstream/shared';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { markWindow, noReload, openPage } from './helpers.js';
 
 /** The live incident table (issue 7): sorting, filters in the URL, keyboard, stable rows. */
 describe('incidents table', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   const api = async (q = '') =>
-    ((await (await fetch(`${demo.url}/api/incidents${q}`)).json()) as { incidents: Incident[] }).incidents;
+    ((await (await fetch(`${suite.demo.url}/api/incidents${q}`)).json()) as { incidents: Incident[] }).incidents;
 
   it('holds row order under the pointer while new incidents arrive, then shows them on request', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/incidents?status=all`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/incidents?status=all`);
     const rows = page.getByTestId('incident-row');
     await rows.first().waitFor({ timeout: 60_000 });
     await markWindow(page);
@@ -43,7 +31,7 @@ describe('incidents table', () => {
   });
 
   it('sorts, filters through the URL, and opens a row from the keyboard', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/incidents?status=all`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/incidents?status=all`);
     const rows = page.getByTestId('incident-row');
     await expect.poll(() => rows.count(), { timeout: 60_000 }).toBeGreaterThan(1);
     // The header's count comes from the same live incidents as the table: they always agree.
@@ -81,7 +69,7 @@ describe('incidents table', () => {
       .poll(async () => [...new Set(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))))])
       .toEqual([kind]);
     const deepLink = page.url();
-    const { page: page2 } = await openPage(browser, deepLink);
+    const { page: page2 } = await openPage(suite.browser, deepLink);
     await page2.getByTestId('incident-row').first().waitFor({ timeout: 15_000 });
     expect(await page2.getByTestId('kind-filter').inputValue()).toBe(kind);
     expect(

@@ -1,34 +1,22 @@
 import { readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { openPage } from './helpers.js';
 
 /** Executive trends (issue 7): per-upstream and per-customer abuse, CSV, print layout. */
 describe('trends', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   it('shows upstream and customer abuse, exports CSV, and prints without controls', async () => {
     // Let the demo's attack reach the rollups first.
     for (let k = 0; k < 60; k++) {
-      const t = (await (await fetch(`${demo.url}/api/upstreams/trends?step=1h`)).json()) as {
+      const t = (await (await fetch(`${suite.demo.url}/api/upstreams/trends?step=1h`)).json()) as {
         upstreams: { total: { bytes: number } }[];
       };
       if (t.upstreams.some((u) => u.total.bytes > 0)) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    const { page, errors } = await openPage(browser, `${demo.url}/trends?period=7d`);
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/trends?period=7d`);
     await page.getByTestId('upstream-table').waitFor({ timeout: 15_000 });
     const upstreams = await page.locator('[data-testid="upstream-row"] td:first-child').allTextContents();
     expect(upstreams.length).toBeGreaterThan(0);

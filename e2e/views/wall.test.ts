@@ -1,25 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from '../harness/index.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, startDemo, useDemoAndBrowser } from '../harness/index.js';
 import { canvasInk, hasScrollbars, markWindow, noReload, openPage } from './helpers.js';
 
 /** The NOC wall (issue 7): big numbers, live graph, map, heatmap, STALE and recovery. */
 describe('wall', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    demo = await startDemo();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   it('shows the largest attack as a drawn fan-in graph, live numbers, no scrollbars at 1920×1080', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/wall?panel=attack`, { width: 1920, height: 1080 });
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/wall?panel=attack`, {
+      width: 1920,
+      height: 1080,
+    });
     await expect
       .poll(() => page.getByTestId('wall-freshness').getAttribute('data-state'), { timeout: 15_000 })
       .toBe('live');
@@ -55,7 +46,10 @@ describe('wall', () => {
   });
 
   it('draws the world map and the ASN heatmap, rotates panels, and fits 3840×2160', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/wall?panel=map`, { width: 3840, height: 2160 });
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/wall?panel=map`, {
+      width: 3840,
+      height: 2160,
+    });
     const map = page.getByTestId('world-map');
     await map.waitFor({ timeout: 30_000 });
     await expect.poll(() => map.getAttribute('data-arcs').then(Number), { timeout: 30_000 }).toBeGreaterThan(0);
@@ -65,7 +59,7 @@ describe('wall', () => {
     expect(await hasScrollbars(page)).toEqual({ x: false, y: false });
     await screenshot(page, 'wall-2160p-map');
 
-    await page.goto(`${demo.url}/wall?panel=asns`);
+    await page.goto(`${suite.demo.url}/wall?panel=asns`);
     const heatmap = page.getByTestId('asn-heatmap');
     await heatmap.waitFor({ timeout: 90_000 });
     expect(Number(await heatmap.getAttribute('data-rows'))).toBeGreaterThan(0);
@@ -73,7 +67,7 @@ describe('wall', () => {
     await screenshot(page, 'wall-2160p-asns');
 
     // Rotation on a 2 s interval visits another panel without any input.
-    await page.goto(`${demo.url}/wall?rotate=2`);
+    await page.goto(`${suite.demo.url}/wall?rotate=2`);
     const panel = page.getByTestId('wall-panel');
     const first = await panel.getAttribute('data-panel');
     await expect.poll(() => panel.getAttribute('data-panel'), { timeout: 8_000 }).not.toBe(first);
@@ -82,15 +76,18 @@ describe('wall', () => {
   });
 
   it('turns STALE within 12 s of losing the server and recovers by itself after a restart', async () => {
-    const { page, errors } = await openPage(browser, `${demo.url}/wall?panel=attack`, { width: 1920, height: 1080 });
+    const { page, errors } = await openPage(suite.browser, `${suite.demo.url}/wall?panel=attack`, {
+      width: 1920,
+      height: 1080,
+    });
     const freshness = page.getByTestId('wall-freshness');
     await expect.poll(() => freshness.getAttribute('data-state'), { timeout: 15_000 }).toBe('live');
     await markWindow(page);
 
-    const port = demo.port;
-    const dataDir = demo.dataDir;
+    const port = suite.demo.port;
+    const dataDir = suite.demo.dataDir;
     const stoppedAt = Date.now();
-    await demo.stop();
+    await suite.demo.stop();
     await expect
       .poll(
         () =>
@@ -107,7 +104,7 @@ describe('wall', () => {
     await page.getByTestId('wall-stale').waitFor();
     await screenshot(page, 'wall-stale');
 
-    demo = await startDemo({ port, dataDir });
+    suite.demo = await startDemo({ port, dataDir });
     await expect.poll(() => freshness.getAttribute('data-state'), { timeout: 30_000, interval: 250 }).toBe('live');
     expect(await noReload(page)).toBe(true);
     expect(await page.getByTestId('wall-stale').count()).toBe(0);
