@@ -1,33 +1,24 @@
 import type { Incident } from '@downstream/shared';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, startDemo, type DemoServer } from './harness/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { screenshot, useDemoAndBrowser } from './harness/index.js';
 
 /**
  * The first vertical slice (issue 2): simulated router → NetFlow v9 over UDP → collector →
  * fan-in detector → incident → socket.io → the incident list, live, without a reload.
  */
 describe('demo slice', () => {
-  let demo: DemoServer;
-  let browser: Browser;
-  let startedAt: number;
-
-  beforeAll(async () => {
+  let startedAt = 0;
+  // Registered first, so it runs before the suite's hook starts the demo.
+  beforeAll(() => {
     startedAt = Date.now();
-    demo = await startDemo();
-    browser = await launchBrowser();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await demo?.stop({ cleanup: true });
-  });
+  const suite = useDemoAndBrowser();
 
   it('shows the simulated fan-in attack live and opens it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    const page = await suite.browser.newPage({ viewport: { width: 1600, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${demo.url}/incidents`);
+    await page.goto(`${suite.demo.url}/incidents`);
     await expect.poll(() => page.getByTestId('connection-state').textContent(), { timeout: 15_000 }).toMatch(/live/i);
     // A marker that a reload or navigation would wipe: the row must arrive over the socket.
     await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
@@ -40,7 +31,7 @@ describe('demo slice', () => {
     await screenshot(page, 'slice-incident-list');
 
     // The row is the server's incident, not something the page made up.
-    const api = (await (await fetch(`${demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as { incidents: Incident[] };
+    const api = (await (await fetch(`${suite.demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as { incidents: Incident[] };
     expect(api.incidents.length).toBeGreaterThan(0);
     const id = await row.getAttribute('data-id');
     const incident = api.incidents.find((i) => i.id === id);
@@ -60,7 +51,7 @@ describe('demo slice', () => {
   });
 
   it('reports the collector and exporter in /api/health and /metrics', async () => {
-    const health = (await (await fetch(`${demo.url}/api/health`)).json()) as {
+    const health = (await (await fetch(`${suite.demo.url}/api/health`)).json()) as {
       status: string;
       exporters: { protocol: string; records: number; datagrams: number }[];
     };
@@ -68,7 +59,7 @@ describe('demo slice', () => {
     const v9 = health.exporters.find((e) => e.protocol === 'netflow-v9');
     expect(v9, 'the simulator exporter is listed').toBeDefined();
     expect(v9!.records).toBeGreaterThan(0);
-    const metrics = await (await fetch(`${demo.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.demo.url}/metrics`)).text();
     expect(metrics).toMatch(/^# TYPE \S+ (counter|gauge)/m);
   });
 });
