@@ -1,4 +1,4 @@
-import { v4FromString, v4ToString } from '../../ingest/flow-batch.js';
+import { addrFromString, v4FromString, v4ToString, v6GroupsToString } from '../../ingest/flow-batch.js';
 import { randInt, type Rng } from './rng.js';
 
 /**
@@ -59,6 +59,115 @@ export const CDN_RANGES: readonly OutsideRange[] = [
 
 export const ALL_RANGES: readonly OutsideRange[] = [...EYEBALL_RANGES, ...HOSTING_RANGES, ...CDN_RANGES];
 
+/** IPv6 eyeball networks (rows of the package's asn-ipv6.csv), for the IPv6 scenarios. */
+export const EYEBALL_RANGES_V6: readonly OutsideRange[] = [
+  { first: '2003::', last: '2003:1ff:ffff:ffff:ffff:ffff:ffff:ffff', asn: 3320, name: 'Deutsche Telekom AG' },
+  {
+    first: '2601:a80::',
+    last: '2601:fff:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 7922,
+    name: 'Comcast Cable Communications, LLC',
+  },
+  { first: '240e:108:4bc1::', last: '240e:97d:7fff:ffff:ffff:ffff:ffff:ffff', asn: 4134, name: 'Chinanet' },
+  {
+    first: '2408:822e::',
+    last: '2408:8239:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 4837,
+    name: 'CHINA UNICOM China169 Backbone',
+  },
+  {
+    first: '2409:40f4:4000::',
+    last: '2409:43ff:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 55836,
+    name: 'Reliance Jio Infocomm Limited',
+  },
+  { first: '2001:ee0::', last: '2001:ee3:ffff:ffff:ffff:ffff:ffff:ffff', asn: 45899, name: 'VNPT Corp' },
+  { first: '2401:d800::', last: '2401:d800:ffff:ffff:ffff:ffff:ffff:ffff', asn: 7552, name: 'Viettel Group' },
+  {
+    first: '2804:7f4:100::',
+    last: '2804:7f4:7803:ffff:ffff:ffff:ffff:ffff',
+    asn: 18881,
+    name: 'TELEFONICA BRASIL S.A',
+  },
+  { first: '2a06:a600::', last: '2a06:a607:ffff:ffff:ffff:ffff:ffff:ffff', asn: 12389, name: 'PJSC Rostelecom' },
+  {
+    first: '2a00:1d30::',
+    last: '2a00:1d37:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 9121,
+    name: 'Turk Telekomunikasyon Anonim Sirketi',
+  },
+  { first: '2603:6090::', last: '2603:609f:ffff:ffff:ffff:ffff:ffff:ffff', asn: 20115, name: 'Charter Communications' },
+  {
+    first: '2607:fb90:c13f::',
+    last: '2607:fb9f:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 21928,
+    name: 'T-Mobile USA, Inc.',
+  },
+  {
+    first: '2001:b042:3801::',
+    last: '2001:b07f:ffff:ffff:ffff:ffff:ffff:ffff',
+    asn: 3462,
+    name: 'Chunghwa Telecom Co., Ltd.',
+  },
+  { first: '2806:1000:301::', last: '2806:1010:ffff:ffff:ffff:ffff:ffff:ffff', asn: 8151, name: 'Uninet S.A. de C.V.' },
+  { first: '2a01:c910::', last: '2a01:c918:ffff:ffff:ffff:ffff:ffff:ffff', asn: 3215, name: 'Orange S.A.' },
+  { first: '2a02:8880::', last: '2a02:88ff:ffff:ffff:ffff:ffff:ffff:ffff', asn: 5089, name: 'Virgin Media Limited' },
+  { first: '2a01:e14::', last: '2a01:e3f:ffff:ffff:ffff:ffff:ffff:ffff', asn: 12322, name: 'Free SAS' },
+];
+
+/** IPv6 hosting and cloud networks: mail and web servers customers talk to over IPv6. */
+export const HOSTING_RANGES_V6: readonly OutsideRange[] = [
+  { first: '2600:f000::', last: '2600:f0f0:10:ffff:ffff:ffff:ffff:ffff', asn: 16509, name: 'Amazon.com, Inc.' },
+  { first: '2404:6800::', last: '2404:6800:ffff:ffff:ffff:ffff:ffff:ffff', asn: 15169, name: 'Google LLC' },
+  { first: '2603:1000::', last: '2603:1063:2ff:ffff:ffff:ffff:ffff:ffff', asn: 8075, name: 'Microsoft Corporation' },
+  { first: '2001:41d0::', last: '2001:41d0:fbff:ffff:ffff:ffff:ffff:ffff', asn: 16276, name: 'OVH SAS' },
+  { first: '2a06:be80::', last: '2a06:be87:ffff:ffff:ffff:ffff:ffff:ffff', asn: 24940, name: 'Hetzner Online GmbH' },
+  { first: '2400:6180:100::', last: '2400:6180:1ff:ffff:ffff:ffff:ffff:ffff', asn: 14061, name: 'DigitalOcean, LLC' },
+];
+
+export const ALL_RANGES_V6: readonly OutsideRange[] = [...EYEBALL_RANGES_V6, ...HOSTING_RANGES_V6];
+
+/** 128-bit value of an IPv6 address. */
+export function v6ToBigInt(s: string): bigint {
+  const w = addrFromString(s);
+  return (BigInt(w[0]) << 96n) | (BigInt(w[1]) << 64n) | (BigInt(w[2]) << 32n) | BigInt(w[3]);
+}
+
+/** The range of `ranges` an address lies in (IPv4 or IPv6), if any. */
+export function rangeOf(ip: string, ranges: readonly OutsideRange[]): OutsideRange | undefined {
+  const v6 = ip.includes(':');
+  const x = v6 ? v6ToBigInt(ip) : BigInt(v4FromString(ip));
+  return ranges.find((r) => {
+    if (r.first.includes(':') !== v6) return false;
+    const [lo, hi] = v6
+      ? [v6ToBigInt(r.first), v6ToBigInt(r.last)]
+      : [BigInt(v4FromString(r.first)), BigInt(v4FromString(r.last))];
+    return x >= lo && x <= hi;
+  });
+}
+
+const numeric6 = new Map<OutsideRange, [bigint, bigint]>();
+
+/** A host in an IPv6 range: uniform over the range, never an all-zero interface id (subnet-router anycast). */
+function pickAddress6(rng: Rng, r: OutsideRange): string {
+  let b = numeric6.get(r);
+  if (!b) {
+    b = [v6ToBigInt(r.first), v6ToBigInt(r.last)];
+    numeric6.set(r, b);
+  }
+  const [lo, hi] = b;
+  const span = hi - lo + 1n;
+  for (;;) {
+    let x = 0n;
+    for (let k = 0; k < 4; k++) x = (x << 32n) | BigInt(Math.floor(rng() * 4294967296));
+    const a = lo + (x % span);
+    if ((a & 0xffff_ffff_ffff_ffffn) === 0n) continue;
+    const groups: number[] = [];
+    for (let k = 7; k >= 0; k--) groups.push(Number((a >> BigInt(16 * k)) & 0xffffn));
+    return v6GroupsToString(groups);
+  }
+}
+
 const numeric = new Map<OutsideRange, [number, number]>();
 function bounds(r: OutsideRange): [number, number] {
   let b = numeric.get(r);
@@ -69,9 +178,10 @@ function bounds(r: OutsideRange): [number, number] {
   return b;
 }
 
-/** One host address (never .0 or .255) from one of `ranges`. */
+/** One host address (IPv4: never .0 or .255) from one of `ranges`. */
 export function pickAddress(rng: Rng, ranges: readonly OutsideRange[]): string {
   const r = ranges[Math.floor(rng() * ranges.length)];
+  if (r.first.includes(':')) return pickAddress6(rng, r);
   const [lo, hi] = bounds(r);
   for (;;) {
     const a = randInt(rng, lo, hi);

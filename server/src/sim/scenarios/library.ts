@@ -2,7 +2,9 @@ import {
   ALL_RANGES,
   CDN_RANGES,
   EYEBALL_RANGES,
+  EYEBALL_RANGES_V6,
   HOSTING_RANGES,
+  HOSTING_RANGES_V6,
   pickAddress,
   pickDistinct,
   type OutsideRange,
@@ -39,6 +41,23 @@ export const HOSTS = {
 
 function residential(n: number, from: number): string[] {
   return Array.from({ length: n }, (_, i) => `198.51.100.${from + i}`);
+}
+
+/** Residential IPv6 hosts 2001:db8:100::<from + i> (hex), in RFC 5952 form as the collector prints them. */
+function residential6(n: number, from: number): string[] {
+  return Array.from({ length: n }, (_, i) => `2001:db8:100::${(from + i).toString(16)}`);
+}
+
+/** Customer IPv6 addresses used by the IPv6 scenarios (inside demoNetworkConfig's v6 prefixes). */
+export const HOSTS6 = {
+  fanInTarget: '2001:db8:100::10',
+  webServer: '2001:db8:200::80',
+  spamBots: residential6(12, 0x200),
+} as const;
+
+/** The same component under another label name (the IPv6 variants of an attack). */
+function renamed(c: Component, name: string): Component {
+  return c.label ? { ...c, label: { ...c.label, name } } : c;
 }
 
 /** A random stream per component (by name), so two components never share random numbers. */
@@ -180,19 +199,72 @@ function steadyLoad(seed: number, server: string, start: number, end: number, cl
   });
 }
 
+/**
+ * Ordinary IPv6 life of dual-stack customers: residential hosts on IPv6 web services, DNS over
+ * IPv6, and visitors from IPv6 eyeball networks on the hosting customer's web server.
+ */
+export function background6(seed: number, start = 0, end = Infinity, hosts = 80): Component {
+  const s = stream(seed, 'background-ipv6');
+  const r0 = rngFor(s, 0);
+  const customers = residential6(hosts, 0x30);
+  const servers = pickDistinct(r0, HOSTING_RANGES_V6, 100);
+  const resolvers = ['2001:4860:4860::8888', '2606:4700:4700::1111'];
+  const clients = pickDistinct(r0, EYEBALL_RANGES_V6, 300);
+  return component(s, start, end, null, (r, now, out) => {
+    for (const h of customers) {
+      if (r() < 0.6) {
+        const pk = randInt(r, 5, 30);
+        conversation(
+          out,
+          now,
+          TCP,
+          [h, randInt(r, 32768, 60999)],
+          [pick(r, servers), 443],
+          { packets: pk, size: 90, flags: ESTABLISHED },
+          { packets: pk * 1.5, size: 1200, flags: ESTABLISHED },
+          false,
+        );
+      }
+      if (r() < 0.3)
+        conversation(
+          out,
+          now,
+          UDP,
+          [h, randInt(r, 32768, 60999)],
+          [pick(r, resolvers), 53],
+          { packets: 1, size: 90, flags: 0 },
+          { packets: 1, size: 170, flags: 0 },
+          false,
+        );
+    }
+    httpsVisits(
+      r,
+      now,
+      out,
+      clients,
+      HOSTS6.webServer,
+      30,
+      { packets: 12, size: 130, flags: SESSION },
+      { packets: 16, size: 1300, flags: SESSION },
+    );
+  });
+}
+
 // ---------------------------------------------------------------- attacks
 
 export interface FanInOptions {
   target?: string;
   sources?: number;
   ppsPerSource?: number;
+  /** Where the sources live (default EYEBALL_RANGES; EYEBALL_RANGES_V6 for an IPv6 attack). */
+  ranges?: readonly OutsideRange[];
 }
 
 /** ddos-fan-in: thousands of sources, small UDP and SYN packets, one customer host. */
 export function fanIn(seed: number, start: number, end: number, o: FanInOptions = {}): Component {
   const target = o.target ?? HOSTS.fanInTarget;
   const s = stream(seed, `fan-in-${target}`);
-  const sources = pickDistinct(rngFor(s, 0), EYEBALL_RANGES, o.sources ?? 3000);
+  const sources = pickDistinct(rngFor(s, 0), o.ranges ?? EYEBALL_RANGES, o.sources ?? 3000);
   const pps = o.ppsPerSource ?? 100;
   return component(
     s,
@@ -359,11 +431,12 @@ export function spamBots(
   seed: number,
   start: number,
   end: number,
-  o: { bots?: string[]; sessionsPerSecond?: number } = {},
+  o: { bots?: string[]; sessionsPerSecond?: number; mxRanges?: readonly OutsideRange[] } = {},
 ): Component {
   const bots = o.bots ?? residential(12, 200);
   const s = stream(seed, 'spam');
   const per = o.sessionsPerSecond ?? 5;
+  const mxRanges = o.mxRanges ?? [...HOSTING_RANGES, ...EYEBALL_RANGES];
   return component(
     s,
     start,
@@ -382,7 +455,7 @@ export function spamBots(
           out,
           b,
           per,
-          [...HOSTING_RANGES, ...EYEBALL_RANGES],
+          mxRanges,
           { packets: 20, size: 300, flags: SESSION },
           { packets: 14, size: 80, flags: SESSION },
         );
@@ -730,6 +803,26 @@ export const SCENARIOS: Record<string, ScenarioFactory> = {
       quicStreaming(seed, 5, 40),
     ]),
   mixed: (seed) => mixedScenario(seed),
+  // IPv6: the same attacks carried over IPv6 (customer prefixes 2001:db8:100::/48 and 2001:db8:200::/48,
+  // outside sources in real allocated IPv6 space), over dual-stack background traffic.
+  'fan-in-ipv6': (seed) =>
+    compose('fan-in-ipv6', 'fan-in DDoS from IPv6 eyeball networks on a residential IPv6 host', 30, [
+      background(seed),
+      background6(seed),
+      renamed(
+        fanIn(seed, 5, 30, { target: HOSTS6.fanInTarget, ranges: EYEBALL_RANGES_V6, sources: 2000 }),
+        'fan-in DDoS (IPv6)',
+      ),
+    ]),
+  'spam-bot-ipv6': (seed) =>
+    compose('spam-bot-ipv6', 'twelve residential IPv6 hosts mailing strangers over IPv6', 60, [
+      background(seed),
+      background6(seed),
+      renamed(
+        spamBots(seed, 0, 60, { bots: [...HOSTS6.spamBots], mxRanges: [...HOSTING_RANGES_V6, ...EYEBALL_RANGES_V6] }),
+        'spam bots (IPv6)',
+      ),
+    ]),
 };
 
 const CYCLE = 540;
