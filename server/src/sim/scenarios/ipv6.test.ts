@@ -8,14 +8,16 @@ import type { ScenarioLabel } from './scenario.js';
 
 /**
  * The IPv6 scenarios through the production path: SimFlows encoded with the IPv6 data templates
- * of NetFlow v9 (fields 27/28) and IPFIX → UDP collector → enrich (real IPv6 ASN data) →
- * detectors → incident manager, unsampled and 1:100 packet-sampled (announced in options records).
+ * of NetFlow v9 (fields 27/28) and IPFIX, and as sFlow raw IPv6 headers → UDP collector → enrich
+ * (real IPv6 ASN data) → detectors → incident manager, unsampled and 1:100 packet-sampled
+ * (announced in options records, or per sFlow sample).
  */
 const MODES = [
   { protocol: 'netflow-v9', samplingRate: 1 },
   { protocol: 'ipfix', samplingRate: 100 },
   { protocol: 'ipfix', samplingRate: 1 },
   { protocol: 'netflow-v9', samplingRate: 100 },
+  { protocol: 'sflow-v5', samplingRate: 100 },
 ] as const;
 
 /**
@@ -37,7 +39,7 @@ function attributed(label: ScenarioLabel, incidents: IncidentDetail[]): number {
 }
 
 describe.each(MODES)('IPv6 scenarios over $protocol at 1:$samplingRate', ({ protocol, samplingRate }) => {
-  it.each(['fan-in-ipv6', 'spam-bot-ipv6'])(
+  it.each(['fan-in-ipv6', 'spam-bot-ipv6', 'amplification-ipv6', 'ddos-participation-ipv6'])(
     '%s: right kind, direction, target, and ≥ 95 % of the offending IPv6 sources with their ASN',
     async (name) => {
       const scenario = SCENARIOS[name](11);
@@ -49,10 +51,10 @@ describe.each(MODES)('IPv6 scenarios over $protocol at 1:$samplingRate', ({ prot
       expect(r.details.map((i) => i.kind)).toEqual([label.kind]);
       const inc = r.details[0];
       expect(inc.direction).toBe(label.direction);
-      if (label.target) {
-        expect(inc.target?.ip).toBe(label.target);
+      if (label.target) expect(inc.target?.ip).toBe(label.target);
+      if (label.direction === 'inbound')
         expect(inc.target).toMatchObject({ asn: 64500, customer: CUSTOMERS.residential });
-      }
+      else if (inc.target) expect(inc.target.asn).toBe(rangeOf(inc.target.ip, ALL_RANGES_V6)?.asn);
       expect(inc.evidence.samplingRate).toBe(samplingRate);
       if (samplingRate === 1) expect(inc.evidence.confidence).toBe(1);
       else expect(inc.evidence.confidence as number).toBeLessThan(1);

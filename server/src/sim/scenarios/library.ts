@@ -51,8 +51,10 @@ function residential6(n: number, from: number): string[] {
 /** Customer IPv6 addresses used by the IPv6 scenarios (inside demoNetworkConfig's v6 prefixes). */
 export const HOSTS6 = {
   fanInTarget: '2001:db8:100::10',
+  ampTarget: '2001:db8:100::20',
   webServer: '2001:db8:200::80',
   spamBots: residential6(12, 0x200),
+  participationBots: residential6(40, 0x100),
 } as const;
 
 /** The same component under another label name (the IPv6 variants of an attack). */
@@ -378,12 +380,12 @@ export function amplification(
   seed: number,
   start: number,
   end: number,
-  o: { target?: string; reflectors?: number; ppsPerReflector?: number } = {},
+  o: { target?: string; reflectors?: number; ppsPerReflector?: number; ranges?: readonly OutsideRange[] } = {},
 ): Component {
   const target = o.target ?? HOSTS.ampTarget;
   const s = stream(seed, `amplification-${target}`);
   const r0 = rngFor(s, 0);
-  const sources = pickDistinct(r0, [...HOSTING_RANGES, ...EYEBALL_RANGES], o.reflectors ?? 400);
+  const sources = pickDistinct(r0, o.ranges ?? [...HOSTING_RANGES, ...EYEBALL_RANGES], o.reflectors ?? 400);
   const kinds = sources.map(() => {
     let x = r0();
     for (const a of AMP) if ((x -= a.weight) <= 0) return a;
@@ -821,6 +823,27 @@ export const SCENARIOS: Record<string, ScenarioFactory> = {
       renamed(
         spamBots(seed, 0, 60, { bots: [...HOSTS6.spamBots], mxRanges: [...HOSTING_RANGES_V6, ...EYEBALL_RANGES_V6] }),
         'spam bots (IPv6)',
+      ),
+    ]),
+  'amplification-ipv6': (seed) =>
+    compose('amplification-ipv6', 'DNS/NTP/SSDP reflection from IPv6 reflectors on a residential IPv6 host', 30, [
+      background(seed),
+      background6(seed),
+      renamed(
+        amplification(seed, 5, 30, { target: HOSTS6.ampTarget, ranges: [...HOSTING_RANGES_V6, ...EYEBALL_RANGES_V6] }),
+        'reflection/amplification (IPv6)',
+      ),
+    ]),
+  'ddos-participation-ipv6': (seed) =>
+    compose('ddos-participation-ipv6', 'forty customer IPv6 hosts flooding one outside IPv6 victim', 30, [
+      background(seed),
+      background6(seed),
+      renamed(
+        participation(seed, 5, 30, {
+          bots: [...HOSTS6.participationBots],
+          victim: pickAddress(rngFor(stream(seed, 'participation-ipv6'), 0), HOSTING_RANGES_V6),
+        }),
+        'botnet participation (IPv6)',
       ),
     ]),
 };
