@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import {
   encodeGraphFrame,
@@ -17,6 +18,7 @@ import { Server, type Namespace, type Socket } from 'socket.io';
 import { zodDetails } from '../api/errors.js';
 import { authFor, bearerToken, originAllowed, type Principal } from '../auth/index.js';
 import type { AppContext } from '../context.js';
+import { CLUSTER_EVENT, ClusterMirror, type ClusterMessage } from './cluster.js';
 
 export interface RealtimeOptions {
   /** Least time between two `incident:upsert` of the same incident; later changes are coalesced. */
@@ -46,12 +48,21 @@ export interface RealtimeOptions {
   maxLiveSources?: number;
   /** socket.io connection state recovery window. */
   recoveryMs?: number;
+  /** With `realtime.redis`: how often this process announces its incident ids and traffic to its peers. */
+  clusterHeartbeatMs?: number;
+  /** With `realtime.redis`: a peer silent this long is taken for dead and its incidents dropped. */
+  peerExpiryMs?: number;
+  /** With `realtime.redis`: most incidents of other processes held for snapshots and summary. */
+  maxMirroredIncidents?: number;
 }
 
 export interface RealtimeStats {
   clients: number;
   lagging: number;
   rev: number;
+  /** Incidents of other processes held (Redis adapter), and peers heard from. */
+  mirrored: number;
+  peers: number;
   /** Per socket: packets and bytes waiting to be written. */
   sockets: { id: string; packets: number; bytes: number; lagging: boolean }[];
 }
@@ -104,12 +115,19 @@ function terminate(socket: Socket): void {
  * Consistency: every delta carries a revision; a snapshot carries the revision it contains, and
  * is sent on every (re)connect and whenever a lagging socket catches up, so a client never
  * keeps a partial view. Revisions are a hybrid clock (max(last + 1, µs since epoch)) so they
- * stay monotonic across restarts and roughly ordered across servers sharing the Redis adapter.
+ * stay monotonic across restarts; they are per process (a client only ever sees one process's).
  *
  * Bounded memory: deltas are broadcast to everyone except the `lagging` room. A socket whose
  * outgoing buffer passes the soft limit joins `lagging` (superseded deltas are simply not
  * queued for it); once drained it gets a fresh snapshot and rejoins; past the hard limit or
  * `maxLagMs` it is disconnected. The client sees the gap as a disconnect or a snapshot.
+ *
+ * Several processes (Redis Streams adapter): each keeps a mirror of the others' active
+ * incidents (cluster.ts), fed by their upserts/resolves over `serverSideEmit`, reconciled by
+ * their heartbeats, learnt afresh on start (hello → state), and dropped when a peer is silent
+ * for `peerExpiryMs`. Snapshots and the summary cover local + mirrored incidents, and deltas
+ * about either go to local clients with local revs. Rooms (series, graph) are still shared
+ * through the adapter: the owner of an incident emits them to its room on every process.
  */
 export async function attachRealtime(
   httpServer: HttpServer,
@@ -132,6 +150,9 @@ export async function attachRealtime(
     maxLiveSources: 20,
     // socket.io keeps every broadcast this long for recovery: memory = broadcast rate × this.
     recoveryMs: 30_000,
+    clusterHeartbeatMs: 2000,
+    peerExpiryMs: 10_000,
+    maxMirroredIncidents: 10_000,
     ...opts,
   };
   const log = ctx.logger.child({ module: 'realtime' });
@@ -196,11 +217,60 @@ export async function attachRealtime(
     registers: reg,
   });
 
+  const mMirrored = new Gauge({
+    name: 'downstream_live_mirrored_incidents',
+    help: 'Active incidents of other server processes held for snapshots (Redis adapter)',
+    registers: reg,
+  });
+  const mPeers = new Gauge({
+    name: 'downstream_live_peers',
+    help: 'Other server processes heard from on the Redis adapter',
+    registers: reg,
+  });
+  const mCluster = new Counter({
+    name: 'downstream_live_cluster_messages_total',
+    help: 'Server-to-server messages received on the Redis adapter by type (rejected: malformed; over-cap: incident not mirrored, cap reached; expired: peer dropped for silence)',
+    labelNames: ['type'],
+    registers: reg,
+  });
+
   // ---- revisions
   let rev = 0;
   const nextRev = (): number => (rev = Math.max(rev + 1, Date.now() * 1000));
 
-  const summary = (): Summary => ctx.traffic.summary(ctx.incidents, ctx.collectors);
+  // Set below when the Redis adapter is configured: the other processes' active incidents.
+  let mirror: ClusterMirror | undefined;
+  const localSummary = (): Summary => ctx.traffic.summary(ctx.incidents, ctx.collectors);
+  /**
+   * Behind the Redis adapter the summary covers the cluster: active counts over local and
+   * mirrored incidents, and traffic figures summed over every live process (each meters what
+   * its own collectors receive, exporters being sharded across collector processes), exporters
+   * counted as the union of addresses. Every wall shows the same numbers whichever process it
+   * is connected to.
+   */
+  const summary = (): Summary => {
+    const s = localSummary();
+    if (!mirror) return s;
+    const local = new Set(ctx.incidents.active().map((i) => i.id));
+    for (const inc of mirror.incidents()) {
+      if (local.has(inc.id)) continue;
+      s.activeIncidents++;
+      s.byKind[inc.kind] = (s.byKind[inc.kind] ?? 0) + 1;
+      if (inc.direction === 'inbound') s.inbound++;
+      else s.outbound++;
+    }
+    const exporters = new Set(ctx.collectors.health().map((h) => h.address));
+    for (const p of mirror.peerFigures()) {
+      if (p.traffic) {
+        s.flowsPerSecond += p.traffic.flowsPerSecond;
+        s.packetsPerSecond += p.traffic.packetsPerSecond;
+        s.bitsPerSecond += p.traffic.bitsPerSecond;
+      }
+      for (const a of p.exporters) exporters.add(a);
+    }
+    s.exporters = exporters.size;
+    return s;
+  };
   const trim = (inc: Incident): Incident =>
     inc.sources.top.length <= o.maxLiveSources
       ? inc
@@ -212,7 +282,12 @@ export async function attachRealtime(
   const snapshot = (): Snapshot => {
     const now = Date.now();
     if (cachedSnapshot && cachedSnapshot.rev === rev && now - cachedSnapshot.at < 250) return cachedSnapshot.snap;
-    const snap: Snapshot = { summary: summary(), incidents: ctx.incidents.active().map(trim), rev };
+    const incidents = ctx.incidents.active().map(trim);
+    if (mirror) {
+      const local = new Set(incidents.map((i) => i.id));
+      for (const inc of mirror.incidents()) if (!local.has(inc.id)) incidents.push(inc);
+    }
+    const snap: Snapshot = { summary: summary(), incidents, rev };
     cachedSnapshot = { rev, at: now, snap };
     return snap;
   };
@@ -224,11 +299,36 @@ export async function attachRealtime(
   const roomSent = new Map<string, { series: number; graph: number }>();
   let graphSeq = 0;
 
+  // What this process has told its peers about and not resolved: their mirror of us.
+  const published = new Map<string, Incident>();
+  const publish = (msg: ClusterMessage): void => {
+    nsp.serverSideEmit(CLUSTER_EVENT, msg);
+  };
+
+  // Deltas go to this process's clients only (`local`), each with this process's next rev:
+  // peers relay ours with their own revs. One writer per client stream keeps every rev a client
+  // sees from the snapshot's clock, so "rev ≤ snapshot rev ⇒ already contained" holds even with
+  // several processes (their clocks and delivery delays differ).
+  const emitUpsert = (incident: Incident): void => {
+    const msg: IncidentUpsert = { rev: nextRev(), incident };
+    nsp.local.except(LAGGING).emit(LiveEvents.upsert, msg);
+    mMessages.inc({ event: LiveEvents.upsert });
+  };
+  const emitResolved = (id: string): void => {
+    const msg: IncidentResolved = { rev: nextRev(), id, at: new Date().toISOString() };
+    nsp.local.except(LAGGING).emit(LiveEvents.resolved, msg);
+    mMessages.inc({ event: LiveEvents.resolved });
+  };
+
   const sendUpsert = (inc: Incident, now: number): void => {
     lastSent.set(inc.id, now);
-    const msg: IncidentUpsert = { rev: nextRev(), incident: trim(inc) };
-    nsp.except(LAGGING).emit(LiveEvents.upsert, msg);
-    mMessages.inc({ event: LiveEvents.upsert });
+    const t = trim(inc);
+    emitUpsert(t);
+    if (mirror) {
+      if (t.status === 'resolved') published.delete(t.id);
+      else published.set(t.id, t);
+      publish({ v: 1, type: 'upsert', from: node, incident: t });
+    }
   };
 
   const onUpsert = (inc: Incident): void => {
@@ -244,9 +344,8 @@ export async function attachRealtime(
   const onResolved = (inc: Incident): void => {
     pending.delete(inc.id);
     lastSent.delete(inc.id);
-    const msg: IncidentResolved = { rev: nextRev(), id: inc.id, at: new Date().toISOString() };
-    nsp.except(LAGGING).emit(LiveEvents.resolved, msg);
-    mMessages.inc({ event: LiveEvents.resolved });
+    emitResolved(inc.id);
+    if (mirror && published.delete(inc.id)) publish({ v: 1, type: 'resolved', from: node, id: inc.id });
     dirtyRooms.add(inc.id);
   };
 
@@ -309,6 +408,50 @@ export async function attachRealtime(
 
   ctx.incidents.on('upsert', onUpsert);
   ctx.incidents.on('resolved', onResolved);
+
+  // ---- other processes (Redis adapter): mirror their active incidents and traffic
+  const node = randomUUID();
+  if (redisUrl) {
+    const m = new ClusterMirror({
+      node,
+      send: publish,
+      published: () => [...published.values()],
+      heartbeat: () => {
+        const s = localSummary();
+        return {
+          ids: [...published.keys()],
+          traffic: {
+            flowsPerSecond: s.flowsPerSecond,
+            packetsPerSecond: s.packetsPerSecond,
+            bitsPerSecond: s.bitsPerSecond,
+          },
+          exporters: [...new Set(ctx.collectors.health().map((h) => h.address))],
+        };
+      },
+      onUpsert: (inc) => {
+        emitUpsert(inc);
+        mMirrored.set(m.size);
+      },
+      onRemoved: (id) => {
+        emitResolved(id);
+        mMirrored.set(m.size);
+      },
+      expiryMs: o.peerExpiryMs,
+      maxIncidents: o.maxMirroredIncidents,
+      resyncMs: Math.max(2 * o.clusterHeartbeatMs, 1000),
+      logger: log,
+      count: (type) => mCluster.inc({ type }),
+    });
+    nsp.on(CLUSTER_EVENT, (msg: unknown) => {
+      m.handle(msg);
+      mPeers.set(m.peerFigures().length);
+    });
+    mirror = m;
+    // Incidents reloaded from the store on restart count as published, so peers learn them
+    // (from our heartbeat's ids and the state they then ask for) before they next change.
+    for (const inc of ctx.incidents.active()) published.set(inc.id, trim(inc));
+    m.start();
+  }
 
   // ---- slow sockets
   const checkQueues = (): void => {
@@ -446,6 +589,11 @@ export async function attachRealtime(
     setInterval(() => flushRooms(), Math.max(50, Math.min(o.seriesIntervalMs, o.graphIntervalMs) / 2)),
     setInterval(checkQueues, o.queueCheckMs),
     setInterval(() => {
+      if (!mirror) return;
+      mirror.tick();
+      mPeers.set(mirror.peerFigures().length);
+    }, o.clusterHeartbeatMs),
+    setInterval(() => {
       if (nsp.sockets.size === 0) return;
       // Per-process numbers: only this server's clients, even behind the Redis adapter.
       nsp.local.except(LAGGING).emit(LiveEvents.summary, summary());
@@ -466,7 +614,14 @@ export async function attachRealtime(
         bytes: pendingBytes(s),
         lagging: (s.data as SocketData).laggingSince !== undefined,
       }));
-      return { clients: sockets.length, lagging: sockets.filter((s) => s.lagging).length, rev, sockets };
+      return {
+        clients: sockets.length,
+        lagging: sockets.filter((s) => s.lagging).length,
+        rev,
+        mirrored: mirror?.size ?? 0,
+        peers: mirror?.peerFigures().length ?? 0,
+        sockets,
+      };
     },
     flush() {
       for (const [id, inc] of pending) {
@@ -477,6 +632,8 @@ export async function attachRealtime(
     },
     async close() {
       for (const t of timers) clearInterval(t);
+      // Peers drop our incidents now instead of after the expiry; queued before the Redis quit.
+      mirror?.stop();
       ctx.incidents.off('upsert', onUpsert);
       ctx.incidents.off('resolved', onResolved);
       for (const name of [
@@ -485,9 +642,13 @@ export async function attachRealtime(
         'downstream_live_broadcasts_total',
         'downstream_live_coalesced_total',
         'downstream_live_slow_disconnects_total',
+        'downstream_live_mirrored_incidents',
+        'downstream_live_peers',
+        'downstream_live_cluster_messages_total',
       ])
         ctx.registry.removeSingleMetric(name);
-      nsp.disconnectSockets(true);
+      // `local`: behind the Redis adapter a plain disconnectSockets() would drop every process's clients.
+      nsp.local.disconnectSockets(true);
       // io.close() would also close the HTTP server, which belongs to server.ts.
       await new Promise<void>((resolve) => {
         io.engine.close();
