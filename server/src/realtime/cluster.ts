@@ -36,6 +36,8 @@ export const ClusterMessage = z.discriminatedUnion('type', [
   z.object({ v: z.literal(1), type: z.literal('state'), from: Node, to: Node, incidents: z.array(Incident) }),
   /** Clean shutdown: drop my incidents now rather than after the expiry. */
   z.object({ v: z.literal(1), type: z.literal('bye'), from: Node }),
+  /** A client here subscribed to a mirrored incident: its owner sends series and graph to the room. */
+  z.object({ v: z.literal(1), type: z.literal('room'), from: Node, id: z.string().min(1) }),
 ]);
 export type ClusterMessage = z.infer<typeof ClusterMessage>;
 /** What a sender fills in; `v` and `from` are added by the mirror. */
@@ -54,6 +56,8 @@ export interface ClusterMirrorOptions {
   onUpsert: (inc: Incident) => void;
   /** A mirrored incident went away (resolved, missing from its owner's heartbeat, owner gone). */
   onRemoved: (id: string) => void;
+  /** A peer has a subscriber to this incident's room (we may not own it: ignore then). */
+  onRoomWanted?: (id: string) => void;
   /** A peer is dropped after this long without a word from it. */
   expiryMs: number;
   /** Most incidents held for all peers together; more are ignored (and counted). */
@@ -169,6 +173,9 @@ export class ClusterMirror {
       case 'resolved':
         this.remove(peer, m.id);
         break;
+      case 'room':
+        this.o.onRoomWanted?.(m.id);
+        break;
       case 'heartbeat': {
         peer.traffic = m.traffic;
         peer.exporters = m.exporters;
@@ -230,6 +237,11 @@ export class ClusterMirror {
     const out: Incident[] = [];
     for (const peer of this.peers.values()) for (const inc of peer.incidents.values()) out.push(inc);
     return out;
+  }
+
+  /** Asks the owner of a mirrored incident to send its series and graph to the room. */
+  wantRoom(id: string): void {
+    this.send({ type: 'room', id });
   }
 
   has(id: string): boolean {

@@ -353,14 +353,31 @@ export async function attachRealtime(
     Boolean(redisUrl) || (nsp.adapter.rooms.get(room(id))?.size ?? 0) > 0;
 
   const seriesOf = (id: string): IncidentSeries => ({ id, points: ctx.incidents.series(id) });
-  const graphOf = (id: string) => encodeGraphFrame(id, ++graphSeq, ctx.incidents.get(id)?.graph.nodes ?? []);
+  const graphOf = (id: string): unknown => {
+    const frame = encodeGraphFrame(id, ++graphSeq, ctx.incidents.get(id)?.graph.nodes ?? []);
+    if (!redisUrl) return frame;
+    // The Redis adapter msgpack-encodes room broadcasts, and msgpack turns a bare ArrayBuffer into
+    // an empty map; a Uint8Array view crosses intact and reaches clients as binary all the same.
+    return Object.fromEntries(
+      Object.entries(frame).map(([k, v]) => [k, v instanceof ArrayBuffer ? new Uint8Array(v) : v]),
+    );
+  };
+  /**
+   * Series and graph of one incident to one socket. Another process's incident has them only
+   * there: ask its owner to send them to the room (it reaches this socket through the adapter).
+   */
+  const sendRoomView = (socket: Socket, id: string): void => {
+    if (mirror?.has(id) && !ctx.incidents.get(id)) {
+      mirror.wantRoom(id);
+      return;
+    }
+    socket.emit(LiveEvents.series, seriesOf(id));
+    socket.emit(LiveEvents.graph, graphOf(id));
+  };
   /** Full view for one socket: snapshot plus the series and graph of every room it is in. */
   const sendFullView = (socket: Socket): void => {
     socket.emit(LiveEvents.snapshot, snapshot());
-    for (const id of (socket.data as SocketData).subscriptions) {
-      socket.emit(LiveEvents.series, seriesOf(id));
-      socket.emit(LiveEvents.graph, graphOf(id));
-    }
+    for (const id of (socket.data as SocketData).subscriptions) sendRoomView(socket, id);
   };
 
   let lastPrune = 0;
@@ -435,6 +452,12 @@ export async function attachRealtime(
       onRemoved: (id) => {
         emitResolved(id);
         mMirrored.set(m.size);
+      },
+      onRoomWanted: (id) => {
+        if (!ctx.incidents.get(id)) return;
+        // Due at the next room flush (≤ half a series interval), to the room on every process.
+        dirtyRooms.add(id);
+        roomSent.delete(id);
       },
       expiryMs: o.peerExpiryMs,
       maxIncidents: o.maxMirroredIncidents,
@@ -564,8 +587,7 @@ export async function attachRealtime(
       data.subscriptions.add(id);
       socket.join(room(id));
       reply(ack, { ok: true });
-      socket.emit(LiveEvents.series, seriesOf(id));
-      socket.emit(LiveEvents.graph, graphOf(id));
+      sendRoomView(socket, id);
     });
 
     socket.on(LiveEvents.unsubscribe, (req: unknown, ack?: unknown) => {

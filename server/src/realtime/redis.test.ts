@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { LIVE_NAMESPACE, LiveEvents, Snapshot } from '@downstream/shared';
+import { decodeGraphFrame, LIVE_NAMESPACE, LiveEvents, Snapshot, type IncidentSeries } from '@downstream/shared';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LiveView } from './live-view.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,6 +65,12 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     redisUrl = `redis://127.0.0.1:${port}`;
   });
 
+  // Server-side events travel on Redis pub/sub, which ignores the database number: a failed
+  // test must not leave servers that the next test's servers would take for peers.
+  afterEach(async () => {
+    await Promise.all(nodes.map((n) => stopNode(n)));
+  });
+
   afterAll(async () => {
     for (const c of clients) c.disconnect();
     await Promise.all(
@@ -88,7 +94,7 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
   // Fast heartbeats and a short expiry keep the peer-death test short.
   const clusterOpts = { clusterHeartbeatMs: 250, peerExpiryMs: 1500 };
 
-  /** `db`: a Redis database of its own per test, so one test's servers never see another's. */
+  /** `db`: a Redis database of its own per test, so one test's streams (room broadcasts) are its own. */
   async function startNode(db: number, data?: string): Promise<{ proc: ChildProcess; url: string; data: string }> {
     if (!data) {
       data = mkdtempSync(join(tmpdir(), 'ds-node-'));
@@ -123,10 +129,12 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
   }
 
   async function stopNode(proc: ChildProcess): Promise<void> {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    if (proc.exitCode !== null || proc.signalCode !== null || !proc.connected) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
     proc.send({ stop: true });
     await exited;
+    clearTimeout(kill);
   }
 
   function client(url: string): { socket: Socket; view: LiveView } {
@@ -186,7 +194,7 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
 
   it("another server's incident is in a fresh client's snapshot and summary, and leaves both when resolved", async () => {
     const [a, b] = await Promise.all([startNode(2), startNode(2)]);
-    const { view: longB } = client(b.url);
+    const { socket: sockB, view: longB } = client(b.url);
     await until(() => longB.snapshots === 1, 10_000, 'first snapshot');
 
     a.proc.send({ ingest: '203.0.113.7' });
@@ -200,6 +208,17 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     // B's revs only: the long-lived view's rev is covered by what a fresh client gets.
     expect(snap.rev).toBeGreaterThanOrEqual(longB.rev);
     expect(longB.ignored).toBe(0);
+
+    // Its room: series and graph come from A (the owner), not an empty one from B.
+    const id = snap.incidents[0].id;
+    const series: IncidentSeries[] = [];
+    const graphs: { id: string; count: number }[] = [];
+    sockB.on(LiveEvents.series, (m: IncidentSeries) => series.push(m));
+    sockB.on(LiveEvents.graph, (g: unknown) => graphs.push(decodeGraphFrame(g)));
+    sockB.emit(LiveEvents.subscribe, { incident: id });
+    await until(() => series.length > 0 && graphs.length > 0, 5000, "A's incident series and graph on B's subscriber");
+    expect(series.every((m) => m.id === id && m.points.length > 0)).toBe(true);
+    expect(graphs.every((g) => g.id === id && g.count > 0)).toBe(true);
 
     b.proc.send({ ingest: '198.51.100.9' });
     await until(() => longB.incidents.size === 2, 10_000, "B's own incident", viewState(longB));
