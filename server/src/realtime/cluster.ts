@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 
 /**
- * Server-to-server messages on the Redis Streams adapter (`nsp.serverSideEmit`). They never
- * reach browsers, so they live here rather than in shared/. Every message names its sender;
- * the adapter delivers one sender's messages in order (one Redis stream), which is what makes
- * "state then deltas" and "heartbeat lists what was published before it" sound.
+ * Server-to-server messages, JSON on a Redis pub/sub channel (live.ts). They never reach
+ * browsers, so they live here rather than in shared/. Every message names its sender; Redis
+ * delivers one publisher's messages in order, which is what makes "state then deltas" and
+ * "heartbeat lists what was published before it" sound. Pub/sub may lose messages (a peer not
+ * yet subscribed, a reconnect): heartbeats repair that.
  */
-export const CLUSTER_EVENT = 'ds:cluster';
 
 const Node = z.string().min(1).max(100);
 const Traffic = z.object({
@@ -159,6 +159,7 @@ export class ClusterMirror {
         break;
       case 'state': {
         if (m.to !== this.o.node) break;
+        this.o.logger.debug({ peer: m.from, incidents: m.incidents.length }, 'peer state');
         const seen = new Set<string>();
         for (const inc of m.incidents) {
           seen.add(inc.id);
@@ -221,6 +222,7 @@ export class ClusterMirror {
 
   private remove(peer: Peer, id: string): void {
     if (!peer.incidents.delete(id)) return;
+    this.o.logger.debug({ id }, 'mirrored incident removed');
     this.total--;
     this.o.onRemoved(id);
   }

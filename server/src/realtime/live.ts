@@ -18,7 +18,7 @@ import { Server, type Namespace, type Socket } from 'socket.io';
 import { zodDetails } from '../api/errors.js';
 import { authFor, bearerToken, originAllowed, type Principal } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { CLUSTER_EVENT, ClusterMirror, type ClusterMessage } from './cluster.js';
+import { ClusterMirror, type ClusterMessage } from './cluster.js';
 
 export interface RealtimeOptions {
   /** Least time between two `incident:upsert` of the same incident; later changes are coalesced. */
@@ -123,7 +123,7 @@ function terminate(socket: Socket): void {
  * `maxLagMs` it is disconnected. The client sees the gap as a disconnect or a snapshot.
  *
  * Several processes (Redis Streams adapter): each keeps a mirror of the others' active
- * incidents (cluster.ts), fed by their upserts/resolves over `serverSideEmit`, reconciled by
+ * incidents (cluster.ts), fed by their upserts/resolves on a Redis pub/sub channel, reconciled by
  * their heartbeats, learnt afresh on start (hello → state), and dropped when a peer is silent
  * for `peerExpiryMs`. Snapshots and the summary cover local + mirrored incidents, and deltas
  * about either go to local clients with local revs. Rooms (series, graph) are still shared
@@ -168,6 +168,13 @@ export async function attachRealtime(
   });
 
   let redisClose: (() => Promise<void>) | undefined;
+  // Cluster messages (cluster.ts) on a pub/sub channel of our own rather than the adapter's
+  // serverSideEmit: the adapter subscribes without awaiting or reporting failure, and tests saw a
+  // process that never heard its peers; here the subscription is awaited before we announce
+  // ourselves. Pub/sub ignores the database number, so the channel names it: clusters sharing
+  // one Redis on different databases stay apart.
+  let clusterPublish: ((text: string) => void) | undefined;
+  let clusterReceive: ((text: string) => void) | undefined;
   const redisUrl = ctx.config.realtime.redis;
   if (redisUrl) {
     const { createClient } = await import('redis');
@@ -176,11 +183,21 @@ export async function attachRealtime(
     client.on('error', (err: Error) => log.warn({ err: err.message }, 'redis client error'));
     await client.connect();
     io.adapter(createAdapter(client));
+    const sub = client.duplicate();
+    sub.on('error', (err: Error) => log.warn({ err: err.message }, 'redis subscriber error'));
+    await sub.connect();
+    const channel = `downstream:live:cluster:${new URL(redisUrl).pathname.replace(/^\//, '') || '0'}`;
+    await sub.subscribe(channel, (text: string) => clusterReceive?.(text));
+    clusterPublish = (text) => {
+      client.publish(channel, text).catch((err: Error) => log.warn({ err: err.message }, 'cluster publish failed'));
+    };
     redisClose = async () => {
-      try {
-        await client.quit();
-      } catch {
-        client.destroy();
+      for (const c of [sub, client]) {
+        try {
+          await c.quit();
+        } catch {
+          c.destroy();
+        }
       }
     };
     log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@') }, 'socket.io uses the Redis Streams adapter');
@@ -301,9 +318,8 @@ export async function attachRealtime(
 
   // What this process has told its peers about and not resolved: their mirror of us.
   const published = new Map<string, Incident>();
-  const publish = (msg: ClusterMessage): void => {
-    nsp.serverSideEmit(CLUSTER_EVENT, msg);
-  };
+  // JSON drops undefined keys, which zod's optional() on the receiving side requires.
+  const publish = (msg: ClusterMessage): void => clusterPublish?.(JSON.stringify(msg));
 
   // Deltas go to this process's clients only (`local`), each with this process's next rev:
   // peers relay ours with their own revs. One writer per client stream keeps every rev a client
@@ -363,6 +379,13 @@ export async function attachRealtime(
     );
   };
   /**
+   * One socket, in order with the deltas. With connection state recovery on, socket.emit() goes
+   * through the adapter, and the Redis adapter first writes it to its stream: a snapshot would
+   * then reach the client after deltas emitted (locally, at once) later, and replace them with
+   * an older view. A local broadcast to the socket's own room is delivered at once.
+   */
+  const toSocket = (socket: Socket) => nsp.local.to(socket.id);
+  /**
    * Series and graph of one incident to one socket. Another process's incident has them only
    * there: ask its owner to send them to the room (it reaches this socket through the adapter).
    */
@@ -371,12 +394,13 @@ export async function attachRealtime(
       mirror.wantRoom(id);
       return;
     }
-    socket.emit(LiveEvents.series, seriesOf(id));
-    socket.emit(LiveEvents.graph, graphOf(id));
+    const to = toSocket(socket);
+    to.emit(LiveEvents.series, seriesOf(id));
+    to.emit(LiveEvents.graph, graphOf(id));
   };
   /** Full view for one socket: snapshot plus the series and graph of every room it is in. */
   const sendFullView = (socket: Socket): void => {
-    socket.emit(LiveEvents.snapshot, snapshot());
+    toSocket(socket).emit(LiveEvents.snapshot, snapshot());
     for (const id of (socket.data as SocketData).subscriptions) sendRoomView(socket, id);
   };
 
@@ -465,10 +489,16 @@ export async function attachRealtime(
       logger: log,
       count: (type) => mCluster.inc({ type }),
     });
-    nsp.on(CLUSTER_EVENT, (msg: unknown) => {
+    clusterReceive = (text) => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(text);
+      } catch {
+        msg = undefined; // counted and logged as malformed by handle()
+      }
       m.handle(msg);
       mPeers.set(m.peerFigures().length);
-    });
+    };
     mirror = m;
     // Incidents reloaded from the store on restart count as published, so peers learn them
     // (from our heartbeat's ids and the state they then ask for) before they next change.

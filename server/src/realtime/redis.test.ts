@@ -65,8 +65,7 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     redisUrl = `redis://127.0.0.1:${port}`;
   });
 
-  // Server-side events travel on Redis pub/sub, which ignores the database number: a failed
-  // test must not leave servers that the next test's servers would take for peers.
+  // A failed test must not leave servers running into the next one.
   afterEach(async () => {
     await Promise.all(nodes.map((n) => stopNode(n)));
   });
@@ -94,7 +93,7 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
   // Fast heartbeats and a short expiry keep the peer-death test short.
   const clusterOpts = { clusterHeartbeatMs: 250, peerExpiryMs: 1500 };
 
-  /** `db`: a Redis database of its own per test, so one test's streams (room broadcasts) are its own. */
+  /** `db`: a Redis database (adapter streams, cluster channel) of its own per test. */
   async function startNode(db: number, data?: string): Promise<{ proc: ChildProcess; url: string; data: string }> {
     if (!data) {
       data = mkdtempSync(join(tmpdir(), 'ds-node-'));
@@ -137,10 +136,19 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     clearTimeout(kill);
   }
 
+  const events = new Map<LiveView, string[]>();
   function client(url: string): { socket: Socket; view: LiveView } {
     const socket = connect(url + LIVE_NAMESPACE, { transports: ['websocket'], forceNew: true });
     clients.push(socket);
-    return { socket, view: new LiveView(socket) };
+    const view = new LiveView(socket);
+    // What arrived, in order, for the failure message of a wait on this view.
+    const log: string[] = [];
+    events.set(view, log);
+    socket.onAny(
+      (ev: string, m: { rev?: number; incidents?: unknown[]; incident?: { target?: { ip: string } }; id?: string }) =>
+        log.push(`${ev} ${m?.rev ?? ''} ${m?.incident?.target?.ip ?? m?.id ?? m?.incidents?.length ?? ''}`),
+    );
+    return { socket, view };
   }
 
   /** The snapshot a client connecting now receives. */
@@ -162,6 +170,7 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
   const targets = (incs: { target?: { ip: string } }[]): string[] => incs.map((i) => i.target?.ip ?? '').sort();
   const viewTargets = (v: LiveView): string[] => targets(v.list());
   const viewState = (v: LiveView) => () => ({
+    events: events.get(v)?.filter((e) => !e.startsWith('summary')),
     targets: viewTargets(v),
     snapshots: v.snapshots,
     deltas: v.deltas,
