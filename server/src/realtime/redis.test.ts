@@ -240,6 +240,18 @@ describe.skipIf(!hasRedis)('two server processes sharing rooms through the Redis
     expect(after.summary.activeIncidents).toBe(1);
     expect(after.summary.byKind['ddos-fan-in']).toBe(1);
     expect(viewTargets(longB)).toEqual(targets(after.incidents));
+
+    // Traffic figures are summed over the processes: B meters nothing, A 1000 flows in one second
+    // (5 s window: 200 flows/s), and B's summary says 200.
+    expect(longB.summary?.flowsPerSecond).toBe(0);
+    a.proc.send({ flows: 1000 });
+    await until(
+      () => longB.summary?.flowsPerSecond === 200,
+      5000,
+      "A's flows in B's summary",
+      () => longB.summary,
+    );
+    expect(longB.summary?.packetsPerSecond).toBe(200);
     await Promise.all([stopNode(a.proc), stopNode(b.proc)]);
   });
 
