@@ -31,7 +31,9 @@ describe('demo slice', () => {
     await screenshot(page, 'slice-incident-list');
 
     // The row is the server's incident, not something the page made up.
-    const api = (await (await fetch(`${suite.demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as { incidents: Incident[] };
+    const api = (await (await fetch(`${suite.demo.url}/api/incidents?kind=ddos-fan-in`)).json()) as {
+      incidents: Incident[];
+    };
     expect(api.incidents.length).toBeGreaterThan(0);
     const id = await row.getAttribute('data-id');
     const incident = api.incidents.find((i) => i.id === id);

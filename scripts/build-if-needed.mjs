@@ -29,7 +29,9 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 run(bin('tsc'), ['-b', 'server']);
 
 const webOut = join(root, 'web', 'dist', 'index.html');
-const webInputs = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public', 'shared/src'].map((p) => join(root, p));
+const webInputs = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/public', 'shared/src'].map((p) =>
+  join(root, p),
+);
 const webNewest = Math.max(...webInputs.map(newest));
 if (!existsSync(join(root, 'web', 'index.html'))) {
   console.error('web/ has no index.html yet: skipping the SPA build');

@@ -136,9 +136,22 @@ export interface Store {
   /** Time series of one dimension's rollups (heatmaps, trends). */
   abuseSeries(query: AbuseSeriesQuery): AbuseSeries;
   /** Totals per key over [from, to), biggest (bytes) first; beyond the 7 days of minute rows the range widens to whole hours. */
-  abuseTotals(query: { dimension: AbuseDimension; from: number; to: number; kind?: Incident['kind']; keys?: string[]; limit?: number }): AbuseTotal[];
+  abuseTotals(query: {
+    dimension: AbuseDimension;
+    from: number;
+    to: number;
+    kind?: Incident['kind'];
+    keys?: string[];
+    limit?: number;
+  }): AbuseTotal[];
   /** Raw rollup rows for one key, newest first: minute rows where kept, hour rows before. */
-  abuseRows(query: { dimension: AbuseDimension; key: string; from: number; to: number; limit?: number }): StoredRollupRow[];
+  abuseRows(query: {
+    dimension: AbuseDimension;
+    key: string;
+    from: number;
+    to: number;
+    limit?: number;
+  }): StoredRollupRow[];
   /** Incidents naming `key` (endpoint IP as target or source, ASN, customer, upstream link), newest first. */
   incidentsFor(dimension: AbuseDimension, key: string, limit?: number): Incident[];
   /** Endpoints that incidents seen since `since` attribute to a customer (target or source). */

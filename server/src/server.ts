@@ -95,7 +95,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   };
 
   try {
-    const store: Store = openStore({ path: config.storage.path, retentionDays: config.storage.retention_days, logger, registry });
+    const store: Store = openStore({
+      path: config.storage.path,
+      retentionDays: config.storage.retention_days,
+      logger,
+      registry,
+    });
     cleanups.push(() => {
       store.flush();
       store.close();

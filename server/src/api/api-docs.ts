@@ -34,14 +34,19 @@ export function mountApiDocs<E extends Env>(app: Hono<E>, specUrl = '/api/openap
   app.get('/api/docs', (c) => c.html(page()));
   // A separate script rather than inline code, so a strict Content-Security-Policy can stay on.
   app.get('/api/docs/init.js', (c) =>
-    c.body(`window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: '#swagger-ui', deepLinking: true });\n`, 200, {
-      'content-type': 'text/javascript; charset=utf-8',
-    }),
+    c.body(
+      `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: '#swagger-ui', deepLinking: true });\n`,
+      200,
+      {
+        'content-type': 'text/javascript; charset=utf-8',
+      },
+    ),
   );
   app.get('/api/docs/assets/:file', (c) => {
     const file = c.req.param('file');
     const type = assets[file];
-    if (!type) return c.json({ error: 'not found', details: [{ path: 'param.file', message: `no asset ${file}` }] }, 404);
+    if (!type)
+      return c.json({ error: 'not found', details: [{ path: 'param.file', message: `no asset ${file}` }] }, 404);
     let body = cache.get(file);
     if (!body) {
       body = readFileSync(join(distDir, file));

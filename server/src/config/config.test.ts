@@ -72,23 +72,31 @@ describe('config', () => {
     expect(errorOf(GOOD.replace('198.51.100.0/24', '198.51.300.0/24')).issues[0].path).toBe(
       'network.customers[0].prefixes[0]',
     );
-    expect(errorOf(GOOD.replace('198.51.100.0/24', 'not-a-prefix')).message).toContain('network.customers[0].prefixes[0]');
+    expect(errorOf(GOOD.replace('198.51.100.0/24', 'not-a-prefix')).message).toContain(
+      'network.customers[0].prefixes[0]',
+    );
   });
 
   it('rejects a port out of range or of the wrong type', () => {
-    expect(errorOf(GOOD.replace('port: 2055', 'port: 70000')).message).toContain('collectors.netflow.port: port must be 0..65535');
+    expect(errorOf(GOOD.replace('port: 2055', 'port: 70000')).message).toContain(
+      'collectors.netflow.port: port must be 0..65535',
+    );
     expect(errorOf(GOOD.replace('port: 8080', 'port: "eighty"')).message).toContain('http.port');
     expect(errorOf(GOOD.replace('port: 4739', 'port: -1')).issues[0].path).toBe('collectors.ipfix.port');
   });
 
   it('rejects a wrong type and a bad enum value', () => {
-    expect(errorOf(GOOD.replace('retention_days: 90', 'retention_days: soon')).message).toContain('storage.retention_days');
+    expect(errorOf(GOOD.replace('retention_days: 90', 'retention_days: soon')).message).toContain(
+      'storage.retention_days',
+    );
     expect(errorOf(GOOD.replace('role: upstream', 'role: sideways')).message).toContain('network.links[0].role');
   });
 
   it('rejects a bad address in allowed_smtp and sampling exporters', () => {
     expect(errorOf(GOOD.replace('"198.51.100.25"', '"198.51.100.256"')).message).toContain('network.allowed_smtp[0]');
-    expect(errorOf(GOOD.replace('"192.0.2.1": 1000', '"router-a": 1000')).message).toContain('collectors.sampling.exporters');
+    expect(errorOf(GOOD.replace('"192.0.2.1": 1000', '"router-a": 1000')).message).toContain(
+      'collectors.sampling.exporters',
+    );
   });
 
   it('reports YAML syntax errors and duplicate keys', () => {

@@ -64,7 +64,9 @@ export const Config = z.strictObject({
       redis: z.string().url().optional(),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+    .prefault({}),
 });
 export type Config = z.infer<typeof Config>;
 

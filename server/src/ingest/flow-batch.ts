@@ -151,7 +151,7 @@ export function v6GroupsToString(groups: number[]): string {
   // RFC 5952: compress the longest run (≥ 2) of zero groups, first one on ties.
   let bestStart = -1;
   let bestLen = 0;
-  for (let k = 0; k < 8; ) {
+  for (let k = 0; k < 8;) {
     if (groups[k] !== 0) {
       k++;
       continue;
