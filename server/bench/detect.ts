@@ -51,14 +51,7 @@ import {
 } from '../src/sim/scenarios/index.js';
 import type { SimFlow } from '../src/sim/sim-flow.js';
 import { UdpExporter } from '../src/sim/udp-exporter.js';
-
-function opt(name: string, def: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const v = arg ? arg.split('=')[1] : process.env[`BENCH_${name.toUpperCase()}`];
-  const n = v === undefined ? def : Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`bad --${name}: ${v}`);
-  return n;
-}
+import { opt } from './bench-options.js';
 
 const MiB = 1024 * 1024;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

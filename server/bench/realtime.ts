@@ -24,18 +24,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opt } from './bench-options.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const role = process.argv[2];
-
-function opt(name: string, def: number): number {
-  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const v = arg ? arg.split('=')[1] : process.env[`BENCH_${name.toUpperCase()}`];
-  const n = v === undefined ? def : Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`bad --${name}: ${v}`);
-  return n;
-}
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
