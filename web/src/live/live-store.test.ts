@@ -1,5 +1,6 @@
-import type { Incident, Summary } from '@downstream/shared';
+import type { Summary } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
+import { makeIncident } from '../test-fixtures.js';
 import { activeCounts, createLiveStore, freshness, hasSnapshot, STALE_AFTER_MS } from './live-store.js';
 
 const summary = (active: number): Summary => ({
@@ -22,23 +23,7 @@ const summary = (active: number): Summary => ({
   exporters: 1,
 });
 
-const incident = (id: string, over: Partial<Incident> = {}): Incident => ({
-  id,
-  kind: 'ddos-fan-in',
-  direction: 'inbound',
-  severity: 'high',
-  status: 'open',
-  firstSeen: '2026-11-24T10:00:00.000Z',
-  lastSeen: '2026-11-24T10:00:05.000Z',
-  target: { ip: '198.51.100.10' },
-  sources: { distinct: 10, top: [], asns: [] },
-  upstreams: [],
-  peak: { pps: 1, bps: 8 },
-  evidence: {},
-  detectors: ['fan-in'],
-  notes: [],
-  ...over,
-});
+const incident = makeIncident;
 
 describe('live store', () => {
   it('a snapshot replaces everything, including incidents the server no longer lists', () => {

@@ -1,24 +1,16 @@
 import type { Incident } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
+import { makeIncident } from '../test-fixtures.js';
 import { DEFAULT_QUERY, matches, parseQuery, queryToParams, sortIncidents } from './incident-table-model.js';
 
-const inc = (id: string, over: Partial<Incident> = {}): Incident => ({
-  id,
-  kind: 'ddos-fan-in',
-  direction: 'inbound',
-  severity: 'high',
-  status: 'open',
-  firstSeen: '2026-11-24T10:00:00.000Z',
-  lastSeen: '2026-11-24T10:00:05.000Z',
-  target: { ip: '198.51.100.10', customer: 'Residential pool A' },
-  sources: { distinct: 10, top: [], asns: [{ asn: 4134, name: 'Chinanet', share: 0.5 }] },
-  upstreams: [{ name: 'Transit A', share: 1 }],
-  peak: { pps: 1, bps: 8 },
-  evidence: {},
-  detectors: ['fan-in'],
-  notes: [],
-  ...over,
-});
+// Richer than the default fixture: the free-text filter searches customer, ASN and upstream.
+const inc = (id: string, over: Partial<Incident> = {}): Incident =>
+  makeIncident(id, {
+    target: { ip: '198.51.100.10', customer: 'Residential pool A' },
+    sources: { distinct: 10, top: [], asns: [{ asn: 4134, name: 'Chinanet', share: 0.5 }] },
+    upstreams: [{ name: 'Transit A', share: 1 }],
+    ...over,
+  });
 
 describe('incident table query', () => {
   it('round-trips through the URL and drops defaults', () => {
