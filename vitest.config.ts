@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'server',
           include: ['server/src/**/*.test.ts', 'server/test/**/*.test.ts'],
+          // One nats-server (JetStream) for the run, for the flow bus tests (server/src/bus/).
+          globalSetup: ['server/src/testing/nats-global-setup.ts'],
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { screenshot, useDemoAndBrowser } from './harness/index.js';
 
 /**
- * The first vertical slice (issue 2): simulated router → NetFlow v9 over UDP → collector →
+ * The first vertical slice (README, Layout): simulated router → NetFlow v9 over UDP → collector →
  * fan-in detector → incident → socket.io → the incident list, live, without a reload.
  */
 describe('demo slice', () => {

@@ -30,6 +30,11 @@ export interface DemoOptions {
   env?: Record<string, string>;
   /** How long to wait for the "listening on" line. */
   timeoutMs?: number;
+  /**
+   * Backfill the demo's 30 days of simulated history (what `pnpm start` does). Off by default:
+   * most tests are about live traffic, and counts of live incidents stay exact without it.
+   */
+  history?: boolean;
 }
 
 /**
@@ -51,6 +56,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoServer> {
         String(opts.seed ?? 1),
         '--speed',
         String(opts.speed ?? 1),
+        ...(opts.history ? [] : ['--no-history']),
       ];
   const proc = spawn(process.execPath, args, {
     cwd: repoRoot,

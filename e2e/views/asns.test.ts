@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { openPage } from './helpers.js';
 
-/** ASNs heatmap and one ASN's page (issue 7). */
+/** ASNs heatmap and one ASN's page (web/src/views/asns/). */
 describe('ASN pages', () => {
   const suite = useDemoAndBrowser();
 

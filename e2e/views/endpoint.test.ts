@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { openPage } from './helpers.js';
 
-/** The endpoint page (issue 7): one address, its customer, its incidents, its timeline. */
+/** The endpoint page (web/src/views/endpoint/): one address, its customer, its incidents, its timeline. */
 describe('endpoint page', () => {
   const suite = useDemoAndBrowser();
 

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { IncidentDetail } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
 import { screenshot, useDemoAndBrowser } from '../harness/index.js';
-import { canvasInk, openPage } from './helpers.js';
+import { canvasInk, openPage, type LabelBoxes } from './helpers.js';
 
-/** The incident drill-down (issue 7): graph, timeline, tables, operator actions. */
+/** The incident drill-down (web/src/views/incident/): graph, timeline, tables, operator actions. */
 describe('incident page', () => {
   const suite = useDemoAndBrowser();
 
@@ -30,6 +30,8 @@ describe('incident page', () => {
     await detail.waitFor({ timeout: 15_000 });
     expect(await page.getByTestId('incident-kind').textContent()).toMatch(/fan-in/i);
     expect(await page.getByTestId('incident-target').textContent()).toContain(incident.target!.ip);
+    // Why it fired, in words an operator can check: the evidence and the thresholds (the detector's reason text, server/src/detect/).
+    expect(await page.getByTestId('incident-reason').textContent()).toMatch(/Why:.*sources.*thresholds: ≥ 500 sources/);
 
     const graph = page.getByTestId('fan-in-graph');
     await graph.waitFor({ timeout: 30_000 });
@@ -39,16 +41,18 @@ describe('incident page', () => {
       .poll(async () => (await canvasInk(page, '[data-testid="fan-in-graph"]')).reddish, { timeout: 20_000 })
       .toBeGreaterThan(300);
 
-    // Hover over the graph until the tooltip names a source (IP, ASN) or a cluster.
+    // Hover over the discs (where the renderer says they are) until the tooltip names a
+    // source (IP, ASN) or a cluster.
     const box = (await graph.boundingBox())!;
+    const { discs } = JSON.parse((await graph.getAttribute('data-label-boxes'))!) as LabelBoxes;
     let tip = '';
     let at = { x: 0, y: 0 };
-    for (let k = 0; k < 60 && !tip; k++) {
-      const a = (k / 60) * Math.PI * 2;
-      const r = Math.min(box.width, box.height) * 0.33;
-      at = { x: box.x + box.width / 2 + Math.cos(a) * r, y: box.y + box.height / 2 + Math.sin(a) * r };
+    for (let k = 0; k < 3 * discs.length && !tip; k++) {
+      const d = discs[k % discs.length]!;
+      const off = [0, 0.4, -0.4][Math.floor(k / discs.length)]! * d.r;
+      at = { x: box.x + d.cx + off, y: box.y + d.cy };
       await page.mouse.move(at.x, at.y);
-      await page.waitForTimeout(60);
+      await page.waitForTimeout(80);
       if ((await page.getByTestId('graph-tooltip').count()) > 0)
         tip = (await page.getByTestId('graph-tooltip').textContent()) ?? '';
     }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { markWindow, noReload, openPage } from './helpers.js';
 
-/** The live incident table (issue 7): sorting, filters in the URL, keyboard, stable rows. */
+/** The live incident table (web/src/views/incidents/): sorting, filters in the URL, keyboard, stable rows. */
 describe('incidents table', () => {
   const suite = useDemoAndBrowser();
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { screenshot, useDemoAndBrowser } from '../harness/index.js';
 import { openPage } from './helpers.js';
 
-/** Executive trends (issue 7): per-upstream and per-customer abuse, CSV, print layout. */
+/** Executive trends (web/src/views/trends/): per-upstream and per-customer abuse, CSV, print layout. */
 describe('trends', () => {
   const suite = useDemoAndBrowser();
 
@@ -25,9 +25,26 @@ describe('trends', () => {
     expect(Number(await page.getByTestId('kpi-incidents').textContent())).toBeGreaterThan(0);
     expect(await page.getByTestId('upstream-trends').count()).toBe(1);
 
-    // Period is a deep link.
+    // The range is a deep link (`period` is the older name and still read).
     await page.getByTestId('range-picker').getByRole('button', { name: '30d' }).click();
-    await expect.poll(() => new URL(page.url()).searchParams.get('period')).toBe('30d');
+    await expect.poll(() => new URL(page.url()).searchParams.get('range')).toBe('30d');
+    expect(new URL(page.url()).searchParams.has('period')).toBe(false);
+    // The picker shows the new preset (its fields reset in the same render) before we type.
+    await expect
+      .poll(() => page.getByTestId('range-picker').getByRole('button', { name: '30d' }).getAttribute('aria-pressed'))
+      .toBe('true');
+    // An absolute range from the same picker: from/to in the URL (UTC), the title says it.
+    await page.getByTestId('time-from').fill('2026-11-01T00:00');
+    await page.getByTestId('time-to').fill('2026-11-08T00:00');
+    await page.getByTestId('time-apply').click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('from')).toBe('2026-11-01T00:00:00.000Z');
+    expect(new URL(page.url()).searchParams.get('to')).toBe('2026-11-08T00:00:00.000Z');
+    expect(new URL(page.url()).searchParams.has('range')).toBe(false);
+    await expect.poll(() => page.locator('h1').textContent()).toContain('2026-11-01 00:00 – 2026-11-08 00:00 UTC');
+    // The header's navigation carries the range to the next page.
+    expect(await page.locator('.app-header nav a', { hasText: 'ASNs' }).getAttribute('href')).toContain('from=');
+    await page.getByTestId('range-picker').getByRole('button', { name: '30d' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('range')).toBe('30d');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     expect(download.suggestedFilename()).toBe('downstream-trends-30d.csv');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { screenshot, startDemo, useDemoAndBrowser } from '../harness/index.js';
 import { canvasInk, hasScrollbars, markWindow, noReload, openPage } from './helpers.js';
 
-/** The NOC wall (issue 7): big numbers, live graph, map, heatmap, STALE and recovery. */
+/** The NOC wall (web/src/views/wall/): big numbers, live graph, map, heatmap, STALE and recovery. */
 describe('wall', () => {
   const suite = useDemoAndBrowser();
 
@@ -41,6 +41,18 @@ describe('wall', () => {
     );
     expect(await page.locator('[data-testid="data-attribution"] a[href="https://db-ip.com"]').count()).toBe(1);
     await screenshot(page, 'wall-1080p-attack');
+
+    // Kiosk mode: the toggle puts kiosk=1 in the URL and hides the controls; Escape leaves it.
+    expect(await page.getByTestId('wall-chrome').isVisible()).toBe(true);
+    await page.getByTestId('kiosk-toggle').click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('kiosk')).toBe('1');
+    // React hides the chrome on the render after the URL changes: poll, not one read.
+    await expect.poll(() => page.getByTestId('wall-chrome').count()).toBe(0);
+    // The attack stays while secondary panels rotate.
+    expect(await page.getByTestId('wall-attack-panel').count()).toBe(1);
+    await screenshot(page, 'wall-1080p-kiosk');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => new URL(page.url()).searchParams.has('kiosk')).toBe(false);
     expect(errors).toEqual([]);
     await page.close();
   });

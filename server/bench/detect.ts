@@ -19,6 +19,8 @@
  *
  * Options (env BENCH_X or --x=value): trials=20 cycles=2 (passes over the mixed cycle)
  * fastnetmon=1 (0 skips part 5).
+ *
+ * `--matrix` runs the detection-quality matrix instead (detect-matrix.ts).
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +33,7 @@ import { batchFromSimFlows, createEnrichedBatch, ip, setRecord, stubEnricher } f
 import type { EnrichedBatch } from '../src/enrich/enriched-batch.js';
 import { createEnricher } from '../src/enrich/index.js';
 import { findFastNetMon, freeUdpPort, startFastNetMon } from '../src/feeds/fastnetmon-runner.js';
-import { startServer } from '../src/server.js';
+import { startServer } from '../src/main/server.js';
 import {
   allowedMail,
   amplification,
@@ -52,6 +54,7 @@ import {
 import type { SimFlow } from '../src/sim/sim-flow.js';
 import { UdpExporter } from '../src/sim/udp-exporter.js';
 import { opt } from './bench-options.js';
+import { matrix } from './detect-matrix.js';
 
 const MiB = 1024 * 1024;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -271,7 +274,7 @@ async function compareFastNetMon(seconds: number) {
         .map((l) => l.split(' '))
     : [];
   const bannedIps = new Set(banned.filter((b) => b[3] === 'ban').map((b) => b[0]));
-  const incidents = server.ctx.incidents.list({ limit: 100 });
+  const incidents = await server.ctx.incidents.list({ limit: 100 });
   await server.close();
   rmSync(dir, { recursive: true, force: true });
   const rows = scenario.labels.map((l) => {
@@ -299,6 +302,10 @@ async function compareFastNetMon(seconds: number) {
 }
 
 async function main() {
+  if (process.argv.includes('--matrix')) {
+    await matrix();
+    return;
+  }
   const trials = opt('trials', 20);
   const cycles = opt('cycles', 2);
   console.log(`node ${process.version}, ${process.arch}`);

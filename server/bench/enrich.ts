@@ -10,7 +10,7 @@ import { parseConfig } from '../src/config/config.js';
 import { dataSignature, loadAsnDb, readAsnCache, writeAsnCache } from '../src/enrich/asn-db.js';
 import { createEnricher } from '../src/enrich/index.js';
 import { lookupWords } from '../src/enrich/range-table.js';
-import { createFlowBatch, exporterIndex } from '../src/ingest/flow-batch.js';
+import { createFlowBatch, exporterIndex } from '../src/flow/flow-batch.js';
 import { DAY, HOUR, MINUTE, openStore } from '../src/store/index.js';
 
 const fmt = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
@@ -176,15 +176,15 @@ line('ASN lookups/s, IPv6 random in 2000::/4 (CPU)', fmt(v6rate.cpu), '(none)', 
 
   // Wall time is what a user waits; CPU time of this process is what the query costs when the
   // machine is shared (the figure that compares across runs on a busy box).
-  const time = (what: string, q: Parameters<typeof store.abuseSeries>[0], target?: number): void => {
-    store.abuseSeries(q); // warm the page cache
+  const time = async (what: string, q: Parameters<typeof store.abuseSeries>[0], target?: number): Promise<void> => {
+    await store.abuseSeries(q); // warm the page cache
     const wall: number[] = [];
     const cpu: number[] = [];
     let bytes = 0;
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
       const c = process.cpuUsage();
-      const r = store.abuseSeries(q);
+      const r = await store.abuseSeries(q);
       bytes = JSON.stringify(r).length;
       const d = process.cpuUsage(c);
       wall.push(performance.now() - t);
@@ -195,23 +195,29 @@ line('ASN lookups/s, IPv6 random in 2000::/4 (CPU)', fmt(v6rate.cpu), '(none)', 
     line(what, `${fmt(wall[2])} ms`, target ? `< ${target} ms` : '(none)', target ? wall[2] < target : true);
     console.log(`  (median of 5; CPU ${fmt(cpu[2])} ms; JSON of the result ${fmt(bytes / 1024)} KiB)`);
   };
-  time(
+  await time(
     'heatmap 90 d × 1,000 ASNs, step 1d, top 50',
     { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 50 },
     200,
   );
-  time(
+  await time(
     'heatmap 90 d × 1,000 ASNs, step 1d, all 1,000',
     { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: DAY, top: 1000 },
     200,
   );
-  time(
+  await time(
     'heatmap 90 d × 1,000 ASNs, step 1h, top 50',
     { dimension: 'asn', from: now - 90 * DAY, to: now, stepMs: HOUR, top: 50 },
     200,
   );
-  time('heatmap 7 d, step 1h, top 50', { dimension: 'asn', from: now - 7 * DAY, to: now, stepMs: HOUR, top: 50 });
-  time('heatmap 24 h, step 5m, top 50', { dimension: 'asn', from: now - DAY, to: now, stepMs: 5 * MINUTE, top: 50 });
-  store.close();
+  await time('heatmap 7 d, step 1h, top 50', { dimension: 'asn', from: now - 7 * DAY, to: now, stepMs: HOUR, top: 50 });
+  await time('heatmap 24 h, step 5m, top 50', {
+    dimension: 'asn',
+    from: now - DAY,
+    to: now,
+    stepMs: 5 * MINUTE,
+    top: 50,
+  });
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 }

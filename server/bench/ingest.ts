@@ -6,6 +6,8 @@
  *     datagrams at a paced rate to the real collector (startCollectors); we count records
  *     decoded vs sent.
  * Options: BENCH_SECONDS (per measurement, default 2), BENCH_E2E_RATES (records/s list).
+ * `--e2e`: instead, the built server and nfcapd as separate processes against an external
+ * sender process (ingest-e2e.ts); `--peers`: the same with FastNetMon as well.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -214,5 +216,10 @@ async function benchEndToEnd(): Promise<void> {
   }
 }
 
-benchDecode();
-await benchEndToEnd();
+if (process.argv.includes('--e2e') || process.argv.includes('--peers')) {
+  const { benchEndToEndProcesses } = await import('./ingest-e2e.js');
+  await benchEndToEndProcesses();
+} else {
+  benchDecode();
+  await benchEndToEnd();
+}

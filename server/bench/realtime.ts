@@ -53,7 +53,7 @@ type ClientMsg =
 async function serverMain(): Promise<void> {
   const { pino } = await import('pino');
   const { parseConfig } = await import('../src/config/config.js');
-  const { startServer } = await import('../src/server.js');
+  const { startServer } = await import('../src/main/server.js');
   const dir = mkdtempSync(join(tmpdir(), 'ds-bench-rt-'));
   const config = parseConfig({ http: { host: '127.0.0.1', port: 0 }, storage: { path: dir }, log: { level: 'warn' } });
   const server = await startServer({ config, logger: pino({ level: 'warn' }), version: 'bench' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { FeedHealth } from './feeds.js';
-import { Direction, Incident, IncidentKind, IncidentStatus, Timestamp } from './incident.js';
+import { Direction, Incident, IncidentKind, IncidentStatus } from './incident.js';
 
 export const FlowProtocol = z.enum(['netflow-v5', 'netflow-v9', 'ipfix', 'sflow-v5']);
 export type FlowProtocol = z.infer<typeof FlowProtocol>;
@@ -54,21 +54,3 @@ export type IncidentActionBody = z.infer<typeof IncidentActionBody>;
 /** POST /api/incidents/:id/notes body. */
 export const NoteBody = z.strictObject({ text: z.string().trim().min(1, 'text must not be empty').max(10_000) });
 export type NoteBody = z.infer<typeof NoteBody>;
-
-/**
- * One line of an incident's audit trail (`GET /api/incidents/:id/audit`), oldest first.
- * `action` is what happened: a status (`acknowledged`, `resolved`, `reopen`…), `note`,
- * `mitigation.announce.rtbh|flowspec`, `mitigation.withdraw.rtbh|flowspec`; `by` the token
- * name, `system` or `auto`; `detail` the note or the announced/withdrawn rule.
- */
-export const AuditEntry = z.object({
-  at: Timestamp,
-  by: z.string(),
-  action: z.string(),
-  incidentId: z.string().optional(),
-  detail: z.string().optional(),
-});
-export type AuditEntry = z.infer<typeof AuditEntry>;
-
-export const AuditList = z.object({ entries: z.array(AuditEntry) });
-export type AuditList = z.infer<typeof AuditList>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Direction, IncidentKind, Timestamp } from './incident.js';
+import { SubscriberBinding } from './subscribers.js';
 
 /*
  * Wire types of the feeds (detectors outside Downstream posting to it) and of the actions
@@ -115,6 +116,21 @@ export const RemediationEntry = z.object({
   note: z.string().nullable(),
   /** Seen again after it was marked remediated. */
   recurred: z.boolean(),
+  /** Who held the address at the row's last abuse (RADIUS accounting / DHCP leases), when known. */
+  subscriber: SubscriberBinding.optional(),
+  /** When the subscriber was last e-mailed an abuse notice. */
+  lastNotice: Timestamp.optional(),
+  /** Walled-garden state from the last acknowledged CoA step. */
+  walledGarden: z.enum(['held', 'released']).optional(),
+  /** Abuse again within the watch after being marked remediated (actions.remediation.watch_days). */
+  recurrences: z.number().int().nonnegative().optional(),
+  /** After `remediated`: watched until `until`, then verified clean. */
+  watch: z
+    .object({ state: z.enum(['watching', 'verified']), until: Timestamp })
+    .nullable()
+    .optional(),
+  /** Abuse reports from other networks attached to this endpoint. */
+  complaints: z.number().int().nonnegative().optional(),
 });
 export type RemediationEntry = z.infer<typeof RemediationEntry>;
 

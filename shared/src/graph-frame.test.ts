@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeGraphFrame, encodeGraphFrame, graphNodesOf, ipToWords, wordsToIp } from './graph-frame.js';
+import { ipToWords, wordsToIp } from './address.js';
+import { decodeGraphFrame, encodeGraphFrame, graphNodesOf } from './graph-frame.js';
 import type { GraphNode } from './incident.js';
 
 describe('graph frame', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ipToWords, wordsToIp } from './address.js';
 import type { GraphNode } from './incident.js';
 
 /**
@@ -58,84 +59,6 @@ export interface DecodedGraph {
   country: Uint8Array;
   customer: Int16Array;
   customers: string[];
-}
-
-function v4Words(s: string, out: Uint32Array, o: number): boolean {
-  const p = s.split('.');
-  if (p.length !== 4) return false;
-  let r = 0;
-  for (const x of p) {
-    if (!/^\d{1,3}$/.test(x)) return false;
-    const n = Number(x);
-    if (n > 255) return false;
-    r = r * 256 + n;
-  }
-  out[o] = 0;
-  out[o + 1] = 0;
-  out[o + 2] = 0xffff;
-  out[o + 3] = r >>> 0;
-  return true;
-}
-
-/** Writes the address into out[o..o+3]; unparsable text leaves the :: (all zero) address. */
-export function ipToWords(s: string, out: Uint32Array, o = 0): void {
-  out.fill(0, o, o + 4);
-  if (!s.includes(':')) {
-    v4Words(s, out, o);
-    return;
-  }
-  const dbl = s.indexOf('::');
-  const head = dbl >= 0 ? s.slice(0, dbl) : s;
-  const tail = dbl >= 0 ? s.slice(dbl + 2) : '';
-  const parse = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const r: number[] = [];
-    const pieces = part.split(':');
-    for (let k = 0; k < pieces.length; k++) {
-      const p = pieces[k];
-      if (k === pieces.length - 1 && p.includes('.')) {
-        const w = new Uint32Array(4);
-        if (!v4Words(p, w, 0)) return undefined;
-        r.push(w[3] >>> 16, w[3] & 0xffff);
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) r.push(parseInt(p, 16));
-      else return undefined;
-    }
-    return r;
-  };
-  const h = parse(head);
-  const t = parse(tail);
-  if (!h || !t) return;
-  const fill = 8 - h.length - t.length;
-  if (fill < 0 || (dbl < 0 && fill !== 0)) return;
-  const g = [...h, ...new Array<number>(fill).fill(0), ...t];
-  for (let k = 0; k < 4; k++) out[o + k] = ((g[2 * k] << 16) | g[2 * k + 1]) >>> 0;
-}
-
-/** Text form: dotted quad for IPv4-mapped, RFC 5952 for IPv6. */
-export function wordsToIp(w: Uint32Array, o = 0): string {
-  if (w[o] === 0 && w[o + 1] === 0 && w[o + 2] === 0xffff) {
-    const a = w[o + 3];
-    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-  }
-  const g: number[] = [];
-  for (let k = 0; k < 4; k++) g.push(w[o + k] >>> 16, w[o + k] & 0xffff);
-  let bs = -1;
-  let bl = 0;
-  for (let k = 0; k < 8;) {
-    if (g[k] !== 0) {
-      k++;
-      continue;
-    }
-    let j = k;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - k > bl && j - k >= 2) {
-      bs = k;
-      bl = j - k;
-    }
-    k = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  return bs < 0 ? hex.join(':') : `${hex.slice(0, bs).join(':')}::${hex.slice(bs + bl).join(':')}`;
 }
 
 /** Nodes → frame (server side). */

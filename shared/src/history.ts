@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Incident, IncidentKind, Timestamp } from './incident.js';
+import { SubscriberBinding } from './subscribers.js';
 
 /**
  * History REST responses (server/src/api/history.ts): heatmaps, trends, scorecards, drill-downs
@@ -26,6 +27,13 @@ export type TrafficTotals = z.infer<typeof TrafficTotals>;
 /** Bytes of abusive traffic per incident kind. */
 export const BytesByKind = z.partialRecord(IncidentKind, z.number().nonnegative());
 
+/**
+ * The part of a response's range that holds the demo's simulated history (backfilled on the first
+ * start, see `demo --no-history`), or null when none of it does: the UI marks such data.
+ */
+export const SimulatedSpan = z.object({ from: Timestamp, to: Timestamp }).nullable();
+export type SimulatedSpan = z.infer<typeof SimulatedSpan>;
+
 /** The time axis every series response shares. */
 export const SeriesAxis = z.object({
   from: Timestamp,
@@ -37,6 +45,7 @@ export const SeriesAxis = z.object({
   /** Bucket starts; every series array below has one value per bucket. */
   buckets: z.array(Timestamp),
   kind: IncidentKind.optional(),
+  simulated: SimulatedSpan.optional(),
 });
 export type SeriesAxis = z.infer<typeof SeriesAxis>;
 
@@ -82,6 +91,7 @@ export type IncidentCounts = z.infer<typeof IncidentCounts>;
 export const CustomerScorecard = z.object({
   from: Timestamp,
   to: Timestamp,
+  simulated: SimulatedSpan.optional(),
   customers: z.array(
     z.object({
       name: z.string(),
@@ -118,12 +128,15 @@ export const EndpointHistory = z.object({
   customer: z.string().optional(),
   from: Timestamp,
   to: Timestamp,
+  simulated: SimulatedSpan.optional(),
   total: TrafficTotals,
   byKind: BytesByKind,
   /** Newest first, at most `limit` (default 100); `sources.top` trimmed to 20 entries. */
   incidents: z.array(Incident),
   /** Newest first: minute rows for the last 7 days, hourly before; at most 10,000. */
   rollups: z.array(RollupEntry),
+  /** Who held the address during the range (RADIUS sessions, DHCP leases), newest first. */
+  subscribers: z.array(SubscriberBinding).optional(),
 });
 export type EndpointHistory = z.infer<typeof EndpointHistory>;
 

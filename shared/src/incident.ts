@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { SubscriberBinding } from './subscribers.js';
 
-/** Every abuse kind Downstream knows (DESIGN.md, "Incident"). */
+/** Every abuse kind Downstream knows; per-kind policy is kinds.ts. */
 export const IncidentKind = z.enum([
   'ddos-fan-in',
   'volumetric',
@@ -41,6 +42,8 @@ export const SourceEndpoint = z.object({
   customer: z.string().optional(),
   packets: z.number().nonnegative(),
   bytes: z.number().nonnegative(),
+  /** Who held the address when the abuse happened (outbound kinds, detail endpoint; from RADIUS/DHCP). */
+  subscriber: SubscriberBinding.optional(),
 });
 export type SourceEndpoint = z.infer<typeof SourceEndpoint>;
 
@@ -86,6 +89,12 @@ export const Evidence = z
     confidence: z.number().min(0).max(1).optional(),
     /** Human readable reason, e.g. "12,403 sources, 64 B mean packet size, 380 kpps". */
     summary: z.string().optional(),
+    /**
+     * Why the detector fired, in words an operator can check against the flows: the evidence and
+     * the threshold it crossed, e.g. "2,000 reflectors from UDP 123, 468-byte packets, no
+     * requests from the target toward that port (thresholds: …)".
+     */
+    reason: z.string().optional(),
   })
   .catchall(z.unknown());
 export type Evidence = z.infer<typeof Evidence>;
@@ -117,6 +126,8 @@ export const Incident = z.object({
   /** Which built-in detectors or feeds reported it, e.g. ["fan-in", "fastnetmon"]. */
   detectors: z.array(z.string()),
   notes: z.array(Note).default([]),
+  /** True for the demo's backfilled history (`demo --no-history` turns it off): never observed traffic. */
+  simulated: z.boolean().optional(),
 });
 export type Incident = z.infer<typeof Incident>;
 

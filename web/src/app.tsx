@@ -1,22 +1,23 @@
 import { Suspense } from 'react';
 import { BrowserRouter, Outlet, Route, Routes, useLocation } from 'react-router';
-import { ErrorBoundary } from './views/error-boundary.js';
-import { lazyRetry } from './views/lazy-retry.js';
-import { AsnView } from './views/asn-view.js';
-import { AsnsView } from './views/asns-view.js';
-import { EndpointView } from './views/endpoint-view.js';
-import { Header } from './views/header.js';
-import { IncidentView } from './views/incident-view.js';
-import { IncidentsView } from './views/incidents-view.js';
-import { NotFoundView } from './views/not-found-view.js';
-import { RemediationView } from './views/remediation-view.js';
-import { StatusView } from './views/status-view.js';
-import { TrendsView } from './views/trends-view.js';
-import { WallView } from './views/wall-view.js';
+import { ErrorBoundary } from './views/common/error-boundary.js';
+import { lazyRetry } from './views/common/lazy-retry.js';
+import { AsnView } from './views/asns/asn-view.js';
+import { AsnsView } from './views/asns/asns-view.js';
+import { EndpointView } from './views/endpoint/endpoint-view.js';
+import { Header } from './views/common/header.js';
+import { IncidentView } from './views/incident/incident-view.js';
+import { IncidentsView } from './views/incidents/incidents-view.js';
+import { NotFoundView } from './views/common/not-found-view.js';
+import { RemediationView } from './views/remediation/remediation-view.js';
+import { ReportCardView } from './views/report-card/report-card-view.js';
+import { StatusView } from './views/status/status-view.js';
+import { TrendsView } from './views/trends/trends-view.js';
+import { WallView } from './views/wall/wall-view.js';
 
 // Benchmark baseline only; its own chunk so no user page downloads it.
 const BenchScatterView = lazyRetry(() =>
-  import('./views/bench-scatter-view.js').then((m) => ({ default: m.BenchScatterView })),
+  import('./views/bench/bench-scatter-view.js').then((m) => ({ default: m.BenchScatterView })),
 );
 
 function Layout() {
@@ -52,6 +53,7 @@ export function App() {
           <Route path="asns/:asn" element={<AsnView />} />
           <Route path="trends" element={<TrendsView />} />
           <Route path="remediation" element={<RemediationView />} />
+          <Route path="report-card" element={<ReportCardView />} />
           <Route path="status" element={<StatusView />} />
           <Route path="*" element={<NotFoundView />} />
         </Route>

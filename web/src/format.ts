@@ -1,4 +1,4 @@
-import type { IncidentKind } from '@downstream/shared';
+import { IncidentKind, KIND_POLICY } from '@downstream/shared';
 
 const SI = ['', 'k', 'M', 'G', 'T', 'P'];
 
@@ -49,26 +49,17 @@ export function time(iso: string): string {
   });
 }
 
-export const KIND_LABEL: Record<IncidentKind, string> = {
-  'ddos-fan-in': 'DDoS fan-in',
-  volumetric: 'Volumetric',
-  amplification: 'Amplification',
-  'spam-bot': 'Spam bot',
-  scanner: 'Scanner',
-  'ddos-participation': 'DDoS participation',
-  external: 'External',
-};
+// Labels and colours are per-kind policy (shared/src/kinds.ts); these are the views' lookups.
+export const KIND_LABEL = Object.fromEntries(IncidentKind.options.map((k) => [k, KIND_POLICY[k].label])) as Record<
+  IncidentKind,
+  string
+>;
 
 /** One colour per kind, used by tables, graphs and maps alike; RGB for deck.gl. */
-export const KIND_RGB: Record<IncidentKind, [number, number, number]> = {
-  'ddos-fan-in': [255, 82, 82],
-  volumetric: [255, 152, 0],
-  amplification: [255, 214, 0],
-  'spam-bot': [186, 104, 255],
-  scanner: [64, 196, 255],
-  'ddos-participation': [255, 64, 170],
-  external: [160, 170, 180],
-};
+export const KIND_RGB = Object.fromEntries(IncidentKind.options.map((k) => [k, [...KIND_POLICY[k].rgb]])) as Record<
+  IncidentKind,
+  [number, number, number]
+>;
 
 export function kindColor(kind: IncidentKind, alpha = 1): string {
   const [r, g, b] = KIND_RGB[kind];
@@ -137,4 +128,22 @@ export function timeTickLabels(ticks: readonly number[], incr: number): string[]
     if (incr >= MIN) return d.getHours() === 0 && d.getMinutes() === 0 ? date : hm;
     return `${hm}:${p2(d.getSeconds())}`;
   });
+}
+
+/**
+ * The source counts of one incident, labelled the same on every page: `now` distinct sources in
+ * the detector's latest window (what lists and the wall show), `peak` the most at once, `total`
+ * the sources listed over the whole incident (the graph and call list).
+ */
+export function sourceCounts(
+  i: {
+    sources: { distinct: number; top: readonly unknown[] };
+    evidence: Record<string, unknown>;
+  },
+  listed?: number,
+): { now: number; peak: number; total: number } {
+  const now = i.sources.distinct;
+  const p = i.evidence.peakSources;
+  const peak = Math.max(now, typeof p === 'number' ? p : 0);
+  return { now, peak, total: listed ?? i.sources.top.length };
 }

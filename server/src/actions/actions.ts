@@ -6,6 +6,7 @@ import type { MitigationRequestParsed } from './exabgp.js';
 import { Mitigator } from './mitigation.js';
 import { RdapContacts } from './rdap.js';
 import { RemediationList, openActionsDb } from './remediation.js';
+import { DAY_MS, RemediationWatch } from './remediation-watch.js';
 import { buildArf, buildXarf, recipientsFor, type ReportContext } from './reports.js';
 import { WebhookNotifier } from './webhooks.js';
 
@@ -36,6 +37,8 @@ export interface Report {
 export class Actions {
   readonly db: Database.Database;
   readonly remediation: RemediationList;
+  /** Verified remediation: incidents reach the list through the watch (recurrences). */
+  readonly watch: RemediationWatch;
   readonly mitigator: Mitigator;
   readonly webhooks: WebhookNotifier;
   readonly rdap: RdapContacts;
@@ -48,11 +51,21 @@ export class Actions {
     const a = ctx.config.actions;
     this.db = openActionsDb(a.remediation.path ?? join(ctx.config.storage.path, 'actions.sqlite'));
     this.remediation = new RemediationList(this.db);
+    this.watch = new RemediationWatch({
+      db: this.db,
+      list: this.remediation,
+      watchMs: a.remediation.watch_days * DAY_MS,
+      // Recurrences are found on the detection path: written, not awaited; a failure is logged.
+      audit: (e) =>
+        ctx.store
+          .appendAudit(e)
+          .catch((err: unknown) => ctx.logger.error({ err, entry: e }, 'could not write audit entry')),
+    });
     this.mitigator = new Mitigator({
       db: this.db,
       config: a.mitigation,
       store: ctx.store,
-      setMitigating: (id, by, note) => void ctx.incidents.setStatus(id, 'mitigating', by, note),
+      setMitigating: (id, by, note) => ctx.incidents.setStatus(id, 'mitigating', by, note),
       logger: ctx.logger.child({ module: 'mitigation' }),
     });
     this.webhooks = new WebhookNotifier({
@@ -65,17 +78,22 @@ export class Actions {
     this.rdap = new RdapContacts(this.db, a.reports.rdap, ctx.logger.child({ module: 'rdap' }));
     ctx.incidents.on('upsert', this.onUpsert);
     ctx.incidents.on('resolved', this.onResolved);
-    this.reconcile();
+    this.reconciled = this.reconcile().catch((err: unknown) =>
+      ctx.logger.error({ err }, 'mitigation reconcile at start-up failed'),
+    );
   }
+
+  /** Settles once start-up reconciliation has queued its withdrawals (reading incidents is async). */
+  readonly reconciled: Promise<void>;
 
   /**
    * A blackhole must not outlive its incident: mitigations still announced for incidents that
    * resolved (or vanished) while Downstream was down are withdrawn at start-up.
    */
-  private reconcile(): void {
+  private async reconcile(): Promise<void> {
     const stale = new Set<string>();
     for (const m of this.mitigator.list(undefined, true)) {
-      const inc = this.ctx.incidents.get(m.incidentId) ?? this.ctx.store.getIncident(m.incidentId);
+      const inc = await this.ctx.incidents.get(m.incidentId);
       if (!inc || inc.status === 'resolved') stale.add(m.incidentId);
     }
     for (const id of stale) {
@@ -97,7 +115,7 @@ export class Actions {
         const last = this.lastRecorded.get(incident.id) ?? 0;
         if (now - last >= REMEDIATION_EVERY_MS) {
           this.lastRecorded.set(incident.id, now);
-          this.remediation.recordIncident(incident);
+          this.watch.recordIncident(incident);
         }
       }
       if (!this.autoTried.has(incident.id) && this.mitigator.shouldAuto(incident)) {
@@ -117,7 +135,7 @@ export class Actions {
     this.lastRecorded.delete(incident.id);
     this.autoTried.delete(incident.id);
     try {
-      if (this.ctx.config.actions.remediation.enabled) this.remediation.recordIncident(incident);
+      if (this.ctx.config.actions.remediation.enabled) this.watch.recordIncident(incident);
     } catch (err) {
       this.ctx.logger.error({ err, incident: incident.id }, 'remediation update failed');
     }
@@ -126,8 +144,8 @@ export class Actions {
       .catch((err: Error) => this.ctx.logger.error({ err, incident: incident.id }, 'withdraw on resolve failed'));
   }
 
-  private incident(id: string): Incident {
-    const inc = this.ctx.incidents.get(id) ?? this.ctx.store.getIncident(id);
+  private async incident(id: string): Promise<Incident> {
+    const inc = await this.ctx.incidents.get(id);
     if (!inc) throw new ReportError(`no incident ${id}`, 404, 'params.id');
     return inc;
   }
@@ -143,13 +161,13 @@ export class Actions {
     );
   }
 
-  recipients(id: string): Promise<ReportRecipient[]> {
-    return this.withContacts(recipientsFor(this.incident(id), this.reportContext()));
+  async recipients(id: string): Promise<ReportRecipient[]> {
+    return this.withContacts(recipientsFor(await this.incident(id), this.reportContext()));
   }
 
   /** One report: for recipient `to` (an id from recipients()), else the first (largest share). */
   async report(id: string, format: 'xarf' | 'arf', to?: string): Promise<Report> {
-    const inc = this.incident(id);
+    const inc = await this.incident(id);
     const rc = this.reportContext();
     const all = recipientsFor(inc, rc);
     const picked = to === undefined ? all[0] : all.find((r) => r.id === to);
@@ -177,12 +195,20 @@ export class Actions {
     };
   }
 
-  mitigate(id: string, req: MitigationRequestParsed, by: string): Promise<Mitigation> {
-    return this.mitigator.mitigate(this.incident(id), req, by);
+  async mitigate(id: string, req: MitigationRequestParsed, by: string): Promise<Mitigation> {
+    return this.mitigator.mitigate(await this.incident(id), req, by);
   }
 
-  withdraw(id: string, by: string): Promise<Mitigation[]> {
-    this.incident(id);
+  /** Mitigations of an incident; an unknown incident is a 404, not an empty list. */
+  async mitigations(id: string): Promise<Mitigation[]> {
+    const list = this.mitigator.list(id);
+    // Mitigation rows can outlive a purged incident: they are still its history.
+    if (list.length === 0) await this.incident(id);
+    return list;
+  }
+
+  async withdraw(id: string, by: string): Promise<Mitigation[]> {
+    await this.incident(id);
     return this.mitigator.withdrawAll(id, by, 'withdrawn by operator');
   }
 
@@ -204,11 +230,6 @@ export function actionsFor(ctx: AppContext): Actions {
     byContext.set(ctx, a);
   }
   return a;
-}
-
-/** Start listening to incidents (webhooks, remediation, withdraw on resolve) without routes. */
-export function startActions(ctx: AppContext): void {
-  actionsFor(ctx);
 }
 
 export async function stopActions(ctx: AppContext): Promise<void> {

@@ -56,6 +56,11 @@ export const ActionsConfig = z
         enabled: z.boolean().default(true),
         /** SQLite file; default `<storage.path>/actions.sqlite`. */
         path: z.string().min(1).optional(),
+        /**
+         * Days an endpoint marked remediated is watched: abuse from it within them reopens it as a
+         * recurrence; after them it counts as verified clean.
+         */
+        watch_days: z.number().positive().max(365).default(14),
       })
       .prefault({}),
     webhooks: z.array(Webhook).default([]),
@@ -71,6 +76,8 @@ export const ActionsConfig = z
         rtbh: z
           .strictObject({
             next_hop: IpAddress.default('192.0.2.1'),
+            /** Next hop for IPv6 (/128) blackholes while next_hop is IPv4; RFC 6666 discard prefix by default. */
+            next_hop_v6: IpAddress.default('100::1'),
             /** RFC 7999 BLACKHOLE by default. */
             communities: z.array(Community).min(1).default(['65535:666']),
           })

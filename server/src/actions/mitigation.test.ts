@@ -3,7 +3,7 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeContext, sampleIncident } from '../feeds/fake-context.js';
+import { fakeContext, sampleIncident } from '../testing/recording-context.js';
 import { actionsFor, stopActions } from './actions.js';
 import { ActionsConfig } from './config.js';
 import { exabgpLines, MitigationError } from './exabgp.js';
@@ -67,7 +67,7 @@ describe('ExaBGP lines', () => {
 
   it('FlowSpec discard and rate-limit, with protocol and reflector source ports for amplification', () => {
     expect(exabgpLines(sampleIncident(), { type: 'flowspec', action: 'discard' }, cfg).announce).toBe(
-      'announce flow route { match { destination 198.51.100.7/32; protocol tcp; } then { discard; } }',
+      'announce flow route { match { destination 198.51.100.7/32; protocol tcp; destination-port =80; } then { discard; } }',
     );
     const amp = sampleIncident({
       kind: 'amplification',
@@ -82,10 +82,32 @@ describe('ExaBGP lines', () => {
     });
     const l = exabgpLines(amp, { type: 'flowspec', action: 'rate-limit', rateLimit: 125000 }, cfg);
     expect(l.announce).toBe(
-      'announce flow route { match { destination 198.51.100.7/32; protocol udp; source-port =53 =123; } then { rate-limit 125000; } }',
+      'announce flow route { match { destination 198.51.100.7/32; protocol udp; source-port [ =53 =123 ]; } then { rate-limit 125000; } }',
     );
     expect(l.withdraw).toBe(
-      'withdraw flow route { match { destination 198.51.100.7/32; protocol udp; source-port =53 =123; } then { rate-limit 125000; } }',
+      'withdraw flow route { match { destination 198.51.100.7/32; protocol udp; source-port [ =53 =123 ]; } then { rate-limit 125000; } }',
+    );
+    // IPv6 FlowSpec (RFC 8956): next-header instead of protocol; ports only when they carry the attack.
+    const v6 = sampleIncident({
+      kind: 'volumetric',
+      target: { ip: '2001:db8::7' },
+      evidence: {
+        protocols: [{ proto: 17, share: 0.95 }],
+        ports: [
+          { port: 443, share: 0.5 },
+          { port: 80, share: 0.45 },
+        ],
+      },
+    });
+    expect(exabgpLines(v6, { type: 'flowspec', action: 'discard' }, cfg).announce).toBe(
+      'announce flow route { match { destination 2001:db8::7/128; next-header udp; destination-port [ =80 =443 ]; } then { discard; } }',
+    );
+    const spread = { ...v6, evidence: { ...v6.evidence, ports: [{ port: 443, share: 0.3 }] } };
+    expect(exabgpLines(spread, { type: 'flowspec', action: 'discard' }, cfg).announce).toBe(
+      'announce flow route { match { destination 2001:db8::7/128; next-header udp; } then { discard; } }',
+    );
+    expect(exabgpLines(v6, { type: 'rtbh', action: 'discard' }, cfg).announce).toBe(
+      'announce route 2001:db8::7/128 next-hop 100::1 community [65535:666]',
     );
     expect(() => exabgpLines(sampleIncident({ target: undefined }), { type: 'rtbh', action: 'discard' }, cfg)).toThrow(
       MitigationError,
@@ -143,12 +165,14 @@ describe('Mitigation through a FIFO', () => {
 
     const still = fakeContext(raw); // incident still open after restart: nothing withdrawn
     still.incidentMap.set(inc.id, inc);
+    await actionsFor(still).reconciled;
     await actionsFor(still).mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('');
     await stopActions(still);
 
     const after = fakeContext(raw);
     after.incidentMap.set(inc.id, { ...inc, status: 'resolved' });
+    await actionsFor(after).reconciled;
     await actionsFor(after).mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('withdraw route 198.51.100.7/32 next-hop 192.0.2.1\n');
     expect(after.audit[0]).toMatchObject({
@@ -189,7 +213,7 @@ describe('Mitigation through a FIFO', () => {
     on.emit('upsert', sampleIncident({ id: 'out', severity: 'critical', kind: 'scanner', direction: 'outbound' }));
     await actionsFor(on).mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe(
-      'announce flow route { match { destination 198.51.100.9/32; protocol tcp; } then { discard; } }\n',
+      'announce flow route { match { destination 198.51.100.9/32; protocol tcp; destination-port =80; } then { discard; } }\n',
     );
     expect(on.audit[0]).toMatchObject({ by: 'auto', action: 'mitigation.announce.flowspec', incidentId: 'crit' });
     await stopActions(on);

@@ -1,7 +1,7 @@
-import type { Incident, Mitigation, MitigationType } from '@downstream/shared';
+import { mergesByTarget, type Incident, type Mitigation, type MitigationType } from '@downstream/shared';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Store } from '../context.js';
+import type { Store } from '../store/types.js';
 import type { ActionsConfig } from './config.js';
 import {
   commandSink,
@@ -13,7 +13,6 @@ import {
 } from './exabgp.js';
 
 const SEVERITY_RANK = { low: 0, medium: 1, high: 2, critical: 3 } as const;
-const INBOUND_KINDS = new Set<Incident['kind']>(['ddos-fan-in', 'volumetric', 'amplification', 'external']);
 
 interface Row {
   id: number;
@@ -46,7 +45,7 @@ export interface MitigatorDeps {
   config: ActionsConfig['mitigation'];
   store: Pick<Store, 'appendAudit'>;
   /** Moves the incident to `mitigating` (ctx.incidents.setStatus). */
-  setMitigating?: (incidentId: string, by: string, note?: string) => void;
+  setMitigating?: (incidentId: string, by: string, note?: string) => Promise<unknown> | void;
   logger?: Logger;
   sink?: ExaBgpSink;
   now?: () => number;
@@ -98,7 +97,8 @@ export class Mitigator {
     return this.serial(async () => {
       if (!this.enabled)
         throw new MitigationError('mitigation is not enabled (actions.mitigation.enabled with a pipe or command)');
-      if (incident.direction !== 'inbound' || !INBOUND_KINDS.has(incident.kind)) {
+      // Attacks on one of our addresses: the kinds that merge per target (shared/src/kinds.ts).
+      if (!mergesByTarget(incident.kind, incident.direction)) {
         throw new MitigationError(
           `only inbound incidents can be mitigated; this one is ${incident.direction} ${incident.kind}`,
         );
@@ -114,7 +114,7 @@ export class Mitigator {
           'INSERT INTO mitigations (incident_id, type, prefix, announce, withdraw, announced_at, announced_by) VALUES (?, ?, ?, ?, ?, ?, ?)',
         )
         .run(incident.id, req.type, lines.prefix, lines.announce, lines.withdraw, at, by);
-      this.deps.store.appendAudit({
+      await this.deps.store.appendAudit({
         at: new Date(at).toISOString(),
         by,
         action: `mitigation.announce.${req.type}`,
@@ -123,7 +123,7 @@ export class Mitigator {
       });
       this.deps.logger?.warn({ incident: incident.id, by, line: lines.announce }, 'mitigation announced');
       try {
-        this.deps.setMitigating?.(incident.id, by, req.note);
+        await this.deps.setMitigating?.(incident.id, by, req.note);
       } catch (err) {
         this.deps.logger?.error({ err, incident: incident.id }, 'could not mark incident mitigating');
       }
@@ -145,7 +145,7 @@ export class Mitigator {
         this.deps.db
           .prepare('UPDATE mitigations SET withdrawn_at = ?, withdrawn_by = ? WHERE id = ?')
           .run(at, by, m.id);
-        this.deps.store.appendAudit({
+        await this.deps.store.appendAudit({
           at: new Date(at).toISOString(),
           by,
           action: `mitigation.withdraw.${m.type}`,

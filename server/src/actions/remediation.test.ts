@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { outboundIncident, sampleIncident } from '../feeds/fake-context.js';
+import { outboundIncident, sampleIncident } from '../testing/recording-context.js';
 import { RemediationList, RemediationTransitionError, openActionsDb } from './remediation.js';
 
 const dirs: string[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -18,7 +18,7 @@ function open() {
 }
 
 describe('RemediationList', () => {
-  it('records outbound customer endpoints only, with evidence and first/last seen', () => {
+  it('records outbound customer endpoints only, with evidence and first/last seen', async () => {
     const { db } = open();
     const list = new RemediationList(db);
     expect(list.recordIncident(sampleIncident())).toBe(0); // inbound: nothing to remediate
@@ -41,7 +41,7 @@ describe('RemediationList', () => {
     db.close();
   });
 
-  it('moves open → notified → remediated, persists, and reopens as recurred when seen again', () => {
+  it('moves open → notified → remediated, persists, and reopens as recurred when seen again', async () => {
     const { db, path } = open();
     const list = new RemediationList(db);
     list.recordIncident(outboundIncident());
@@ -83,7 +83,7 @@ describe('RemediationList', () => {
     db2.close();
   });
 
-  it('answers undefined for an unknown id, accepts re-setting the same status, refuses remediated → notified', () => {
+  it('answers undefined for an unknown id, accepts re-setting the same status, refuses remediated → notified', async () => {
     const { db } = open();
     const list = new RemediationList(db);
     list.recordIncident(outboundIncident());
@@ -96,7 +96,7 @@ describe('RemediationList', () => {
     db.close();
   });
 
-  it('exports CSV with quoting and spreadsheet-formula neutralised', () => {
+  it('exports CSV with quoting and spreadsheet-formula neutralised', async () => {
     const { db } = open();
     const list = new RemediationList(db);
     list.recordIncident(outboundIncident({ evidence: { summary: 'SMTP, "bulk"\nto 812 hosts' } }));

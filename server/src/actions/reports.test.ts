@@ -2,7 +2,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ActionsConfig } from './config.js';
-import { outboundIncident, sampleIncident } from '../feeds/fake-context.js';
+import { outboundIncident, sampleIncident } from '../testing/recording-context.js';
 import { buildArf, buildXarf, recipientsFor, type ReportContext } from './reports.js';
 
 /*

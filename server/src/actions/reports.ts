@@ -1,4 +1,4 @@
-import type { Incident, ReportRecipient, SourceEndpoint } from '@downstream/shared';
+import { KIND_POLICY, type Incident, type ReportRecipient, type SourceEndpoint } from '@downstream/shared';
 import type { ActionsConfig } from './config.js';
 
 /**
@@ -50,26 +50,6 @@ export function sourcesFor(incident: Incident, r: ReportRecipient): SourceEndpoi
   return r.kind === 'asn' ? incident.sources.top.filter((s) => s.asn === r.asn) : incident.sources.top;
 }
 
-const X_ARF_TYPE: Record<Incident['kind'], 'DDoS' | 'Port-Scan' | 'Spam' | 'Botnet'> = {
-  'ddos-fan-in': 'DDoS',
-  volumetric: 'DDoS',
-  amplification: 'DDoS',
-  'ddos-participation': 'DDoS',
-  scanner: 'Port-Scan',
-  'spam-bot': 'Spam',
-  external: 'Botnet',
-};
-
-const KIND_TEXT: Record<Incident['kind'], string> = {
-  'ddos-fan-in': 'distributed denial-of-service (many sources, small packets, one target)',
-  volumetric: 'volumetric denial-of-service flood',
-  amplification: 'reflection/amplification denial-of-service',
-  'ddos-participation': 'participation in a denial-of-service attack (botnet flooding)',
-  scanner: 'network scanning',
-  'spam-bot': 'spam sending (SMTP to many hosts)',
-  external: 'abusive traffic reported by an external detector',
-};
-
 function protocolName(incident: Incident): 'tcp' | 'udp' | 'icmp' | 'smtp' | undefined {
   if (incident.kind === 'spam-bot') return 'smtp';
   const p = incident.evidence.protocols?.slice().sort((a, b) => b.share - a.share)[0]?.proto;
@@ -107,7 +87,7 @@ export function describeIncident(incident: Incident, r: ReportRecipient, sources
     r.kind === 'upstream' ? `traffic your network (${r.name}) carried to us` : `hosts in ${r.name} (AS${r.asn})`;
   const target = incident.target ? ` against ${incident.target.ip}` : '';
   return (
-    `${KIND_TEXT[incident.kind]}${target} from ${who}: ${sources.length} source address(es) listed of ` +
+    `${KIND_POLICY[incident.kind].report.text}${target} from ${who}: ${sources.length} source address(es) listed of ` +
     `${fmt(incident.sources.distinct)} seen, peak ${fmt(incident.peak.pps)} packets/s, ${fmt(incident.peak.bps / 1e6)} Mbit/s, ` +
     `between ${incident.firstSeen} and ${incident.lastSeen}. Observed in flow data (no payload). ` +
     `Incident ${incident.id}.`
@@ -128,7 +108,7 @@ export function buildXarf(incident: Incident, r: ReportRecipient, rc: ReportCont
   const description = describeIncident(incident, r, sources);
   const report: Record<string, unknown> = {
     ReportClass: 'Activity',
-    ReportType: X_ARF_TYPE[incident.kind],
+    ReportType: KIND_POLICY[incident.kind].report.xarfType,
     Date: incident.firstSeen,
     ...(src ? { SourceIp: src } : {}),
     ...(incident.target ? { DestinationIp: incident.target.ip } : {}),
@@ -225,7 +205,7 @@ export function buildArf(incident: Incident, r: ReportRecipient, rc: ReportConte
   const headers = [
     `From: ${headerText(rc.reports.org)} <${rc.reports.email}>`,
     `To: ${r.email ? `${headerText(r.name)} <${r.email}>` : 'undisclosed-recipients:;'}`,
-    `Subject: ${headerText(`Abuse report: ${KIND_TEXT[incident.kind]}${incident.target ? ` against ${incident.target.ip}` : ''} [${incident.id}]`)}`,
+    `Subject: ${headerText(`Abuse report: ${KIND_POLICY[incident.kind].report.text}${incident.target ? ` against ${incident.target.ip}` : ''} [${incident.id}]`)}`,
     `Date: ${rfc2822(now.toISOString())}`,
     `Message-ID: <downstream.${incident.id.replace(/[^A-Za-z0-9.-]/g, '')}.${slug}.${now.getTime()}@${domain}>`,
     'MIME-Version: 1.0',

@@ -1,19 +1,19 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { sampleIncident } from '../feeds/fake-context.js';
+import { sampleIncident } from '../testing/recording-context.js';
 import { ActionsConfig } from './config.js';
 import { WebhookNotifier, slackMessage } from './webhooks.js';
 
 /** A local receiver that fails the first `failures` attempts with `failStatus`. */
-const got: { at: number; body: Record<string, unknown> }[] = [];
+const got: { body: Record<string, unknown> }[] = [];
 let failures = 0;
 let failStatus = 503;
 const server = createServer((req, res) => {
   let body = '';
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
-    got.push({ at: Date.now(), body: JSON.parse(body) as Record<string, unknown> });
+    got.push({ body: JSON.parse(body) as Record<string, unknown> });
     if (failures > 0) {
       failures--;
       res.writeHead(failStatus).end('nope');
@@ -35,19 +35,23 @@ const hooks = async (extra: Record<string, unknown> = {}) =>
 
 describe('WebhookNotifier', () => {
   it('retries with growing backoff until the receiver accepts', async () => {
-    const n = new WebhookNotifier({ hooks: await hooks() });
+    // the waits go through an injected sleep: asserted exactly, none of them slept for real
+    const waits: number[] = [];
+    const n = new WebhookNotifier({ hooks: await hooks(), sleep: async (ms) => void waits.push(ms) });
     failures = 2;
     const r = await n.deliver((await hooks())[0], { text: 'hi' });
     expect(r).toEqual({ ok: true, attempts: 3, status: 200 });
     expect(got).toHaveLength(3);
-    const gap1 = got[1].at - got[0].at;
-    const gap2 = got[2].at - got[1].at;
-    expect(gap1).toBeGreaterThanOrEqual(30); // 40 ms ±20 %
-    expect(gap2).toBeGreaterThanOrEqual(60); // 80 ms ±20 %
+    expect(waits).toHaveLength(2);
+    // backoff_ms 40, doubling, jittered ±20 %
+    expect(waits[0]).toBeGreaterThanOrEqual(32);
+    expect(waits[0]).toBeLessThanOrEqual(48);
+    expect(waits[1]).toBeGreaterThanOrEqual(64);
+    expect(waits[1]).toBeLessThanOrEqual(96);
   });
 
   it('gives up after the configured retries, and does not retry a 4xx', async () => {
-    const n = new WebhookNotifier({ hooks: await hooks({ retries: 2 }) });
+    const n = new WebhookNotifier({ hooks: await hooks({ retries: 2 }), sleep: async () => {} });
     failures = 10;
     expect(await n.deliver((await hooks({ retries: 2 }))[0], {})).toMatchObject({
       ok: false,

@@ -5,7 +5,7 @@ import { ApiError, AuditList, Health, Incident, IncidentDetail, IncidentList } f
 import { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createApp, redactSecrets } from './app.js';
-import { createFakeContext, detectionEvent } from './fake-context.js';
+import { createFakeContext, detectionEvent } from '../testing/fake-context.js';
 
 const tokens = [
   { name: 'wall', role: 'viewer' as const, token: 'viewer-token-0123456789' },
@@ -100,8 +100,8 @@ describe('REST API auth', () => {
           expect(res.status).toBe(403);
           expect((await errorOf(res)).error).toBe(`role ${c.role} required`);
         }
-        expect(ctx.incidents.get(id)?.status).toBe('open');
-        expect(ctx.incidents.get(id)?.notes).toEqual([]);
+        expect((await ctx.incidents.get(id))?.status).toBe('open');
+        expect((await ctx.incidents.get(id))?.notes).toEqual([]);
       });
     }
 
@@ -155,7 +155,7 @@ describe('cross-site requests without tokens', () => {
     const evil = await ack({ Origin: 'https://evil.example' });
     expect(evil.status).toBe(403);
     expect((await errorOf(evil)).details?.[0].path).toBe('headers.origin');
-    expect(ctx.incidents.get(id)?.status).toBe('open');
+    expect((await ctx.incidents.get(id))?.status).toBe('open');
     expect((await ack({ Origin: 'null' })).status).toBe(403);
     expect((await ack({ Origin: 'http://127.0.0.1:8080' })).status).toBe(200);
     expect((await ack({ Origin: 'http://localhost:5173' })).status).toBe(200);
@@ -168,7 +168,7 @@ describe('cross-site requests without tokens', () => {
 
 describe('REST API happy paths', () => {
   let s: ReturnType<typeof setup>;
-  beforeEach(() => {
+  beforeEach(async () => {
     s = setup();
   });
 
@@ -221,8 +221,8 @@ describe('REST API happy paths', () => {
     const res = await s.app.request(`/api/incidents/${s.id}/resolve`, { method: 'POST', headers: ADMIN });
     expect(Incident.parse(await res.json()).status).toBe('resolved');
     expect(s.ctx.incidents.audit.map((e) => [e.action, e.by])).toEqual([
-      ['acknowledged', 'ops'],
-      ['resolved', 'root'],
+      ['ack', 'ops'],
+      ['resolve', 'root'],
     ]);
     const missing = await s.app.request('/api/incidents/nope/ack', { method: 'POST', headers: OPERATOR });
     expect(missing.status).toBe(404);
@@ -259,9 +259,9 @@ describe('REST API happy paths', () => {
     expect(res.status).toBe(200);
     const { entries } = AuditList.parse(await res.json());
     expect(entries.map((e) => [e.action, e.by, e.detail])).toEqual([
-      ['acknowledged', 'ops', undefined],
+      ['ack', 'ops', 'open → acknowledged'],
       ['note', 'ops', 'customer called back'],
-      ['resolved', 'root', undefined],
+      ['resolve', 'root', 'acknowledged → resolved'],
     ]);
     const missing = await app.request('/api/incidents/nope/audit', { headers: VIEWER });
     expect(missing.status).toBe(404);
@@ -271,12 +271,12 @@ describe('REST API happy paths', () => {
   it('GET /api/config shows the config in effect without secrets', async () => {
     const res = await s.app.request('/api/config', { headers: ADMIN });
     const body = (await res.json()) as { auth: { tokens: { name: string; token: string }[] }; http: unknown };
-    expect(body.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(body.http).toMatchObject({ host: '127.0.0.1', port: 8080, cors_origins: [] });
     expect(body.auth.tokens.map((t) => [t.name, t.token])).toEqual(tokens.map((t) => [t.name, '***']));
     expect(JSON.stringify(body)).not.toContain(tokens[2].token);
   });
 
-  it('redacts tokens, header values and URL credentials at any depth', () => {
+  it('redacts tokens, header values and URL credentials at any depth', async () => {
     expect(
       redactSecrets({
         auth: { tokens: [{ name: 'a', token: 'x'.repeat(20) }] },

@@ -17,12 +17,15 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { authFor, requireRole, sameOriginWrites, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { errorBody, jsonError, zodDetails } from './errors.js';
+import { withSubscribers } from '../subscribers/annotate.js';
+import { errorBody, jsonError, zodDetails } from '../http/errors.js';
 import { mountApiDocs } from './api-docs.js';
+import { StoreUnavailableError } from '../store/errors.js';
 
 // Named components in the OpenAPI document; `.meta` returns a copy, the shared schemas stay as they are.
 const IncidentC = Incident.meta({ id: 'Incident' });
@@ -78,20 +81,31 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       const message = err.message || 'request failed';
       return jsonError(c, status as 400, message, [{ path: 'request', message }]);
     }
+    if (err instanceof StoreUnavailableError) {
+      // The action was not recorded: say so, so the operator (or script) retries it.
+      ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'store unavailable');
+      return jsonError(c, 503, 'store unavailable: the action may not be recorded, retry it', [
+        { path: 'storage', message: err.message },
+      ]);
+    }
     ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error in request');
     return jsonError(c, 500, 'internal error');
   });
 
-  if (!auth.enabled) app.use('*', sameOriginWrites());
+  const corsOrigins = ctx.config.http.cors_origins;
+  app.use('*', corsPolicy(corsOrigins));
+  if (!auth.enabled) app.use('*', sameOriginWrites(corsOrigins));
 
-  // Notes are short; a bounded body keeps a bad client from making us buffer megabytes.
-  app.use(
-    '/api/incidents/*',
-    bodyLimit({
-      maxSize: 64 * 1024,
-      onError: (c) => jsonError(c, 413, 'request body too large', [{ path: 'body', message: 'at most 65536 bytes' }]),
-    }),
-  );
+  // Every body is bounded before anything reads it: a Content-Length over the limit is refused
+  // at once, a chunked body as soon as it passes the limit. Feed routes bound (and count) their
+  // own against feeds.max_body_bytes; everything else here takes short JSON.
+  const maxBody = ctx.config.http.max_body_bytes;
+  const limitBody = bodyLimit({
+    maxSize: maxBody,
+    onError: (c) =>
+      jsonError(c, 413, 'request body too large', [{ path: 'body', message: `at most ${maxBody} bytes` }]),
+  });
+  app.use('*', (c, next) => (c.req.path.startsWith('/api/feeds/') ? next() : limitBody(c, next)));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -131,7 +145,7 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       request: { query: IncidentListQuery },
       responses: { 200: json(IncidentListC, 'Matching incidents'), ...errors },
     }),
-    (c) => c.json({ incidents: ctx.incidents.list(c.req.valid('query')) }, 200),
+    async (c) => c.json({ incidents: await ctx.incidents.list(c.req.valid('query')) }, 200),
   );
 
   app.openapi(
@@ -144,12 +158,12 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       request: { params: IdParams },
       responses: { 200: json(IncidentDetailC, 'The incident'), ...errors, ...notFound },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid('param');
-      const inc = ctx.incidents.get(id);
+      const inc = await ctx.incidents.get(id);
       if (!inc)
         return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
-      return c.json(inc, 200);
+      return c.json(withSubscribers(ctx.subscribers, inc), 200);
     },
   );
 
@@ -167,10 +181,11 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
         },
         responses: { 200: json(IncidentC, 'The updated incident'), ...errors, ...notFound },
       }),
-      (c) => {
+      // Answers only once the action is durable in the store; a store error is a 5xx.
+      async (c) => {
         const { id } = c.req.valid('param');
         const body = (c.req.valid('json') as IncidentActionBody | undefined) ?? {};
-        const inc = ctx.incidents.setStatus(id, status, c.get('principal').name, body.note);
+        const inc = await ctx.incidents.setStatus(id, status, c.get('principal').name, body.note);
         if (!inc)
           return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
         return c.json(inc, 200);
@@ -192,10 +207,10 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       },
       responses: { 200: json(IncidentC, 'The updated incident'), ...errors, ...notFound },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid('param');
       const { text } = c.req.valid('json');
-      const inc = ctx.incidents.addNote(id, c.get('principal').name, text);
+      const inc = await ctx.incidents.addNote(id, c.get('principal').name, text);
       if (!inc)
         return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
       return c.json(inc, 200);
@@ -212,12 +227,12 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
       request: { params: IdParams },
       responses: { 200: json(AuditListC, 'Every recorded action on the incident'), ...errors, ...notFound },
     }),
-    (c) => {
+    async (c) => {
       const { id } = c.req.valid('param');
-      const entries = ctx.store.listAudit(id);
+      const entries = await ctx.store.listAudit(id);
       // The trail outlives nothing it describes (retention drops both), so an unknown incident
       // with no entries is a wrong id, not an empty trail.
-      if (entries.length === 0 && !ctx.incidents.get(id))
+      if (entries.length === 0 && !(await ctx.incidents.get(id)))
         return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
       return c.json({ entries }, 200);
     },
@@ -268,6 +283,38 @@ export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<A
     jsonError(c, 404, 'not found', [{ path: 'path', message: `no route ${c.req.method} ${c.req.path}` }]),
   );
   return app;
+}
+
+/**
+ * CORS, answered on purpose: the configured origins (http.cors_origins) get the hono cors
+ * headers and a 204 preflight; a preflight from any other origin is refused with a 403 that
+ * names the setting, and a plain OPTIONS without an Origin (curl, monitoring) gets 204 + Allow.
+ * The server's own pages are same-origin and never preflight.
+ */
+function corsPolicy(origins: string[]): MiddlewareHandler<AuthEnv> {
+  const allowed = new Set(origins);
+  const withCors = cors({
+    origin: (o) => (allowed.has(o) ? o : null),
+    allowMethods: ['GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header('origin');
+    if (origin && allowed.has(origin)) return withCors(c, next);
+    if (c.req.method !== 'OPTIONS') return next();
+    if (!origin) {
+      c.header('Allow', 'GET, HEAD, POST, DELETE, OPTIONS');
+      return c.body(null, 204);
+    }
+    c.header('Vary', 'Origin');
+    return jsonError(c, 403, 'cross-origin request refused', [
+      {
+        path: 'headers.origin',
+        message: `${origin} is not in http.cors_origins${allowed.size ? ` (${[...allowed].join(', ')})` : ''}`,
+      },
+    ]);
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fakeContext } from '../feeds/fake-context.js';
+import { fakeContext } from '../testing/recording-context.js';
 import { feedHealth, feedsFor, stopFeeds } from '../feeds/feeds.js';
 import { createApp } from './app.js';
 import { feedRoutes } from './feeds.js';
@@ -42,7 +42,7 @@ describe('feedRoutes', () => {
     expect(ctx.ingested).toHaveLength(1);
     const h = await app.request('/', { headers: { authorization: `Bearer ${VIEWER}` } });
     const body = (await h.json()) as { feeds: { name: string; events: number }[] };
-    expect(body.feeds.map((f) => f.name).sort()).toEqual(['fastnetmon', 'generic', 'suricata']);
+    expect(body.feeds.map((f) => f.name).sort()).toEqual(['complaints', 'fastnetmon', 'generic', 'suricata']);
     expect(feedHealth(ctx).find((f) => f.name === 'fastnetmon')).toMatchObject({ events: 1, duplicates: 1 });
   });
 
@@ -90,6 +90,8 @@ describe('feedRoutes', () => {
       writeFileSync(eve, '');
       const ctx = fakeContext({ auth, feeds: { suricata: { eve_files: [eve], poll_ms: 60_000 } } });
       const app = feedRoutes(ctx);
+      // Mounting routes starts nothing: the server starts the tailers (main/services.ts).
+      feedsFor(ctx).start();
       const alert = {
         timestamp: '2026-11-24T21:40:01.000000+0000',
         event_type: 'alert',

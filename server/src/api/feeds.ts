@@ -13,11 +13,12 @@ import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { FeedDisabledError, FeedInputError, feedsFor, type FeedName } from '../feeds/feeds.js';
 import { z } from 'zod';
-import { jsonError } from './errors.js';
+import { mountComplaintFeed } from './complaints.js';
+import { jsonError } from '../http/errors.js';
 
 /**
- * `/api/feeds/*` — detectors outside Downstream posting what they saw. Admin role (a feed can
- * create incidents), a body size limit, and per-feed dedup/rate limit in the Feeds service.
+ * `/api/feeds/*` — detectors outside Downstream posting what they saw. A `feed` (or admin) token
+ * (a feed can create incidents), a body size limit, and per-feed dedup/rate limit in the Feeds service.
  *
  * - `POST /fastnetmon`  FastNetMonNotification (what server/bin/fastnetmon-notify sends)
  * - `POST /suricata`    EVE JSON: one record, an array, or NDJSON lines (Content-Type text or x-ndjson)
@@ -25,12 +26,11 @@ import { jsonError } from './errors.js';
  * - `GET  /`            feed health
  */
 export function feedRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
+  // Started (file tailers) by main/services.ts, not here: mounting routes starts nothing.
   const feeds = feedsFor(ctx);
-  // Tailing starts with the routes so a server that mounts feeds gets its EVE files read too;
-  // start() is idempotent and stopFeeds(ctx) ends it.
-  feeds.start();
   const auth = authFor(ctx);
-  const admin = requireRole(auth, 'admin');
+  // The feed role is for exactly this; admin keeps working for setups that predate it.
+  const poster = requireRole(auth, 'feed', 'admin');
   const maxSize = ctx.config.feeds.max_body_bytes;
   const app = new OpenAPIHono<AuthEnv>();
   document(app);
@@ -45,7 +45,7 @@ export function feedRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     });
 
   const handle = (name: FeedName, run: (body: unknown) => ReturnType<typeof feeds.generic>, text = false) =>
-    app.post(`/${name}`, admin, limit(name), async (c: Context<AuthEnv>) => {
+    app.post(`/${name}`, poster, limit(name), async (c: Context<AuthEnv>) => {
       const type = c.req.header('content-type') ?? '';
       let body: unknown;
       const raw = await c.req.text();
@@ -84,6 +84,7 @@ export function feedRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   handle('fastnetmon', (b) => feeds.fastnetmon(b));
   handle('suricata', (b) => feeds.suricata(b), true);
   handle('generic', (b) => feeds.generic(b));
+  mountComplaintFeed(app, ctx, poster);
   app.get('/', requireRole(auth, 'viewer'), (c) => c.json({ feeds: feeds.health() }, 200));
   app.get('/generic/schema', (c) => c.json(z.toJSONSchema(GenericFeedEvent, { io: 'input' }), 200));
   return app;
@@ -98,7 +99,7 @@ function document(app: OpenAPIHono<AuthEnv>): void {
   const common = {
     400: err('Invalid input; `details` names each offending field'),
     401: err('Missing or unrecognised token'),
-    403: err('Token role below admin'),
+    403: err('Token role neither feed nor admin'),
     413: err('Body larger than feeds.max_body_bytes'),
     429: err('Feed over its rate limit'),
   };

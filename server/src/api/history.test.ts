@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AbuseRollupRow, AppContext } from '../context.js';
 import { createEnricher } from '../enrich/index.js';
 import { DAY, HOUR, MINUTE, openStore, type SqliteStore } from '../store/index.js';
-import { makeIncident } from '../store/test-helpers.js';
+import { makeIncident } from '../testing/make-incident.js';
 import { createApp } from './app.js';
-import { createFakeContext } from './fake-context.js';
+import { createFakeContext } from '../testing/fake-context.js';
 import { historyRoutes, parseInstant, parseStep } from './history.js';
 
 const tokens = [{ name: 'wall', role: 'viewer' as const, token: 'viewer-token-0123456789' }];

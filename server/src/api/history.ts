@@ -13,18 +13,23 @@ import {
   CustomerScorecard,
   EndpointHistory,
   IncidentKind,
+  RemediationTrends,
   UpstreamTrends,
   type Incident,
+  addrFromString,
+  addrToString,
 } from '@downstream/shared';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
 import { IpAddress } from '../config/net.js';
-import type { AbuseSeries, AbuseSeriesQuery, AbuseTotal, AppContext } from '../context.js';
+import type { AppContext } from '../context.js';
+import type { AbuseSeries, AbuseSeriesQuery, AbuseTotal } from '../store/types.js';
 import { asnDb } from '../enrich/asn-db.js';
-import { addrFromString, addrToString } from '../ingest/flow-batch.js';
 import { DAY, HOUR, MINUTE, MINUTE_RETENTION_MS } from '../store/index.js';
-import { errorBody, zodDetails } from './errors.js';
+import { withSubscribers } from '../subscribers/annotate.js';
+import { errorBody, zodDetails } from '../http/errors.js';
+import { remediationMetricsFor } from './remediation-data.js';
 
 /** Most buckets one series response may hold (7 days of minutes fit; 90 days of hours fit). */
 export const MAX_BUCKETS = 10_080;
@@ -159,7 +164,17 @@ const trim = (inc: Incident): Incident =>
     ? { ...inc, sources: { ...inc.sources, top: inc.sources.top.slice(0, TOP_SOURCES) } }
     : inc;
 
-function axis(range: Range, s: AbuseSeries, kind?: IncidentKind) {
+/** The part of [from, to) the demo's simulated history covers, or null. */
+type Span = { from: number; to: number } | undefined;
+
+function simulatedIn(h: Span, range: { from: number; to: number }) {
+  if (!h) return null;
+  const from = Math.max(h.from, range.from);
+  const to = Math.min(h.to, range.to);
+  return from < to ? { from: iso(from), to: iso(to) } : null;
+}
+
+function axis(range: Range, s: AbuseSeries, kind: IncidentKind | undefined, span: Span) {
   return {
     from: iso(range.from),
     to: iso(range.to),
@@ -168,6 +183,7 @@ function axis(range: Range, s: AbuseSeries, kind?: IncidentKind) {
     resolution: s.resolution,
     buckets: s.buckets.map(iso),
     ...(kind ? { kind } : {}),
+    simulated: simulatedIn(span, range),
   };
 }
 
@@ -200,6 +216,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   });
   const asName = (asn: number): string => asnDb().names.get(asn) ?? '';
   const store = ctx.store;
+  const span = async (): Promise<Span> => store.simulatedHistory?.();
   /** What every history route is: a GET for the viewer role and up. */
   const viewerGet = { method: 'get' as const, security, middleware: [viewer] };
   const series = (
@@ -207,7 +224,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     range: Range,
     kind: IncidentKind | undefined,
     keys: Pick<AbuseSeriesQuery, 'keys' | 'top'>,
-  ): AbuseSeries =>
+  ): Promise<AbuseSeries> =>
     store.abuseSeries({ dimension, from: range.from, to: range.to, stepMs: range.stepMs, kind, ...keys });
 
   const seriesRange = rangeParams({ spanMs: 7 * DAY, step: '1h' }, { kind: Kind, top: Top });
@@ -224,13 +241,13 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       request: { query: seriesRange.schema },
       responses: { 200: json(AsnHeatmap.meta({ id: 'AsnHeatmap' }), 'The heatmap'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; top?: number };
       const range = seriesRange.resolve(q);
-      const s = series('asn', range, q.kind, { top: q.top ?? 50 });
+      const s = await series('asn', range, q.kind, { top: q.top ?? 50 });
       return c.json(
         {
-          ...axis(range, s, q.kind),
+          ...axis(range, s, q.kind, await span()),
           rows: s.series.map((r) => ({ asn: Number(r.key) || 0, name: asName(Number(r.key)), ...values(r) })),
         },
         200,
@@ -247,21 +264,21 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       request: { query: seriesRange.schema },
       responses: { 200: json(UpstreamTrends.meta({ id: 'UpstreamTrends' }), 'One line per link'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; top?: number };
       const range = seriesRange.resolve(q);
       const links = ctx.config.network.links;
       const byName = new Map(links.map((l) => [l.name, l]));
-      let s = series('upstream', range, q.kind, { top: q.top ?? 50 });
+      let s = await series('upstream', range, q.kind, { top: q.top ?? 50 });
       const configured = links.filter((l) => l.role !== 'customer').map((l) => l.name);
       const missing = configured.filter((n) => !s.series.some((r) => r.key === n));
       if (missing.length > 0) {
-        const extra = series('upstream', range, q.kind, { keys: [...new Set(missing)] });
+        const extra = await series('upstream', range, q.kind, { keys: [...new Set(missing)] });
         s = { ...s, series: [...s.series, ...extra.series] };
       }
       return c.json(
         {
-          ...axis(range, s, q.kind),
+          ...axis(range, s, q.kind, await span()),
           upstreams: s.series.map((r) => {
             const l = byName.get(r.key);
             return {
@@ -285,7 +302,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       request: { query: customersRange.schema },
       responses: { 200: json(CustomerScorecard.meta({ id: 'CustomerScorecard' }), 'One row per customer'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const range = customersRange.resolve(c.req.valid('query') as RawRange);
       type Row = CustomerScorecard['customers'][number] & { _endpoints: Set<string>; _last: number };
       const rows = new Map<string, Row>();
@@ -308,7 +325,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
         return r;
       };
       for (const cu of ctx.config.network.customers) row(cu.name).prefixes.push(...cu.prefixes);
-      const customerTotals = store.abuseTotals({ dimension: 'customer', from: range.from, to: range.to });
+      const customerTotals = await store.abuseTotals({ dimension: 'customer', from: range.from, to: range.to });
       for (const t of customerTotals) {
         const r = row(t.key);
         r.traffic = { packets: t.packets, bytes: t.bytes, flows: t.flows };
@@ -316,7 +333,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
         r._last = Math.max(r._last, t.lastSeen);
       }
       // Endpoints: those with abusive rollups in the range, attributed by the site's prefixes…
-      for (const t of store.abuseTotals({ dimension: 'endpoint', from: range.from, to: range.to })) {
+      for (const t of await store.abuseTotals({ dimension: 'endpoint', from: range.from, to: range.to })) {
         let customer: string | undefined;
         try {
           customer = ctx.enricher.lookup(t.key).customer;
@@ -329,14 +346,15 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
         r._last = Math.max(r._last, t.lastSeen);
       }
       // …and incidents naming the customer, with the endpoints they list as that customer's.
-      for (const k of store.incidentCounts('customer', range.from)) {
+      for (const k of await store.incidentCounts('customer', range.from)) {
         const r = row(k.key);
         r.incidents.total += k.count;
         if (k.status !== 'resolved') r.incidents.active += k.count;
         r.incidents.byKind[k.kind] = (r.incidents.byKind[k.kind] ?? 0) + k.count;
         r._last = Math.max(r._last, k.lastSeen);
       }
-      for (const { customer, ip } of store.incidentCustomerEndpoints(range.from)) row(customer)._endpoints.add(ip);
+      for (const { customer, ip } of await store.incidentCustomerEndpoints(range.from))
+        row(customer)._endpoints.add(ip);
       const customers = [...rows.values()]
         .map(({ _endpoints, _last, ...r }) => ({
           ...r,
@@ -347,7 +365,34 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
           (a, b) =>
             b.incidents.total - a.incidents.total || b.traffic.bytes - a.traffic.bytes || a.name.localeCompare(b.name),
         );
-      return c.json({ from: iso(range.from), to: iso(range.to), customers }, 200);
+      return c.json(
+        { from: iso(range.from), to: iso(range.to), simulated: simulatedIn(await span(), range), customers },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...viewerGet,
+      path: '/remediation/trends',
+      summary: 'Time to notify, time to remediate and recurrence rate per customer network and per downstream',
+      description:
+        'Over remediation cases (an endpoint opened, or reopened after a remediation) that began in the range; ' +
+        'default the last 30 days. Durations in ms. Recurrence: abuse within actions.remediation.watch_days of the remediation.',
+      request: { query: customersRange.schema },
+      responses: {
+        200: json(RemediationTrends.meta({ id: 'RemediationTrends' }), 'Per customer and downstream'),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const range = customersRange.resolve(c.req.valid('query') as RawRange);
+      const m = remediationMetricsFor(ctx, range.from, range.to);
+      return c.json(
+        { from: iso(range.from), to: iso(range.to), watchDays: ctx.config.actions.remediation.watch_days, ...m },
+        200,
+      );
     },
   );
 
@@ -363,12 +408,18 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       },
       responses: { 200: json(EndpointHistory.meta({ id: 'EndpointHistory' }), 'The endpoint'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const ip = canonicalIp(c.req.valid('param').ip);
       const q = c.req.valid('query') as RawRange & { limit?: number };
       const range = endpointRange.resolve(q);
       const info = ctx.enricher.lookup(ip);
-      const rows = store.abuseRows({ dimension: 'endpoint', key: ip, from: range.from, to: range.to, limit: 10_000 });
+      const rows = await store.abuseRows({
+        dimension: 'endpoint',
+        key: ip,
+        from: range.from,
+        to: range.to,
+        limit: 10_000,
+      });
       const total = { packets: 0, bytes: 0, flows: 0 };
       const byKind: AbuseTotal['byKind'] = {};
       for (const r of rows) {
@@ -377,10 +428,17 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
         total.flows += r.flows;
         byKind[r.kind] = (byKind[r.kind] ?? 0) + r.bytes;
       }
-      const incidents = store
-        .incidentsFor('endpoint', ip, q.limit ?? 100)
+      const incidents = (await store.incidentsFor('endpoint', ip, q.limit ?? 100))
         .filter((i) => seenIn(i, range))
-        .map(trim);
+        .map((i) => {
+          // The page's own endpoint stays listed (with its subscriber) even beyond the top 20.
+          const own = i.sources.top.find((x) => x.ip === ip);
+          const t = trim(i);
+          const keep =
+            own && !t.sources.top.includes(own) ? { ...t, sources: { ...t.sources, top: [...t.sources.top, own] } } : t;
+          return withSubscribers(ctx.subscribers, keep, ip);
+        });
+      const subscribers = ctx.subscribers?.during(ip, range.from, range.to);
       return c.json(
         {
           ip,
@@ -390,9 +448,11 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
           ...(info.customer ? { customer: info.customer } : {}),
           from: iso(range.from),
           to: iso(range.to),
+          simulated: simulatedIn(await span(), range),
           total,
           byKind,
           incidents,
+          ...(subscribers ? { subscribers } : {}),
           rollups: rows.map((r) => ({
             t: iso(r.minute),
             resolution: r.resolution,
@@ -426,18 +486,22 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       },
       responses: { 200: json(AsnHistory.meta({ id: 'AsnHistory' }), 'The ASN'), ...errors },
     }),
-    (c) => {
+    async (c) => {
       const { asn } = c.req.valid('param');
       const q = c.req.valid('query') as RawRange & { kind?: IncidentKind; limit?: number };
       const range = asnRange.resolve(q);
       const key = String(asn);
-      const s = series('asn', range, q.kind, { keys: [key] });
-      const incidents = store
-        .incidentsFor('asn', key, q.limit ?? 100)
+      const s = await series('asn', range, q.kind, { keys: [key] });
+      const incidents = (await store.incidentsFor('asn', key, q.limit ?? 100))
         .filter((i) => seenIn(i, range) && (!q.kind || i.kind === q.kind))
         .map(trim);
       return c.json(
-        { asn, name: asName(asn), series: { ...axis(range, s, q.kind), ...values(s.series[0]) }, incidents },
+        {
+          asn,
+          name: asName(asn),
+          series: { ...axis(range, s, q.kind, await span()), ...values(s.series[0]) },
+          incidents,
+        },
         200,
       );
     },

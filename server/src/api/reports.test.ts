@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stopActions } from '../actions/actions.js';
-import { fakeContext, outboundIncident, sampleIncident } from '../feeds/fake-context.js';
+import { fakeContext, outboundIncident, sampleIncident } from '../testing/recording-context.js';
 import { createApp } from './app.js';
 import { reportRoutes } from './reports.js';
 

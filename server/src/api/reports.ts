@@ -15,9 +15,11 @@ import { z } from 'zod';
 import { ReportError, actionsFor } from '../actions/actions.js';
 import { MitigationError } from '../actions/exabgp.js';
 import { RemediationTransitionError } from '../actions/remediation.js';
+import { subscriberActionsFor } from '../actions/subscriber-actions.js';
 import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { jsonError, zodDetails } from './errors.js';
+import { complaintsFor } from './complaints.js';
+import { jsonError, zodDetails } from '../http/errors.js';
 
 const Id = z.string().min(1).max(200);
 
@@ -89,10 +91,10 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     });
   });
 
-  app.get('/incidents/:id/mitigations', viewer, (c) => {
+  app.get('/incidents/:id/mitigations', viewer, async (c) => {
     const id = param(c);
     if (typeof id !== 'string') return id;
-    return c.json({ mitigations: actions.mitigator.list(id) }, 200);
+    return c.json({ mitigations: await actions.mitigations(id) }, 200);
   });
 
   app.post('/incidents/:id/mitigation', operator, async (c) => {
@@ -130,7 +132,10 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   app.get('/remediation', viewer, (c) => {
     const q = RemediationQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    return c.json({ entries: actions.remediation.list(q.data) }, 200);
+    const subs = subscriberActionsFor(ctx);
+    const entries = actions.remediation.list(q.data);
+    const complaints = complaintsFor(ctx).desk.countsByEntry(entries.map((e) => e.id));
+    return c.json({ entries: actions.watch.decorate(entries, complaints).map((e) => subs.annotate(e)) }, 200);
   });
 
   app.post('/remediation/:id', operator, async (c) => {
@@ -144,13 +149,13 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     const e = actions.remediation.setStatus(id.data, r.data.status, principal, r.data.note);
     if (!e)
       return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
-    ctx.store.appendAudit({
+    await ctx.store.appendAudit({
       at: new Date().toISOString(),
       by: principal,
       action: `remediation.${r.data.status}`,
       detail: `${e.customer} ${e.ip}${r.data.note ? ` — ${r.data.note}` : ''}`,
     });
-    return c.json(e, 200);
+    return c.json(subscriberActionsFor(ctx).annotate(e), 200);
   });
 
   return app;

@@ -2,8 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Config } from '../config/config.js';
 
-export type Role = 'viewer' | 'operator' | 'admin';
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+/**
+ * viewer < operator < admin are people, each allowed what the one below is. `feed` is a
+ * machine (FastNetMon hook, Suricata, a webhook): it may post to /api/feeds/* and nothing
+ * else, not even read, so a token leaked from a detector box cannot see or change incidents.
+ */
+export type Role = 'feed' | 'viewer' | 'operator' | 'admin';
+const RANK: Record<Role, number> = { feed: 0, viewer: 1, operator: 2, admin: 3 };
 
 export interface Principal {
   name: string;
@@ -13,7 +18,9 @@ export interface Principal {
 /** Who everyone is when no tokens are configured (only ever reachable on loopback). */
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ name: 'local', role: 'admin' });
 
+/** Whether `have` may do what `need` may; `feed` is outside the ladder: only `feed` satisfies it. */
 export function roleAtLeast(have: Role, need: Role): boolean {
+  if (need === 'feed' || have === 'feed') return have === need;
   return RANK[have] >= RANK[need];
 }
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { jsonError } from '../api/errors.js';
+import { jsonError } from '../http/errors.js';
 import { bearerToken, isLoopbackHost, roleAtLeast, type Authenticator, type Principal, type Role } from './auth.js';
 
 /** Hono env every route of the app uses: the authenticated caller. */
@@ -9,10 +9,12 @@ export interface AuthEnv {
 }
 
 /**
- * Rejects callers below `role`: 401 without a valid token, 403 with a token of too low a role.
+ * Rejects callers who hold none of `roles` (or a role above one): 401 without a valid token, 403
+ * with a token of another role.
  * With no tokens configured everyone is the local admin (the server then only binds loopback).
  */
-export function requireRole(auth: Authenticator, role: Role): MiddlewareHandler<AuthEnv> {
+export function requireRole(auth: Authenticator, ...roles: [Role, ...Role[]]): MiddlewareHandler<AuthEnv> {
+  const need = roles.join(' or ');
   return async (c, next) => {
     const header = c.req.header('authorization');
     const principal = auth.authenticate(bearerToken(header));
@@ -22,8 +24,8 @@ export function requireRole(auth: Authenticator, role: Role): MiddlewareHandler<
         { path: 'headers.authorization', message: header ? 'token not recognised' : 'missing Bearer token' },
       ]);
     }
-    if (!roleAtLeast(principal.role, role)) {
-      return jsonError(c, 403, `role ${role} required`, [
+    if (!roles.some((r) => roleAtLeast(principal.role, r))) {
+      return jsonError(c, 403, `role ${need} required`, [
         { path: 'headers.authorization', message: `token "${principal.name}" has role ${principal.role}` },
       ]);
     }
@@ -93,8 +95,13 @@ export function rateLimit(opts: RateLimitOptions): MiddlewareHandler<AuthEnv> {
  * Whether a browser request's Origin may act on this server: no Origin (curl, scripts), the
  * same host:port as the request, or a page served from loopback (the Vite dev server).
  */
-export function originAllowed(origin: string | undefined | null, host: string | undefined | null): boolean {
+export function originAllowed(
+  origin: string | undefined | null,
+  host: string | undefined | null,
+  extra: readonly string[] = [],
+): boolean {
   if (!origin) return true;
+  if (extra.includes(origin)) return true;
   let u: URL;
   try {
     u = new URL(origin);
@@ -110,14 +117,14 @@ export function originAllowed(origin: string | undefined | null, host: string | 
  * has open: a cross-site `fetch(…/resolve, { method: 'POST', mode: 'no-cors' })` needs no
  * preflight. Refuse state-changing requests whose Origin is another site.
  */
-export function sameOriginWrites(): MiddlewareHandler<AuthEnv> {
+export function sameOriginWrites(extraOrigins: readonly string[] = []): MiddlewareHandler<AuthEnv> {
   return async (c, next) => {
     const m = c.req.method;
     if (
       m !== 'GET' &&
       m !== 'HEAD' &&
       m !== 'OPTIONS' &&
-      !originAllowed(c.req.header('origin'), c.req.header('host'))
+      !originAllowed(c.req.header('origin'), c.req.header('host'), extraOrigins)
     ) {
       return jsonError(c, 403, 'cross-site request refused', [
         { path: 'headers.origin', message: `${c.req.header('origin')} may not act on this server` },

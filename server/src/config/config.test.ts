@@ -1,5 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfigYaml } from './config.js';
@@ -35,9 +35,16 @@ function errorOf(yaml: string): ConfigError {
 }
 
 describe('config', () => {
-  it('accepts the DESIGN example and fills defaults', () => {
+  it('accepts the full example config and fills defaults', () => {
     const c = parseConfigYaml(GOOD);
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.http).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      cors_origins: [],
+      max_body_bytes: 65536,
+      headers_timeout_ms: 10_000,
+      request_timeout_ms: 30_000,
+    });
     expect(c.collectors.netflow?.port).toBe(2055);
     expect(c.collectors.sampling.exporters['192.0.2.1']).toBe(1000);
     expect(c.network.customers[0].prefixes).toContain('2001:db8:100::/48');
@@ -52,6 +59,25 @@ describe('config', () => {
     expect(c.http.port).toBe(8080);
     expect(c.collectors.netflow).toBeUndefined();
     expect(c.storage.path).toBe('./data');
+  });
+
+  it('pipeline: worker counts default from the core count, are validated, and reject unknown keys', () => {
+    const d = parseConfigYaml('').pipeline;
+    const cores = availableParallelism();
+    expect(d).toEqual({
+      decodeWorkers: Math.max(1, Math.floor(cores / 4)),
+      detectShards: Math.max(1, Math.floor(cores / 2)),
+      receiverNice: -10,
+    });
+    expect(parseConfigYaml('pipeline: { decodeWorkers: 3, detectShards: 5, receiverNice: 0 }').pipeline).toEqual({
+      decodeWorkers: 3,
+      detectShards: 5,
+      receiverNice: 0,
+    });
+    expect(errorOf('pipeline: { receiverNice: -21 }').issues.map((i) => i.path)).toEqual(['pipeline.receiverNice']);
+    expect(errorOf('pipeline: { detectShards: 0 }').issues.map((i) => i.path)).toEqual(['pipeline.detectShards']);
+    expect(errorOf('pipeline: { decodeWorkers: 1.5 }').issues.map((i) => i.path)).toEqual(['pipeline.decodeWorkers']);
+    expect(errorOf('pipeline: { shards: 2 }').message).toContain('pipeline.shards: unknown key');
   });
 
   it('rejects an unknown key and names its full path', () => {
@@ -92,6 +118,18 @@ describe('config', () => {
     expect(errorOf(GOOD.replace('role: upstream', 'role: sideways')).message).toContain('network.links[0].role');
   });
 
+  it('takes storage.postgres as a postgres:// URL and names the key when it is not one', () => {
+    const pg = GOOD.replace(
+      'retention_days: 90',
+      'retention_days: 90, postgres: "postgres://ds@db.example.net:5432/ds"',
+    );
+    expect(parseConfigYaml(pg).storage.postgres).toBe('postgres://ds@db.example.net:5432/ds');
+    expect(parseConfigYaml(GOOD).storage.postgres).toBeUndefined();
+    expect(
+      errorOf(GOOD.replace('retention_days: 90', 'retention_days: 90, postgres: "mysql://db/ds"')).message,
+    ).toContain('storage.postgres: expected a postgres:// or postgresql:// URL');
+  });
+
   it('rejects a bad address in allowed_smtp and sampling exporters', () => {
     expect(errorOf(GOOD.replace('"198.51.100.25"', '"198.51.100.256"')).message).toContain('network.allowed_smtp[0]');
     expect(errorOf(GOOD.replace('"192.0.2.1": 1000', '"router-a": 1000')).message).toContain(
@@ -113,5 +151,22 @@ describe('config', () => {
     writeFileSync(bad, 'htp: {}');
     expect(() => loadConfigFile(bad)).toThrow(`invalid ${bad}:\n  htp: unknown key`);
     expect(() => loadConfigFile(join(dir, 'missing.yaml'))).toThrow(/cannot read config file/);
+  });
+
+  it('http: CORS origins normalised, limits and timeouts checked, the feed role accepted', () => {
+    const c = parseConfigYaml(
+      "http: { cors_origins: ['https://noc.example.net/', 'http://127.0.0.1:5173'], max_body_bytes: 131072 }\n" +
+        "auth: { tokens: [{ name: fnm, role: feed, token: 'feed-token-0123456789' }] }",
+    );
+    expect(c.http.cors_origins).toEqual(['https://noc.example.net', 'http://127.0.0.1:5173']);
+    expect(c.http.max_body_bytes).toBe(131072);
+    expect(c.auth.tokens[0].role).toBe('feed');
+    expect(errorOf("http: { cors_origins: ['noc.example.net'] }").message).toMatch(/http\.cors_origins\[0\]/);
+    expect(errorOf('http: { headers_timeout_ms: 20000, request_timeout_ms: 10000 }').message).toMatch(
+      /http\.request_timeout_ms: request_timeout_ms must be at least headers_timeout_ms/,
+    );
+    expect(errorOf('auth: { tokens: [{ name: x, role: root, token: "0123456789abcdefg" }] }').message).toMatch(
+      /auth\.tokens\[0\]\.role/,
+    );
   });
 });

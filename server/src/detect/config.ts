@@ -19,6 +19,14 @@ const FanIn = z.strictObject({
    * traffic looks like real clients (a flash crowd), not a flood.
    */
   maxEstablishedShare: z.number().min(0).max(1).default(0.5),
+  /**
+   * Data packets the target sends back (mean size ≥ 100 B: not SYN-ACKs, resets or ICMP errors)
+   * per packet it receives outside completed handshakes, above which it is serving clients (a
+   * flash crowd seen packet by packet: SYNs and bare ACKs), not being flooded — a busy server
+   * under a flood answers its clients, not the flood. Answers survive packet sampling when
+   * handshakes do not.
+   */
+  maxAnswerRatio: z.number().min(0).default(0.5),
 });
 
 const Volumetric = z.strictObject({
@@ -30,19 +38,42 @@ const Volumetric = z.strictObject({
   /** EWMA baseline half-life; the baseline does not learn while the target is under attack. */
   baselineHalfLifeSeconds: z.number().positive().default(600),
   maxEstablishedShare: z.number().min(0).max(1).default(0.5),
+  /**
+   * Absolute floor, baseline or not (a new or quiet target has none): this many packets/s from
+   * at least `floorSources` distinct sources is a flood whatever its shape.
+   */
+  floorPps: z.number().positive().default(20_000),
+  floorSources: z.number().int().positive().default(1000),
+  /** As fanIn.maxAnswerRatio: a target answering with data is serving, not flooded. */
+  maxAnswerRatio: z.number().min(0).default(0.5),
 });
 
+/**
+ * Reflection by shape: many sources answering from one service port (UDP, IP fragments, or TCP
+ * SYN-ACK/RST) with what the target never asked for — requests the target sent toward that port
+ * account for answers (see request-credits.ts). Low volume opens at low severity.
+ */
 const Amplification = z.strictObject({
-  /** UDP source ports of well-known reflectors (DNS, NTP, SSDP, memcached, CLDAP, chargen, SNMP …). */
+  /**
+   * UDP source ports of well-known reflectors (DNS, NTP, SSDP, memcached, CLDAP, chargen, SNMP …):
+   * counted whatever their packet size. Any other UDP port counts when its packets are large.
+   */
   ports: z
     .array(z.number().int().min(0).max(65535))
     .default([53, 123, 1900, 11211, 389, 19, 161, 17, 111, 137, 1434, 3702, 5353, 27015, 3283, 10001]),
-  minPps: z.number().positive().default(10_000),
-  minBps: z.number().positive().default(100_000_000),
+  /** Reflected (unasked-for) packets/s or bits/s toward the target, either suffices. */
+  minPps: z.number().positive().default(100),
+  minBps: z.number().positive().default(1_000_000),
   /** Distinct reflectors within the window. */
   minReflectors: z.number().int().positive().default(20),
-  /** Share of the target's bytes coming from reflector ports. */
+  /** Share of the target's bytes that is reflected. */
   minShare: z.number().min(0).max(1).default(0.5),
+  /** UDP from a port not in `ports` counts as reflected at this mean packet size (bytes) or more. */
+  minPacketSize: z.number().positive().default(160),
+  /** Share of the reflected packets from the one dominant port (or from the listed ports together). */
+  minPortShare: z.number().min(0).max(1).default(0.5),
+  /** Sampled packets in the window before a verdict (fewer cannot tell a shape from noise). */
+  minSamples: z.number().int().positive().default(20),
 });
 
 const SpamBot = z.strictObject({
@@ -61,6 +92,8 @@ const Scanner = z.strictObject({
   minDistinctTargets: z.number().int().positive().default(200),
   /** … or distinct destination ports (a vertical scan of one host). */
   minDistinctPorts: z.number().int().positive().default(200),
+  /** … or distinct (host, port) probes (many ports on a few hosts: neither count alone reaches its threshold). */
+  minDistinctProbes: z.number().int().positive().default(400),
   /** Mostly-TCP endpoints: share of TCP flows that never saw an ACK (SYN-only probes) at or above which probes go unanswered. */
   minUnansweredShare: z.number().min(0).max(1).default(0.6),
   /** Mostly UDP/ICMP endpoints: packets coming back per packet sent at or below this. */
@@ -69,17 +102,30 @@ const Scanner = z.strictObject({
   maxPacketsPerFlow: z.number().positive().default(4),
   /** Distinct hosts (or ports) per packet seen, at or above which traffic is spread like probes. */
   minSpread: z.number().min(0).max(1).default(0.5),
+  /**
+   * … or this many distinct hosts got half-open probes (SYN, then RST without ACK, in one
+   * unsampled flow record) — a SYN scanner's tell even when it goes on to talk to what it found …
+   */
+  minHalfOpenTargets: z.number().int().positive().default(20),
+  /**
+   * … making up at least this share of the hosts contacted: a NAT's clients reset the odd
+   * unwanted SYN-ACK (happy eyeballs), a scanner probes every host it contacts this way.
+   */
+  minHalfOpenShare: z.number().min(0).max(1).default(0.5),
 });
 
 const Participation = z.strictObject({
   /** Distinct customer endpoints sending to the same outside target. */
   minSources: z.number().int().positive().default(5),
-  minPps: z.number().positive().default(5000),
+  minPps: z.number().positive().default(500),
   /** Mean rate per participating endpoint: tells a flood from many clients using one service. */
-  minPpsPerSource: z.number().positive().default(100),
+  minPpsPerSource: z.number().positive().default(20),
   windowSeconds: z.number().int().min(2).max(120).default(10),
   maxEstablishedShare: z.number().min(0).max(1).default(0.5),
-  /** Packets the target sends back per packet received, above which it is a service, not a victim. */
+  /**
+   * Data packets (mean size ≥ 100 B) the target sends back per packet received, above which it is
+   * a service, not a victim (a flooded host's SYN-ACKs, resets and ICMP errors do not count).
+   */
   maxAnswerRatio: z.number().min(0).default(0.3),
 });
 

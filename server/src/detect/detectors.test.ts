@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
 import { FlowDirection } from '../enrich/enriched-batch.js';
 import { addrFromString } from '../ingest/flow-batch.js';
+import { mulberry32 } from '../sim/scenarios/rng.js';
 import { createDetectors } from './index.js';
 import { createEnrichedBatch, ip, setRecord, stubEnricher } from './synthetic.js';
 
@@ -34,6 +35,9 @@ function fanInSecond(
     setRecord(b, i, {
       src: first + i,
       dst: ip(target),
+      // Ephemeral source ports, one per source (port 0 → 0 would be IP fragments).
+      srcPort: 1024 + (i % 60_000),
+      dstPort: 80,
       packets: pps,
       bytes: pps * (opts.size ?? 64),
       proto: opts.proto ?? 17,
@@ -99,7 +103,7 @@ describe('fan-in detector', () => {
   it('does not fire below the source threshold, for large packets, or for completed handshakes', () => {
     const cases = [
       fanInSecond(300, '198.51.100.8', 100), // 300 sources < 500
-      fanInSecond(2000, '198.51.100.9', 10, { size: 1200 }), // big packets (and not above volumetric floors)
+      fanInSecond(2000, '198.51.100.9', 5, { size: 1200 }), // big packets (and below the volumetric floors: 10 kpps)
       fanInSecond(2000, '198.51.100.10', 10, { proto: 6, flags: 0x1b }), // SYN|ACK|PSH|FIN: a flash crowd
     ];
     const d = createDetectors(config(), stubEnricher(['A', 'B']));
@@ -255,5 +259,184 @@ describe('onset (when the abuse began)', () => {
     }
     expect(firstAt).toBe(new Date(T0 + 2000).toISOString());
     expect(onsets).toEqual(onsets.map(() => new Date(T0).toISOString()));
+  });
+});
+
+describe('request/response evidence', () => {
+  /** `n` sources each sending `pps` packets of `size` B with `flags` to `target`, and the target's answers to each. */
+  function exchange(
+    n: number,
+    target: string,
+    o: {
+      pps: number;
+      size: number;
+      proto: number;
+      flags?: number;
+      srcPort?: number;
+      answers?: number;
+      answerSize?: number;
+    },
+  ) {
+    const b = createEnrichedBatch(2 * n);
+    b.length = 2 * n;
+    const t = ip(target);
+    for (let i = 0; i < n; i++) {
+      const src = ip('100.64.0.1') + i;
+      const sp = o.srcPort ?? 1024 + i;
+      setRecord(b, 2 * i, {
+        src,
+        dst: t,
+        srcPort: sp,
+        dstPort: 443,
+        proto: o.proto,
+        tcpFlags: o.flags ?? 0,
+        packets: o.pps,
+        bytes: o.pps * o.size,
+        dstCustomer: 0,
+      });
+      const a = o.answers ?? 0;
+      setRecord(b, 2 * i + 1, {
+        src: t,
+        dst: src,
+        srcPort: 443,
+        dstPort: sp,
+        proto: o.proto,
+        tcpFlags: o.proto === 6 ? 0x18 : 0,
+        packets: Math.max(1, a),
+        bytes: Math.max(1, a) * (o.answerSize ?? 1300),
+        direction: a > 0 ? FlowDirection.outbound : FlowDirection.unknown,
+        srcCustomer: 0,
+      });
+    }
+    return b;
+  }
+
+  function run(batch: () => ReturnType<typeof exchange>, seconds = 3): string[] {
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const kinds: string[] = [];
+    for (let s = 1; s <= seconds; s++) {
+      d.process(batch());
+      kinds.push(...d.tick(T0 + s * 1000).map((e) => e.kind));
+    }
+    return [...new Set(kinds)];
+  }
+
+  it('clients sending SYNs and bare ACKs that the target answers with data are a crowd, not a fan-in', () => {
+    expect(
+      run(() => exchange(2000, '198.51.100.30', { pps: 10, size: 60, proto: 6, flags: 0x10, answers: 14 })),
+    ).toEqual([]);
+  });
+
+  it('a flood on a busy server is still a flood: it answers its clients, not the flood', () => {
+    const flood = () => exchange(2000, '198.51.100.31', { pps: 10, size: 60, proto: 6, flags: 0x02 });
+    const clients = () => exchange(200, '198.51.100.31', { pps: 10, size: 400, proto: 6, flags: 0x18, answers: 30 });
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const kinds: string[] = [];
+    for (let s = 1; s <= 3; s++) {
+      d.process(clients());
+      d.process(flood());
+      kinds.push(...d.tick(T0 + s * 1000).map((e) => e.kind));
+    }
+    expect(new Set(kinds)).toEqual(new Set(['ddos-fan-in']));
+  });
+
+  it('SYN-ACKs from one port to a host that sent no SYNs are TCP reflection; to one that did, answers', () => {
+    const synAcks = () => exchange(500, '198.51.100.32', { pps: 10, size: 58, proto: 6, flags: 0x12, srcPort: 80 });
+    expect(run(synAcks)).toEqual(['amplification']);
+    // The same SYN-ACKs after the host opened connections to port 80 of those servers.
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const kinds: string[] = [];
+    for (let s = 1; s <= 3; s++) {
+      const b = synAcks();
+      const req = createEnrichedBatch(500);
+      req.length = 500;
+      for (let i = 0; i < 500; i++)
+        setRecord(req, i, {
+          src: ip('198.51.100.32'),
+          dst: ip('100.64.0.1') + i,
+          srcPort: 1024 + i,
+          dstPort: 80,
+          proto: 6,
+          tcpFlags: 0x02,
+          packets: 10,
+          bytes: 600,
+          direction: FlowDirection.outbound,
+          srcCustomer: 0,
+        });
+      d.process(req);
+      d.process(b);
+      kinds.push(...d.tick(T0 + s * 1000).map((e) => e.kind));
+    }
+    expect(kinds).toEqual([]);
+  });
+});
+
+describe('scanner', () => {
+  /**
+   * One second of SYN probes from customer host 203.0.113.90: `hosts` outside hosts × ports
+   * `p0 .. p0+ports-1`, one probe each; under 1:`rate` sampling, every rate-th probe (scaled).
+   */
+  function probes(hosts: number, ports: number, p0: number, rate = 1) {
+    const all: [number, number][] = [];
+    for (let h = 0; h < hosts; h++) for (let p = 0; p < ports; p++) all.push([h, p0 + p]);
+    // Random 1-in-rate packet sampling (a fixed stride would alias with the port order).
+    const r = mulberry32(p0);
+    const kept = rate === 1 ? all : all.filter(() => r() < 1 / rate);
+    const b = createEnrichedBatch(kept.length);
+    b.length = kept.length;
+    kept.forEach(([h, port], i) =>
+      setRecord(b, i, {
+        src: ip('203.0.113.90'),
+        dst: ip('100.64.0.1') + h * 7,
+        srcPort: 40000,
+        dstPort: port,
+        proto: 6,
+        tcpFlags: 0x02,
+        packets: rate,
+        bytes: 60 * rate,
+        samplingRate: rate,
+        direction: FlowDirection.outbound,
+        srcCustomer: 1,
+      }),
+    );
+    return b;
+  }
+
+  function scan(hosts: number, portsPerSecond: number, seconds: number, rate = 1): DetectionEvent[] {
+    const d = createDetectors(config(), stubEnricher(['A', 'B']));
+    const out: DetectionEvent[] = [];
+    for (let s = 0; s < seconds; s++) {
+      d.process(probes(hosts, portsPerSecond, 1 + s * portsPerSecond, rate));
+      out.push(...d.tick(T0 + (s + 1) * 1000).filter((e) => e.kind === 'scanner'));
+    }
+    return out;
+  }
+
+  it('a scan of many ports on a few hosts is a scanner: distinct (host, port) probes, not hosts or ports per packet', () => {
+    // 40 hosts × 100 ports a second for 5 s (masscan's shape): 40 hosts and 500 ports, 20,000 probes.
+    const ev = scan(40, 100, 5);
+    expect(ev.length).toBeGreaterThan(0);
+    const e = ev.at(-1)!;
+    expect(e.key).toBe('203.0.113.90');
+    expect(e.evidence.distinctTargets).toBeGreaterThan(35);
+    expect(e.evidence.distinctTargets).toBeLessThan(45);
+    expect(e.evidence.distinctProbes).toBeGreaterThan(15_000);
+    expect(e.evidence.reason).toMatch(/distinct \(host, port\) probes/);
+  });
+
+  it('few ports on few hosts, each probed once, is no scan: below every distinct threshold', () => {
+    // 10 hosts × 30 ports: 300 probes, 10 hosts, 30 ports.
+    expect(scan(10, 30, 1)).toEqual([]);
+  });
+
+  it('sampled 1:100: distinct hosts are estimated from repeats, not multiplied by the rate', () => {
+    const ev = scan(40, 200, 5, 100);
+    expect(ev.length).toBeGreaterThan(0);
+    const e = ev.at(-1)!;
+    expect(e.evidence.samplingRate).toBe(100);
+    // 40 hosts, each seen in many samples: the estimate stays near 40 (was observed × 100 = 4,000).
+    expect(e.evidence.distinctTargets).toBeGreaterThanOrEqual(35);
+    expect(e.evidence.distinctTargets).toBeLessThan(60);
+    expect(e.evidence.distinctPorts).toBeGreaterThan(200);
   });
 });

@@ -1,9 +1,19 @@
 import type { DetectionEvent, IncidentKind } from '@downstream/shared';
 import type { Enricher } from '../context.js';
-import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
+import { FlowDirection, ShardRole, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
-import { InfoCache, estimateDistinct, fmtRate, protoShares, targetOf, topShares } from './events.js';
-import { TargetTable, WATCH_FRACTION, emptyStats, keyView, type TargetStats, type Watch } from './target-table.js';
+import { InfoCache, estimateDistinct, fmtRate, protoShares, round3, targetOf, topShares } from './events.js';
+import { FRAGMENT_PORT, RequestCredits } from './request-credits.js';
+import {
+  TargetTable,
+  WATCH_FRACTION,
+  emptyStats,
+  isDataAnswer,
+  isTcpReflection,
+  keyView,
+  type TargetStats,
+  type Watch,
+} from './target-table.js';
 
 const KIND_NONE = 0;
 const KIND_FAN_IN = 1;
@@ -24,37 +34,90 @@ const KINDS: Record<number, { kind: IncidentKind; detector: string }> = {
  */
 export class InboundDetector {
   readonly table: TargetTable;
+  /** What our customers asked for, by service port: the answers it accounts for are not reflection. */
+  readonly credits = new RequestCredits();
   private readonly st: TargetStats = emptyStats();
   private readonly cache: InfoCache;
   private readonly alpha: number;
+  private readonly ampPorts = new Uint8Array(65536);
+  private readonly halfTicks: number;
+  private ticks = 0;
 
+  /** @param capacityBps per customer (index into network.customers): its link's capacity, 0 when not configured. */
   constructor(
     private readonly cfg: DetectConfig,
     private readonly thresholds: { base: CustomerThresholds; byCustomer: CustomerThresholds[] },
     private readonly enricher: Enricher,
+    private readonly capacityBps: number[] = [],
   ) {
-    const ampPorts = new Uint8Array(65536);
-    for (const p of cfg.amplification.ports) ampPorts[p] = 1;
+    for (const p of cfg.amplification.ports) this.ampPorts[p] = 1;
     this.table = new TargetTable({
       capacity: cfg.limits.maxTargets,
       windowSeconds: cfg.fanIn.windowSeconds,
       hllPrecision: cfg.limits.hllPrecision,
       maxWatched: cfg.limits.maxWatched,
       maxListedSources: cfg.limits.maxListedSources,
-      ampPorts,
-      autoWatchPackets: Math.min(cfg.fanIn.minPps, cfg.volumetric.minPps, cfg.amplification.minPps) * WATCH_FRACTION,
+      // Reflection opens at a few hundred packets/s; the auto-watch is for what may become big.
+      autoWatchPackets: Math.min(cfg.fanIn.minPps, cfg.volumetric.minPps) * WATCH_FRACTION,
     });
     this.cache = new InfoCache(enricher);
     this.alpha = 1 - Math.pow(2, -1 / cfg.volumetric.baselineHalfLifeSeconds);
+    this.halfTicks = Math.max(1, Math.floor(cfg.fanIn.windowSeconds / 2));
   }
 
   process(b: EnrichedBatch): void {
     const dir = b.direction;
     const n = b.length;
     const t = this.table;
+    const roles = b.shardRoles;
+    const cr = this.credits;
+    // Requests first, so a query and its answer in one batch match whatever their order: what a
+    // customer sends toward a service port is credit for answers from it.
+    for (let i = 0; i < n; i++) {
+      if (dir[i] !== FlowDirection.outbound) continue;
+      if (roles !== undefined && (roles[i] & ShardRole.local) === 0) continue;
+      const p = b.proto[i];
+      if (p === 17 || p === 6) cr.request(b.src, i * 4, p, b.dstPort[i], b.packets[i]);
+    }
+    const minSize = this.cfg.amplification.minPacketSize;
     for (let i = 0; i < n; i++) {
       if (dir[i] !== FlowDirection.inbound) continue;
-      t.add(b, i, b.dst, b.src, b.dstCustomer[i]);
+      if (roles !== undefined && (roles[i] & ShardRole.local) === 0) continue;
+      const p = b.proto[i];
+      const pk = b.packets[i];
+      let refl = 0;
+      let asked = 0;
+      let port = -1;
+      let listed = false;
+      // Non-first IPv6 fragments, where the exporter stops at the Fragment header: its number
+      // (44) or none at all (softflowd 1.1 says protocol 0), and no ports.
+      const frag6 = (p === 44 || p === 0) && b.srcPort[i] === 0 && b.dstPort[i] === 0;
+      if (p === 17 || frag6) {
+        const sp = frag6 ? FRAGMENT_PORT : b.srcPort[i];
+        // Non-first IP fragments carry no ports: UDP 0 → 0 (or the IPv6 forms above).
+        const frag = frag6 || (sp === FRAGMENT_PORT && b.dstPort[i] === 0);
+        // Fragments count with the listed ports: a fragmented DNS answer is its first fragment
+        // from 53 and the rest from no port (softflowd: 57 % / 43 % in the RRSIG capture).
+        listed = frag || this.ampPorts[sp] === 1;
+        if (listed || b.bytes[i] >= minSize * pk) {
+          port = 17 * 65536 + sp;
+          asked = cr.consume(cr.slot(b.dst, i * 4, 17, sp), pk);
+          refl = pk - asked;
+        }
+      } else if (p === 6 && isTcpReflection(b.tcpFlags[i])) {
+        const sp = b.srcPort[i];
+        port = 6 * 65536 + sp;
+        asked = cr.consume(cr.slot(b.dst, i * 4, 6, sp), pk);
+        refl = pk - asked;
+      }
+      t.add(b, i, b.dst, b.src, b.dstCustomer[i], refl, port, listed, asked);
+    }
+    // Answers last, once this batch's senders made the target a key: data a target sends back
+    // is the evidence a served crowd gives and a flooded host does not.
+    for (let i = 0; i < n; i++) {
+      if (dir[i] !== FlowDirection.outbound) continue;
+      if (roles !== undefined && (roles[i] & ShardRole.local) === 0) continue;
+      if (isDataAnswer(b.proto[i], b.packets[i], b.bytes[i])) t.answer(b, i, b.src);
     }
   }
 
@@ -80,11 +143,6 @@ export class InboundDetector {
         // Onset: the first second of the run at the kind's sustain level (half its thresholds).
         const a = kind === KIND_AMPLIFICATION ? th.amplification : kind === KIND_VOLUMETRIC ? th.volumetric : undefined;
         const w = t.fire(s, kind, nowMs, (a ? a.minPps : th.fanIn.minPps) * 0.5, a ? a.minBps / 16 : Infinity);
-        if (w) {
-          w.firing = KINDS[kind].kind;
-          w.peakPps = Math.max(w.peakPps, pps);
-          w.peakBps = Math.max(w.peakBps, bps);
-        }
         out.push(this.event(kind, s, th, st, pps, bps, w, at));
       } else if (!t.holding(s)) {
         // Baselines learn only from traffic that is not (or no longer) an attack.
@@ -101,13 +159,22 @@ export class InboundDetector {
     }
     t.advance();
     t.expireIdle();
+    if (++this.ticks % this.halfTicks === 0) this.credits.rotate();
   }
 
   private near(th: CustomerThresholds, st: TargetStats, pps: number, bps: number): boolean {
-    const minPps = Math.min(th.fanIn.minPps, th.volumetric.minPps, th.amplification.minPps);
-    const minBps = Math.min(th.volumetric.minBps, th.amplification.minBps);
+    const minPps = Math.min(th.fanIn.minPps, th.volumetric.minPps, th.volumetric.floorPps);
     const attackShare = st.recentPackets > 0 ? st.recentAttackPackets / st.recentPackets : 0;
-    return (pps >= minPps * WATCH_FRACTION || bps >= minBps * WATCH_FRACTION) && attackShare >= 0.25;
+    if ((pps >= minPps * WATCH_FRACTION || bps >= th.volumetric.minBps * WATCH_FRACTION) && attackShare >= 0.25)
+      return true;
+    // Unasked-for reflection is listed from a quarter of its (low) thresholds.
+    const a = th.amplification;
+    const ampPps = st.recentAmpPackets / st.recentSpan;
+    const ampBps = (st.recentAmpBytes * 8) / st.recentSpan;
+    return (
+      (ampPps >= a.minPps * WATCH_FRACTION || ampBps >= a.minBps * WATCH_FRACTION) &&
+      st.recentAmpBytes >= st.recentBytes * 0.25
+    );
   }
 
   private classify(s: number, th: CustomerThresholds, st: TargetStats, pps: number, bps: number): number {
@@ -137,22 +204,26 @@ export class InboundDetector {
         const ampBps = (st.recentAmpBytes * 8) / st.recentSpan;
         if (st.recentBytes <= 0 || st.recentAmpBytes / st.recentBytes < a.minShare * f) return false;
         if (ampPps < a.minPps * f && ampBps < a.minBps * f) return false;
-        return (
-          estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling) >=
-          a.minReflectors * f
-        );
+        if (st.ampPackets / st.maxSampling < a.minSamples * f) return false;
+        // One service port (or the well-known ones together): reflection, not a random-port flood.
+        if (Math.max(st.ampTopPackets, st.ampListedPackets) < st.ampPackets * a.minPortShare * f) return false;
+        return this.reflectors(s, st) >= a.minReflectors * f;
       }
       case KIND_FAN_IN: {
         const a = th.fanIn;
         if (pps < a.minPps * f) return false;
         if (st.recentBytes / st.recentPackets > a.maxMeanPacketSize / f) return false;
         if (1 - attackShare > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
+        if (st.answerPackets > (st.attackPackets * a.maxAnswerRatio) / f) return false;
         return this.sources(s, st) >= a.minSources * f;
       }
       case KIND_VOLUMETRIC: {
         const a = th.volumetric;
-        if (pps < a.minPps * f && bps < a.minBps * f) return false;
         if (1 - attackShare > a.maxEstablishedShare + (1 - f) * (1 - a.maxEstablishedShare)) return false;
+        if (st.answerPackets > (st.attackPackets * a.maxAnswerRatio) / f) return false;
+        // The absolute floor needs no baseline: a new or quiet target has none.
+        if (pps >= a.floorPps * f && this.sources(s, st) >= a.floorSources * f) return true;
+        if (pps < a.minPps * f && bps < a.minBps * f) return false;
         const bp = t.baselinePps[s];
         const bb = t.baselineBps[s];
         return pps >= a.factor * f * bp || bps >= a.factor * f * bb;
@@ -160,6 +231,11 @@ export class InboundDetector {
       default:
         return false;
     }
+  }
+
+  /** Distinct reflectors in the window, scaled up for what sampling hid. */
+  private reflectors(s: number, st: TargetStats): number {
+    return estimateDistinct(this.table.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling);
   }
 
   /** Distinct sources in the window, scaled up for what sampling hid. */
@@ -181,14 +257,16 @@ export class InboundDetector {
     const v = keyView(t, s, w, st, this.cfg.limits.maxListedSources, this.cache, this.enricher);
     const { ip, info } = v;
     const { meanPacketSize } = v.evidence;
-    const customer = t.owner[s] >= 0 ? this.enricher.customerName(t.owner[s]) : info.customer;
+    const owner = t.owner[s];
+    const customer = owner >= 0 ? this.enricher.customerName(owner) : info.customer;
+    const capacity = owner >= 0 ? (this.capacityBps[owner] ?? 0) : 0;
     const observed = t.distinctSources(s);
     const distinct = this.sources(s, st);
     const { kind: k, detector } = KINDS[kind];
-    const reflectors =
-      kind === KIND_AMPLIFICATION
-        ? estimateDistinct(t.distinctReflectors(s), st.ampPackets / st.maxSampling, st.maxSampling)
-        : undefined;
+    const amp = kind === KIND_AMPLIFICATION;
+    const reflectors = amp ? this.reflectors(s, st) : undefined;
+    // Data sent back per packet outside completed handshakes: a served crowd answers, a flooded host does not.
+    const answerRatio = round3(st.answerPackets / Math.max(1, st.attackPackets));
     const parts = [
       `${distinct.toLocaleString('en-US')} sources`,
       `${meanPacketSize} B mean packet size`,
@@ -197,7 +275,65 @@ export class InboundDetector {
     ];
     if (kind === KIND_VOLUMETRIC)
       parts.push(`${(pps / Math.max(1, t.baselinePps[s])).toFixed(0)}× baseline ${fmtRate(t.baselinePps[s], 'pps')}`);
-    if (reflectors !== undefined) parts.push(`${reflectors} reflectors`);
+    let reason: string;
+    let reflection: Record<string, unknown> = {};
+    if (amp) {
+      const rp = t.reflectionPort(s);
+      const proto = rp >= 0 ? rp >>> 16 : 17;
+      const port = rp >= 0 ? rp & 0xffff : 0;
+      const listedShare = st.ampListedPackets / Math.max(1, st.ampPackets);
+      const topShare = st.ampTopPackets / Math.max(1, st.ampPackets);
+      const from =
+        proto === 6
+          ? `TCP ${port} (SYN-ACK/RST: TCP reflection)`
+          : port === FRAGMENT_PORT
+            ? 'IP fragments (no ports)'
+            : `UDP ${port}`;
+      const fromText =
+        listedShare <= topShare || listedShare < 0.5
+          ? from
+          : port === FRAGMENT_PORT && proto === 17
+            ? `${from} and well-known reflector ports`
+            : `well-known reflector ports (top ${from})`;
+      const reflSize = Math.round(st.recentAmpBytes / Math.max(1, st.recentAmpPackets));
+      const a = th.amplification;
+      parts.push(`${reflectors} reflectors`);
+      reason =
+        `${(reflectors ?? 0).toLocaleString('en-US')} reflectors from ${fromText}, ${reflSize}-byte packets, ` +
+        `${fmtRate(st.recentAmpPackets / st.recentSpan, 'pps')} / ${fmtRate((st.recentAmpBytes * 8) / st.recentSpan, 'bps')}, ` +
+        `no requests from the target toward that port ` +
+        `(thresholds: ≥ ${a.minReflectors} reflectors, ≥ ${fmtRate(a.minPps, 'pps')} or ${fmtRate(a.minBps, 'bps')}, ` +
+        `≥ ${Math.round(a.minShare * 100)} % of the target's bytes, ≥ ${Math.round(a.minPortShare * 100)} % from one port)`;
+      reflection = {
+        reflection: proto === 6 ? 'tcp' : port === FRAGMENT_PORT ? 'fragments' : 'udp',
+        reflectionProto: proto,
+        reflectionPort: port,
+        reflectedShare: round3(st.recentAmpBytes / Math.max(1, st.recentBytes)),
+        reflectedMeanPacketSize: reflSize,
+        ...(proto === 6 ? { tcpReflection: true } : {}),
+      };
+    } else if (kind === KIND_FAN_IN) {
+      const a = th.fanIn;
+      reason =
+        `${distinct.toLocaleString('en-US')} sources, ${meanPacketSize}-byte packets, ${fmtRate(pps, 'pps')}, ` +
+        `${Math.round(v.evidence.attackShare * 100)} % outside completed handshakes, target answers ${answerRatio} data packets per packet outside handshakes ` +
+        `(thresholds: ≥ ${a.minSources} sources, ≥ ${fmtRate(a.minPps, 'pps')}, ≤ ${a.maxMeanPacketSize} B, ` +
+        `≤ ${Math.round(a.maxEstablishedShare * 100)} % handshakes, ≤ ${a.maxAnswerRatio} answers)`;
+    } else {
+      const a = th.volumetric;
+      const floor = pps >= a.floorPps && distinct >= a.floorSources;
+      reason = floor
+        ? `${fmtRate(pps, 'pps')} from ${distinct.toLocaleString('en-US')} sources, over the absolute floor, no baseline needed; ` +
+          `target answers ${answerRatio} data packets per packet outside handshakes ` +
+          `(thresholds: ≥ ${fmtRate(a.floorPps, 'pps')} from ≥ ${a.floorSources} sources, ≤ ${a.maxAnswerRatio} answers)`
+        : `${fmtRate(pps, 'pps')} / ${fmtRate(bps, 'bps')}, ${(pps / Math.max(1, t.baselinePps[s])).toFixed(0)}× the target's baseline ` +
+          `${fmtRate(t.baselinePps[s], 'pps')} / ${fmtRate(t.baselineBps[s], 'bps')} ` +
+          `(thresholds: ≥ ${a.factor}× baseline and ≥ ${fmtRate(a.minPps, 'pps')} or ${fmtRate(a.minBps, 'bps')})`;
+    }
+    if (capacity > 0)
+      reason += `; ${Math.round((bps / capacity) * 100)} % of the customer's ${fmtRate(capacity, 'bps')} link`;
+    if (st.maxSampling > 1)
+      reason += `; 1:${st.maxSampling} sampled, ${Math.round(st.rawPackets).toLocaleString('en-US')} samples (confidence ${v.evidence.confidence})`;
     const e: DetectionEvent = {
       detector,
       kind: k,
@@ -209,16 +345,20 @@ export class InboundDetector {
       upstreams: v.upstreams,
       rate: v.rate,
       evidence: {
-        ports: w ? topShares((kind === KIND_AMPLIFICATION ? w.srcPorts : w.dstPorts).toMap(), 5) : undefined,
+        ports: w ? topShares((amp ? w.srcPorts : w.dstPorts).toMap(), 5) : undefined,
         protocols: w ? protoShares(w.protoPackets) : undefined,
         ...v.evidence,
         summary: parts.join(', '),
+        reason,
         sampledPackets: Math.round(st.rawPackets),
+        answerRatio,
+        // Severity grows with volume against these (incidents/severity.ts).
+        baselinePps: Math.round(t.baselinePps[s]),
+        baselineBps: Math.round(t.baselineBps[s]),
+        ...(capacity > 0 ? { capacityBps: capacity } : {}),
         ...(st.maxSampling > 1 ? { observedSources: observed } : {}),
-        ...(kind === KIND_VOLUMETRIC
-          ? { baselinePps: Math.round(t.baselinePps[s]), baselineBps: Math.round(t.baselineBps[s]) }
-          : {}),
         ...(reflectors !== undefined ? { reflectors, reflectorPorts: w ? topShares(w.srcPorts.toMap(), 5) : [] } : {}),
+        ...reflection,
         ...(kind === KIND_FAN_IN ? { minSources: th.fanIn.minSources } : {}),
       },
     };

@@ -1,3 +1,4 @@
+import { touchPages } from './touch-pages.js';
 import type { DetectionEvent } from '@downstream/shared';
 import type { Config } from '../config/config.js';
 import type { DetectorSet, Enricher } from '../context.js';
@@ -15,6 +16,8 @@ export { ParticipationDetector } from './participation.js';
 export interface Detectors extends DetectorSet {
   /** Bytes of detector state: fixed tables plus the bounded source lists in use. */
   memoryBytes(): number;
+  /** Allocate every bounded structure and map its memory now rather than on first use (a long-running shard). */
+  reserve(): void;
   readonly inbound: InboundDetector;
   readonly outbound: OutboundDetector;
   readonly participation: ParticipationDetector;
@@ -31,7 +34,12 @@ export function createDetectors(config: Config, enricher: Enricher): Detectors {
     cfg,
     config.network.customers.map((c) => c.name),
   );
-  const inbound = new InboundDetector(cfg, th, enricher);
+  const inbound = new InboundDetector(
+    cfg,
+    th,
+    enricher,
+    config.network.customers.map((c) => c.capacity_bps ?? 0),
+  );
   const outbound = new OutboundDetector(cfg, th, enricher, config.network.allowed_smtp);
   const participation = new ParticipationDetector(cfg, enricher);
   return {
@@ -51,8 +59,13 @@ export function createDetectors(config: Config, enricher: Enricher): Detectors {
       participation.tick(nowMs, out);
       return out;
     },
+    reserve(): void {
+      inbound.table.reserveWatches();
+      participation.table.reserveWatches();
+      touchPages(inbound, outbound, participation);
+    },
     memoryBytes(): number {
-      return inbound.table.memoryBytes + outbound.memoryBytes + participation.table.memoryBytes;
+      return inbound.table.memoryBytes + inbound.credits.bytes + outbound.memoryBytes + participation.table.memoryBytes;
     },
   };
 }

@@ -1,11 +1,20 @@
 import type { DetectionEvent } from '@downstream/shared';
 import ipaddr from 'ipaddr.js';
 import type { Enricher } from '../context.js';
-import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
+import { FlowDirection, ShardRole, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import { addrToString } from '../ingest/flow-batch.js';
 import type { CustomerThresholds, DetectConfig } from './config.js';
-import { InfoCache, egressLink, fmtRate, linkShares, round3, samplingConfidence, topShares } from './events.js';
-import { hashInt, hashWords } from './hash.js';
+import {
+  InfoCache,
+  egressLink,
+  estimateDistinct,
+  fmtRate,
+  linkShares,
+  round3,
+  samplingConfidence,
+  topShares,
+} from './events.js';
+import { hashInt, hashPair, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { IntCounter } from './int-counter.js';
 import { KeyTable } from './key-table.js';
@@ -22,12 +31,22 @@ const F_RAW = 7;
 const F_SMTP_PKTS = 8;
 /** Flow records scaled by their sampling rate, like packets (F_FLOWS counts the sampled records). */
 const F_SCALED_FLOWS = 9;
-const FIELDS = 10;
+/** Outbound TCP records with SYN and RST but no ACK: half-open probes (see halfOpenHll). */
+const F_HALF_OPEN = 10;
+const FIELDS = 11;
 /** No record of the kind yet in this half-window. */
 const NO_TICK = 0xffffffff;
 
 const SPAM = 1;
 const SCAN = 2;
+
+/**
+ * A distinct count reaches `need` (× `f`, the sustain factor) when its estimate does and at least
+ * 10 of them were seen: fewer samples cannot tell a scan from noise.
+ */
+function reaches(observed: number, estimate: number, need: number, f: number): boolean {
+  return observed >= 10 * f && estimate >= need * f;
+}
 
 /** Probability that a flow of `k` packets shows up at all under 1:N packet sampling. */
 export function seenProbability(n: number, k: number): number {
@@ -61,6 +80,16 @@ export class OutboundDetector {
   private readonly dstHll: HllPool;
   private readonly smtpHll: HllPool;
   private readonly portHll: HllPool;
+  /** Distinct (host, port) probes: a scan of many ports on few hosts spreads over pairs, not hosts. */
+  private readonly probeHll: HllPool;
+  /**
+   * Distinct hosts that got a half-open probe: a SYN, then a reset without an ACK in the same
+   * flow record. A client's kernel only resets without ACK a SYN-ACK it did not expect; a SYN
+   * scanner (nmap -sS, and -A's host discovery) does it on purpose to every open port it finds,
+   * then may go on to talk to it normally — so the scan hides among answered sessions except here.
+   * Coarse (p = 6, ~13 %): it is compared with a threshold of tens.
+   */
+  private readonly halfOpenHll: HllPool;
   private readonly smtpPorts = new Uint8Array(65536);
   /** Per slot and half-window: tick of the first SMTP record / first probe-like record (NO_TICK: none). */
   private readonly firstSmtpTick: Uint32Array;
@@ -94,6 +123,8 @@ export class OutboundDetector {
     this.dstHll = new HllPool(8, C * 2);
     this.smtpHll = new HllPool(8, C * 2);
     this.portHll = new HllPool(7, C * 2);
+    this.probeHll = new HllPool(8, C * 2);
+    this.halfOpenHll = new HllPool(6, C * 2);
     for (const p of cfg.spamBot.ports) this.smtpPorts[p] = 1;
     // Normalised text so "2001:db8::25" and "2001:0db8:0:0::25" match.
     this.allowed = new Set(allowedSmtp.map((a) => ipaddr.process(a).toString()));
@@ -124,6 +155,8 @@ export class OutboundDetector {
       this.dstHll.bytes +
       this.smtpHll.bytes +
       this.portHll.bytes +
+      this.probeHll.bytes +
+      this.halfOpenHll.bytes +
       this.smtpPorts.byteLength
     );
   }
@@ -137,7 +170,7 @@ export class OutboundDetector {
     this.firstProbeTick.fill(NO_TICK, 2 * s, 2 * s + 2);
     this.spamOnset[s] = 0;
     this.scanOnset[s] = 0;
-    for (const h of [this.dstHll, this.smtpHll, this.portHll]) {
+    for (const h of [this.dstHll, this.smtpHll, this.portHll, this.probeHll, this.halfOpenHll]) {
       h.clear(2 * s);
       h.clear(2 * s + 1);
     }
@@ -150,8 +183,10 @@ export class OutboundDetector {
     const keys = this.keys;
     const c = this.counters;
     const ep = this.epoch;
+    const roles = b.shardRoles;
     for (let i = 0; i < n; i++) {
       const d = dir[i];
+      if (roles !== undefined && (roles[i] & ShardRole.local) === 0) continue;
       const o4 = i * 4;
       if (d === FlowDirection.inbound) {
         // A reply to an endpoint we track: evidence that its peers answer.
@@ -180,14 +215,26 @@ export class OutboundDetector {
       this.dstHll.add(2 * s + ep, dh);
       const dport = b.dstPort[i];
       this.portHll.add(2 * s + ep, hashInt(dport));
+      this.probeHll.add(2 * s + ep, hashPair(dh, dport));
       const se = 2 * s + ep;
       if (b.proto[i] === 6) {
         c[o + F_TCP_FLOWS] += 1;
-        if ((b.tcpFlags[i] & TCP.ACK) === 0) {
+        const fl = b.tcpFlags[i];
+        if ((fl & TCP.ACK) === 0) {
           c[o + F_SYN_ONLY] += 1;
           if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = this.tickCount;
+          // A reset without ACK answers a segment that carried one: here the SYN-ACK of a host
+          // the endpoint's kernel never asked (a raw-socket SYN scan). In a flow record it sits
+          // beside the scanner's SYN; in an sFlow packet sample it is a record of its own.
+          if ((fl & TCP.RST) !== 0) {
+            c[o + F_HALF_OPEN] += 1;
+            this.halfOpenHll.add(se, dh);
+          }
         }
-        if (this.smtpPorts[dport] === 1) {
+        // SMTP sessions, not probes of port 25: a mail client's packets carry ACK from the
+        // second one on, a port scan's SYNs and resets never do (masscan over ports 0-1000 read
+        // as a spam bot in sFlow samples).
+        if (this.smtpPorts[dport] === 1 && (fl & TCP.ACK) !== 0) {
           c[o + F_SMTP_FLOWS] += 1;
           c[o + F_SMTP_PKTS] += pk;
           this.smtpHll.add(se, dh);
@@ -245,15 +292,23 @@ export class OutboundDetector {
         ip = addrToString(keys.keys, s);
         if (!this.allowed.has(ip)) fire |= SPAM;
       }
+      // Distinct hosts, ports and (host, port) probes as sampled, and what they stand for: under
+      // 1:N sampling an occupancy estimate from how often samples repeat (a vertical scan of
+      // few hosts repeats its hosts in every sample; multiplying by N would count thousands).
       const dstDistinct = this.dstHll.estimate(2 * s, 2 * s + 1);
       const portDistinct = this.portHll.estimate(2 * s, 2 * s + 1);
-      // Single-packet probes are seen with probability 1/N: scale the thresholds by it.
-      const p1 = seenProbability(n, 1);
+      const probeDistinct = this.probeHll.estimate(2 * s, 2 * s + 1);
+      const samples = sum[F_RAW];
+      const dstEst = estimateDistinct(dstDistinct, samples, n);
+      const portEst = estimateDistinct(portDistinct, samples, n);
+      const probeEst = estimateDistinct(probeDistinct, samples, n);
       const wasScan = (this.firing[s] & SCAN) !== 0;
       const f = wasScan ? 0.5 : 1;
-      const scanNeedT = Math.max(10, th.scanner.minDistinctTargets * p1) * f;
-      const scanNeedP = Math.max(10, th.scanner.minDistinctPorts * p1) * f;
-      if (dstDistinct >= scanNeedT || portDistinct >= scanNeedP) {
+      if (
+        reaches(dstDistinct, dstEst, th.scanner.minDistinctTargets, f) ||
+        reaches(portDistinct, portEst, th.scanner.minDistinctPorts, f) ||
+        reaches(probeDistinct, probeEst, th.scanner.minDistinctProbes, f)
+      ) {
         const pktsPerFlow = sum[F_RAW] / Math.max(1, sum[F_FLOWS]);
         const unanswered = sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0;
         const answerRatio = sum[F_ANSWER] / Math.max(1, sum[F_PKTS]);
@@ -264,9 +319,20 @@ export class OutboundDetector {
           : answerRatio <= th.scanner.maxAnswerRatio;
         // Probes spread out: nearly every (sampled) packet goes to a new host or port. A bot
         // flooding one victim while browsing has plenty of distinct peers too, but few per packet.
-        const spread = Math.max(dstDistinct, portDistinct) / Math.max(1, sum[F_RAW]);
+        // Distinct (host, port) probes per packet: ~1 for a scan however it splits hosts and ports.
+        const spread = Math.max(dstDistinct, portDistinct, probeDistinct) / Math.max(1, sum[F_RAW]);
         if (pktsPerFlow <= th.scanner.maxPacketsPerFlow && spread >= th.scanner.minSpread && unansweredOk) fire |= SCAN;
       }
+      // Half-open probes: a scan of a few hosts that answer (nmap -A finds port 80 open, then
+      // talks HTTP to it) has too few hosts and too many answered sessions for the rule above.
+      // Seen whole only in unsampled flow records (both packets of a two-packet flow must be
+      // sampled), hence no scale-up: under packet sampling this rule stays silent.
+      const halfOpen = sum[F_HALF_OPEN] > 0 ? this.halfOpenHll.estimate(2 * s, 2 * s + 1) : 0;
+      const halfOpenScan =
+        (fire & SCAN) === 0 &&
+        reaches(halfOpen, halfOpen, th.scanner.minHalfOpenTargets, f) &&
+        halfOpen >= th.scanner.minHalfOpenShare * f * dstDistinct;
+      if (halfOpenScan) fire |= SCAN;
       // Hold: a firing kind that drops out keeps reporting a few ticks so incidents do not split.
       // Hold time: silent, but the endpoint keeps its (lower) sustain thresholds for a few ticks.
       let w = this.watches.get(s);
@@ -335,21 +401,28 @@ export class OutboundDetector {
             flowsPerSecond,
             onset: new Date(this.spamOnset[s]).toISOString(),
             summary: `${est.toLocaleString('en-US')} distinct SMTP servers in ${span} s, not an allowed mail server`,
+            reason:
+              `${est.toLocaleString('en-US')} distinct mail servers on TCP ${th.spamBot.ports.join('/')} in ${span} s` +
+              `${n > 1 ? ` (${smtpDistinct} seen at 1:${n} sampling)` : ''}, not in network.allowed_smtp ` +
+              `(threshold: ≥ ${th.spamBot.minDistinctTargets} distinct servers)`,
           },
         });
       }
       if (fire & SCAN) {
-        const p = seenProbability(n, 1);
         out.push({
           ...common,
           detector: 'scanner',
           kind: 'scanner',
           evidence: {
             ports: topShares(w.dstPorts.toMap(), 5),
-            distinctTargets: Math.round(dstDistinct / p),
+            distinctTargets: dstEst,
             observedDistinctTargets: dstDistinct,
-            distinctPorts: portDistinct,
-            spread: round3(Math.max(dstDistinct, portDistinct) / Math.max(1, sum[F_RAW])),
+            distinctPorts: portEst,
+            observedDistinctPorts: portDistinct,
+            distinctProbes: probeEst,
+            observedDistinctProbes: probeDistinct,
+            spread: round3(Math.max(dstDistinct, portDistinct, probeDistinct) / Math.max(1, sum[F_RAW])),
+            halfOpenTargets: Math.min(halfOpen, dstEst),
             unansweredShare: round3(sum[F_TCP_FLOWS] > 0 ? sum[F_SYN_ONLY] / sum[F_TCP_FLOWS] : 0),
             answerRatio: round3(sum[F_ANSWER] / Math.max(1, sum[F_PKTS])),
             samplingRate: n,
@@ -357,7 +430,27 @@ export class OutboundDetector {
             windowSeconds: span,
             flowsPerSecond,
             onset: new Date(this.scanOnset[s]).toISOString(),
-            summary: `${Math.round(dstDistinct / p).toLocaleString('en-US')} hosts, ${portDistinct} ports probed in ${span} s, ${fmtRate(pps, 'pps')}, little answer`,
+            summary: halfOpenScan
+              ? `${Math.min(halfOpen, dstEst).toLocaleString('en-US')} hosts half-open probed (SYN, then reset) in ${span} s, ${fmtRate(pps, 'pps')}`
+              : `${dstEst.toLocaleString('en-US')} hosts, ${portEst.toLocaleString('en-US')} ports probed in ${span} s, ${fmtRate(pps, 'pps')}, little answer`,
+            reason: halfOpenScan
+              ? `${Math.min(halfOpen, dstEst).toLocaleString('en-US')} of ${dstEst.toLocaleString('en-US')} hosts contacted in ${span} s ` +
+                `got half-open probes: a SYN, then a reset without ACK after the host answered ` +
+                `(a SYN scanner's probe, as nmap -sS / -A sends; a client seldom resets an answer it asked for) ` +
+                `(thresholds: ≥ ${th.scanner.minHalfOpenTargets} hosts and ≥ ${Math.round(th.scanner.minHalfOpenShare * 100)} % ` +
+                `of the hosts contacted)`
+              : `${dstEst.toLocaleString('en-US')} hosts / ${portEst.toLocaleString('en-US')} ports / ` +
+                `${probeEst.toLocaleString('en-US')} distinct (host, port) probes in ${span} s` +
+                (n > 1 ? ` (${dstDistinct} / ${portDistinct} / ${probeDistinct} seen at 1:${n})` : '') +
+                `, ` +
+                `${round3(sum[F_RAW] / Math.max(1, sum[F_FLOWS]))} packets per flow, ` +
+                (sum[F_TCP_FLOWS] >= sum[F_FLOWS] / 2
+                  ? `${Math.round((sum[F_SYN_ONLY] / Math.max(1, sum[F_TCP_FLOWS])) * 100)} % of TCP flows never acknowledged`
+                  : `${round3(sum[F_ANSWER] / Math.max(1, sum[F_PKTS]))} packets answered per packet sent`) +
+                ` (thresholds: ≥ ${th.scanner.minDistinctTargets} hosts, ≥ ${th.scanner.minDistinctPorts} ports ` +
+                `or ≥ ${th.scanner.minDistinctProbes} probes, ` +
+                `≤ ${th.scanner.maxPacketsPerFlow} packets per flow)` +
+                (n > 1 ? `; 1:${n} sampled, ${Math.round(sum[F_RAW])} samples` : ''),
           },
         });
       }
@@ -373,6 +466,8 @@ export class OutboundDetector {
         this.dstHll.clear(2 * s + ep);
         this.smtpHll.clear(2 * s + ep);
         this.portHll.clear(2 * s + ep);
+        this.probeHll.clear(2 * s + ep);
+        this.halfOpenHll.clear(2 * s + ep);
         this.firstSmtpTick[2 * s + ep] = NO_TICK;
         this.firstProbeTick[2 * s + ep] = NO_TICK;
       }

@@ -1,9 +1,17 @@
 import type { DetectionEvent } from '@downstream/shared';
 import type { Enricher } from '../context.js';
-import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
+import { FlowDirection, ShardRole, type EnrichedBatch } from '../enrich/enriched-batch.js';
 import type { DetectConfig } from './config.js';
 import { InfoCache, estimateDistinct, fmtRate, protoShares, round3, targetOf, topShares } from './events.js';
-import { TargetTable, WATCH_FRACTION, emptyStats, keyView, type TargetStats, type Watch } from './target-table.js';
+import {
+  TargetTable,
+  WATCH_FRACTION,
+  emptyStats,
+  isDataAnswer,
+  keyView,
+  type TargetStats,
+  type Watch,
+} from './target-table.js';
 
 /**
  * ddos-participation: several customer endpoints flooding the same outside target at once —
@@ -37,10 +45,13 @@ export class ParticipationDetector {
     const dir = b.direction;
     const n = b.length;
     const t = this.table;
+    const roles = b.shardRoles;
     for (let i = 0; i < n; i++) {
+      if (roles !== undefined && (roles[i] & ShardRole.remote) === 0) continue;
       const d = dir[i];
       if (d === FlowDirection.outbound) t.add(b, i, b.dst, b.src, -1);
-      else if (d === FlowDirection.inbound) t.answer(b, i, b.src);
+      // Only answers with data count: a flooded host's SYN-ACKs, resets and ICMP errors do not.
+      else if (d === FlowDirection.inbound && isDataAnswer(b.proto[i], b.packets[i], b.bytes[i])) t.answer(b, i, b.src);
     }
   }
 
@@ -89,6 +100,9 @@ export class ParticipationDetector {
     const { meanPacketSize } = v.evidence;
     const distinct = estimateDistinct(t.distinctSources(s), st.rawPackets, st.maxSampling);
     const coordination = w ? startSpread(w) : undefined;
+    const a = this.cfg.participation;
+    const answerRatio = round3(st.answerPackets / Math.max(1, st.packets));
+    const syn = w ? w.protoPackets[6] / Math.max(1, w.packets) : 0;
     return {
       detector: 'participation',
       kind: 'ddos-participation',
@@ -107,7 +121,16 @@ export class ParticipationDetector {
         ...(w ? { ports: topShares(w.dstPorts.toMap(), 5), protocols: protoShares(w.protoPackets) } : {}),
         ...v.evidence,
         ppsPerEndpoint: Math.round(pps / Math.max(1, distinct)),
-        answerRatio: round3(st.answerPackets / Math.max(1, st.packets)),
+        answerRatio,
+        reason:
+          `${distinct} customer endpoints sending ${fmtRate(pps, 'pps')} to ${ip}, ${Math.round(pps / Math.max(1, distinct))} pps each, ` +
+          `${Math.round(v.evidence.attackShare * 100)} % outside completed handshakes${syn > 0.5 ? ' (TCP)' : ''}, ` +
+          `the target answers ${answerRatio} data packets per packet` +
+          `${coordination !== undefined ? `, 90 % started within ${coordination} s` : ''} ` +
+          `(thresholds: ≥ ${a.minSources} endpoints, ≥ ${fmtRate(a.minPps, 'pps')}, ≥ ${a.minPpsPerSource} pps each, ≤ ${a.maxAnswerRatio} answers)` +
+          (st.maxSampling > 1
+            ? `; 1:${st.maxSampling} sampled, ${Math.round(st.rawPackets)} samples (confidence ${v.evidence.confidence})`
+            : ''),
         ...(coordination !== undefined ? { startSpreadSeconds: coordination } : {}),
         summary: `${distinct} customer endpoints → ${ip} (${info.asName || 'unknown AS'}), ${fmtRate(pps, 'pps')}, ${fmtRate(bps, 'bps')}, ${meanPacketSize} B mean packet size${coordination !== undefined ? `, 90 % started within ${coordination} s` : ''}`,
       },

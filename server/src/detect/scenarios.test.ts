@@ -39,6 +39,8 @@ describe.each(MODES)('labelled scenarios over $protocol at 1:$samplingRate', ({ 
         expect(inc.sources.asns.length).toBeGreaterThan(0);
         expect(inc.timeline.length).toBeGreaterThan(0);
         expect(inc.evidence.samplingRate).toBe(samplingRate);
+        // Every kind says why, naming its thresholds.
+        expect(inc.evidence.reason).toMatch(/threshold/);
         const conf = inc.evidence.confidence as number;
         expect(conf).toBeGreaterThan(0.5);
         if (samplingRate === 1) expect(conf).toBe(1);

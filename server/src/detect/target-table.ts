@@ -11,7 +11,7 @@ import {
   samplingConfidence,
   type InfoCache,
 } from './events.js';
-import { hashWords } from './hash.js';
+import { hashInt, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { KeyTable } from './key-table.js';
 import { IntCounter } from './int-counter.js';
@@ -21,11 +21,30 @@ import { SourceSet } from './source-set.js';
 export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
 
 /**
- * True for packets of a TCP flow that completed a handshake (ACK together with SYN, PSH or
- * FIN): what real clients look like. Floods (UDP, ICMP, SYN-only, RST, bare-ACK) are not.
+ * True for packets of a TCP flow that completed a handshake: the client's ACK carrying data
+ * (PSH) or closing (FIN) after the server's SYN-ACK — what real clients look like. A SYN-ACK
+ * alone is the server's half of a handshake (toward one of ours it is an answer or a
+ * reflection, never our server's client); floods (UDP, ICMP, SYN-only, RST, bare-ACK) are not.
  */
 export function isEstablished(proto: number, flags: number): boolean {
-  return proto === 6 && (flags & TCP.ACK) !== 0 && (flags & (TCP.SYN | TCP.PSH | TCP.FIN)) !== 0;
+  return proto === 6 && (flags & TCP.ACK) !== 0 && (flags & (TCP.PSH | TCP.FIN)) !== 0;
+}
+
+/**
+ * TCP packets a reflector sends: the server half of a handshake (SYN-ACK) or a reset, without
+ * data — what a host gets when someone spoofs its address in SYNs to many servers.
+ */
+export function isTcpReflection(flags: number): boolean {
+  if ((flags & TCP.PSH) !== 0) return false;
+  return (flags & TCP.RST) !== 0 || (flags & (TCP.SYN | TCP.ACK)) === (TCP.SYN | TCP.ACK);
+}
+
+/** Mean packet size at or above which an answer carries data (a SYN-ACK, RST or ICMP error does not). */
+export const DATA_ANSWER_SIZE = 100;
+
+/** An answer that carries data: what a service sends its clients, unlike what a flooded host sends back. */
+export function isDataAnswer(proto: number, packets: number, bytes: number): boolean {
+  return proto !== 1 && proto !== 58 && bytes >= DATA_ANSWER_SIZE * packets;
 }
 
 /** Window sums for one key, filled by `TargetTable.stats` (one reused object, no allocation). */
@@ -36,9 +55,13 @@ export interface TargetStats {
   bytes: number;
   /** Packets not in completed-handshake TCP flows. */
   attackPackets: number;
-  /** UDP packets/bytes from reflector source ports. */
+  /** Reflection-shaped packets/bytes no request of the key accounts for (set by the owner, see `add`). */
   ampPackets: number;
   ampBytes: number;
+  /** Of those, from the key's dominant reflection port bucket (see `reflectionPort`). */
+  ampTopPackets: number;
+  /** Of those, from the configured well-known reflector ports. */
+  ampListedPackets: number;
   /** Packets as the exporters saw them before scale-up (sampled packet count). */
   rawPackets: number;
   /** Flow records, scaled up by their sampling rate like packets. */
@@ -76,6 +99,8 @@ export function emptyStats(): TargetStats {
     attackPackets: 0,
     ampPackets: 0,
     ampBytes: 0,
+    ampTopPackets: 0,
+    ampListedPackets: 0,
     rawPackets: 0,
     flows: 0,
     answerPackets: 0,
@@ -107,9 +132,6 @@ export function listLimit(w: Watch, tick: number, max: number): number {
 /** What is kept for a watched key: every source (up to a cap), per-ASN/link/proto/port tallies. */
 export class Watch {
   slot = -1;
-  sinceTick = 0;
-  /** The kind currently firing for this key, or undefined while only watched. */
-  firing: string | undefined;
   /** Consecutive ticks the key has been below the sustain level while firing. */
   quietTicks = 0;
   keyText = '';
@@ -124,8 +146,6 @@ export class Watch {
   bytes = 0;
   /** Tick of the last event that carried the whole source list (-1: none yet). */
   fullListTick = -1;
-  peakPps = 0;
-  peakBps = 0;
 
   constructor(maxSources: number) {
     this.sources = new SourceSet(maxSources);
@@ -133,7 +153,6 @@ export class Watch {
 
   reset(): void {
     this.slot = -1;
-    this.firing = undefined;
     this.quietTicks = 0;
     this.keyText = '';
     this.sources.clear();
@@ -145,12 +164,10 @@ export class Watch {
     this.packets = 0;
     this.bytes = 0;
     this.fullListTick = -1;
-    this.peakPps = 0;
-    this.peakBps = 0;
   }
 }
 
-const FIELDS = 8;
+const FIELDS = 9;
 const F_PKTS = 0;
 const F_BYTES = 1;
 const F_ATTACK = 2;
@@ -161,6 +178,10 @@ const F_RAW = 5;
 const F_FLOWS = 6;
 /** Packets coming back from the key (replies): a victim of a flood hardly answers. */
 const F_ANSWER = 7;
+/** Reflected packets from the configured well-known ports. */
+const F_AMP_LISTED = 8;
+/** Port buckets per key for the reflection-port concentration (a power of two). */
+export const PORT_BUCKETS = 16;
 
 export interface TargetTableOptions {
   capacity: number;
@@ -168,8 +189,6 @@ export interface TargetTableOptions {
   hllPrecision: number;
   maxWatched: number;
   maxListedSources: number;
-  /** Flags by UDP source port: 1 = reflector port. */
-  ampPorts?: Uint8Array;
   /**
    * Start listing a key's sources as soon as this many packets arrive for it within one
    * second, without waiting for the tick, so the first detection already names its sources.
@@ -204,7 +223,11 @@ export class TargetTable {
   readonly watchOf: Int16Array;
   readonly watches: Watch[];
   private readonly freeWatches: number[];
-  private readonly ampPorts: Uint8Array;
+  /** Reflected packets per slot × PORT_BUCKETS port buckets, per half-window (two halves like the sketches). */
+  private readonly portPackets: Float64Array;
+  private readonly portHalf: number;
+  /** Last reflection port (proto × 65536 + port) counted in each bucket: the port of a dominant bucket. */
+  private readonly portLast: Int32Array;
   private bucket = 0;
   private hllHalf = 0;
   private readonly autoWatch: number;
@@ -244,7 +267,9 @@ export class TargetTable {
     this.watchOf = new Int16Array(C).fill(-1);
     this.watches = [];
     this.freeWatches = [];
-    this.ampPorts = opts.ampPorts ?? new Uint8Array(65536);
+    this.portHalf = C * PORT_BUCKETS;
+    this.portPackets = new Float64Array(2 * this.portHalf);
+    this.portLast = new Int32Array(this.portHalf).fill(-1);
     this.halfTicks = Math.max(1, Math.floor(this.window / 2));
     this.autoWatch = opts.autoWatchPackets ?? Infinity;
     this.egressLinks = opts.egressLinks ?? false;
@@ -284,6 +309,8 @@ export class TargetTable {
       this.hll.bytes +
       this.ampHll.bytes +
       this.watchOf.byteLength +
+      this.portPackets.byteLength +
+      this.portLast.byteLength +
       w
     );
   }
@@ -296,6 +323,9 @@ export class TargetTable {
     this.baselinePps[s] = 0;
     this.baselineBps[s] = 0;
     this.firingKind[s] = 0;
+    this.clearPorts(s, 0);
+    this.clearPorts(s, 1);
+    this.portLast.fill(-1, s * PORT_BUCKETS, (s + 1) * PORT_BUCKETS);
     this.hll.clear(2 * s);
     this.hll.clear(2 * s + 1);
     this.ampHll.clear(2 * s);
@@ -305,9 +335,22 @@ export class TargetTable {
 
   /**
    * Account record `i` of `b` to the key at `keyWords[i*4..]` with its source at
-   * `srcWords[i*4..]` (dst/src for inbound, dst/src for participation too).
+   * `srcWords[i*4..]` (dst/src for inbound, dst/src for participation too). `refl` of its
+   * packets are reflection-shaped and unasked-for (the owner decides: 0 for participation),
+   * from reflection port `reflPort` (proto × 65536 + port), `listed` when a well-known one;
+   * `asked` of them are answers to the key's own requests (not attack traffic).
    */
-  add(b: EnrichedBatch, i: number, keyWords: Uint32Array, srcWords: Uint32Array, owner: number): void {
+  add(
+    b: EnrichedBatch,
+    i: number,
+    keyWords: Uint32Array,
+    srcWords: Uint32Array,
+    owner: number,
+    refl = 0,
+    reflPort = -1,
+    listed = false,
+    asked = 0,
+  ): void {
     const ko = i * 4;
     const kh = hashWords(keyWords, ko);
     const keys = this.keys;
@@ -326,12 +369,19 @@ export class TargetTable {
     c[o + F_BYTES] += by;
     c[o + F_RAW] += pk / rate;
     c[o + F_FLOWS] += rate;
-    if (!isEstablished(proto, b.tcpFlags[i])) c[o + F_ATTACK] += pk;
+    // What the key asked for (answers its requests account for) is no attack, whatever its flags.
+    if (!isEstablished(proto, b.tcpFlags[i])) c[o + F_ATTACK] += pk - asked;
     const sh = hashWords(srcWords, ko, 0x5bd1e995);
     this.hll.add(2 * s + this.hllHalf, sh);
-    if (proto === 17 && this.ampPorts[b.srcPort[i]] === 1) {
-      c[o + F_AMP_PKTS] += pk;
-      c[o + F_AMP_BYTES] += by;
+    if (refl > 0) {
+      c[o + F_AMP_PKTS] += refl;
+      c[o + F_AMP_BYTES] += (by * refl) / pk;
+      if (listed) c[o + F_AMP_LISTED] += refl;
+      // Reflected packets by port bucket: one bucket holds most of a reflection, a random-port
+      // flood spreads over all of them (whatever order records or samples arrive in).
+      const pb = s * PORT_BUCKETS + (hashInt(reflPort) & (PORT_BUCKETS - 1));
+      this.portPackets[this.hllHalf * this.portHalf + pb] += refl;
+      this.portLast[pb] = reflPort;
       this.ampHll.add(2 * s + this.hllHalf, sh);
     }
     if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
@@ -354,6 +404,32 @@ export class TargetTable {
     }
   }
 
+  private clearPorts(s: number, half: number): void {
+    const o = half * this.portHalf + s * PORT_BUCKETS;
+    this.portPackets.fill(0, o, o + PORT_BUCKETS);
+  }
+
+  /** The bucket with most reflected packets over both halves, -1 when none. */
+  private topPortBucket(s: number): number {
+    let best = -1;
+    let max = 0;
+    const o = s * PORT_BUCKETS;
+    for (let k = 0; k < PORT_BUCKETS; k++) {
+      const v = this.portPackets[o + k] + this.portPackets[this.portHalf + o + k];
+      if (v > max) {
+        max = v;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  /** The key's dominant reflection port (proto × 65536 + port), -1 when none. */
+  reflectionPort(s: number): number {
+    const k = this.topPortBucket(s);
+    return k < 0 ? -1 : this.portLast[s * PORT_BUCKETS + k];
+  }
+
   /** Count record `i` as a reply from the key at `keyWords[i*4..]`, if that key is tracked. */
   answer(b: EnrichedBatch, i: number, keyWords: Uint32Array): void {
     if (this.keys.size === 0) return;
@@ -369,6 +445,7 @@ export class TargetTable {
       at = 0,
       ap = 0,
       ab = 0,
+      alist = 0,
       raw = 0,
       fl = 0,
       an = 0;
@@ -379,6 +456,7 @@ export class TargetTable {
       at += c[o + F_ATTACK];
       ap += c[o + F_AMP_PKTS];
       ab += c[o + F_AMP_BYTES];
+      alist += c[o + F_AMP_LISTED];
       raw += c[o + F_RAW];
       fl += c[o + F_FLOWS];
       an += c[o + F_ANSWER];
@@ -414,6 +492,18 @@ export class TargetTable {
     out.attackPackets = at;
     out.ampPackets = ap;
     out.ampBytes = ab;
+    // The dominant port bucket's share of what the port buckets hold (they span 5–10 s, the
+    // window 10 s), applied to the window's reflected packets.
+    const k = this.topPortBucket(s);
+    let portTotal = 0;
+    for (let j = 0; j < PORT_BUCKETS; j++)
+      portTotal += this.portPackets[s * PORT_BUCKETS + j] + this.portPackets[this.portHalf + s * PORT_BUCKETS + j];
+    out.ampTopPackets =
+      k < 0 || portTotal <= 0
+        ? 0
+        : (ap * (this.portPackets[s * PORT_BUCKETS + k] + this.portPackets[this.portHalf + s * PORT_BUCKETS + k])) /
+          portTotal;
+    out.ampListedPackets = alist;
     out.rawPackets = raw;
     out.flows = fl;
     out.answerPackets = an;
@@ -488,6 +578,18 @@ export class TargetTable {
     return this.ampHll.estimate(2 * s, 2 * s + 1);
   }
 
+  /**
+   * Build every watch now (maxWatched source lists and tallies, ~2 ms each) instead of on first
+   * use: created lazily, a detector shard built 60+ of them in its first second of traffic, while
+   * records queued behind it. Memory is then what `limits` says from the start.
+   */
+  reserveWatches(): void {
+    while (this.watches.length < this.opts.maxWatched) {
+      this.freeWatches.push(this.watches.length);
+      this.watches.push(new Watch(this.opts.maxListedSources));
+    }
+  }
+
   /** Start listing sources for the key in `slot`; false when every watch is in use. */
   watch(slot: number, keyText: string): Watch | undefined {
     if (this.watchOf[slot] >= 0) return this.watches[this.watchOf[slot]];
@@ -500,7 +602,6 @@ export class TargetTable {
     const w = this.watches[wi];
     w.reset();
     w.slot = slot;
-    w.sinceTick = this.tickCount;
     w.keyText = keyText;
     this.watchOf[slot] = wi;
     return w;
@@ -540,6 +641,7 @@ export class TargetTable {
         if (!keys.used[s]) continue;
         this.hll.clear(2 * s + this.hllHalf);
         this.ampHll.clear(2 * s + this.hllHalf);
+        this.clearPorts(s, this.hllHalf);
       }
     }
   }

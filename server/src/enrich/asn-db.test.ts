@@ -1,9 +1,9 @@
+import { addrFromString } from '@downstream/shared';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addrFromString } from '../ingest/flow-batch.js';
 import {
   asnDb,
   countryName,

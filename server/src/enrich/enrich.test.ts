@@ -1,7 +1,8 @@
+import { addrFromString } from '@downstream/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
-import { addrFromString, createFlowBatch, exporterIndex, type FlowBatch } from '../ingest/flow-batch.js';
+import { createFlowBatch, exporterIndex, type FlowBatch } from '../flow/flow-batch.js';
 import { FlowDirection } from './enriched-batch.js';
 import { createEnricher } from './index.js';
 import { lookupWords } from './range-table.js';

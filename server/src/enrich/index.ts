@@ -2,8 +2,9 @@
  * enrich/: who an address belongs to (ASN, AS name, country, our customer) and which way each
  * flow goes relative to our network.
  */
-import type { AddressInfo, Enricher } from '../context.js';
-import { addrFromString, type FlowBatch } from '../ingest/flow-batch.js';
+import { addrFromString } from '@downstream/shared';
+import type { AddressInfo, Enricher } from './types.js';
+import { type FlowBatch } from '../flow/flow-batch.js';
 import { asnDb, countryName, type AsnDb } from './asn-db.js';
 import { FlowDirection, type EnrichedBatch } from './enriched-batch.js';
 import { lookupWords } from './range-table.js';

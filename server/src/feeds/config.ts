@@ -48,6 +48,28 @@ export const FeedsConfig = z
       })
       .prefault({}),
     generic: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    /** Abuse reports other networks send: ARF (RFC 5965), X-ARF 0.2 and v3 JSON. */
+    complaints: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** An incident matches a report when the reported time is within this many minutes of it. */
+        match_window_minutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 60)
+          .default(60),
+        /** A maildir the abuse mailbox delivers to: new/ is read, processed mail moves to cur/. */
+        maildir: z
+          .strictObject({
+            path: z.string().min(1),
+            poll_ms: z.number().int().min(100).max(3_600_000).default(5000),
+            /** Where unreadable reports go, each with a `.error.txt`; default `<path>/failed`. */
+            failed: z.string().min(1).optional(),
+          })
+          .optional(),
+      })
+      .prefault({}),
   })
   .prefault({});
 export type FeedsConfig = z.infer<typeof FeedsConfig>;

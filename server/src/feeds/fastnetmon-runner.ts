@@ -31,8 +31,12 @@ export interface FastNetMonOptions {
   dir: string;
   /** IPv4 prefixes it protects (networks_list). */
   networks: string[];
-  /** NetFlow port on 127.0.0.1 (see `freeUdpPort`). */
+  /** NetFlow (v5/v9/IPFIX) port on 127.0.0.1 (see `freeUdpPort`). */
   netflowPort: number;
+  /** sFlow v5 port on 127.0.0.1; sFlow off when left out. */
+  sflowPort?: number;
+  /** netflow_sampling_ratio: what FastNetMon multiplies NetFlow counts by (default 1). */
+  netflowSamplingRatio?: number;
   /** notify_script_path: gets ban/unban with details on stdin. */
   notifyScript: string;
   /** Per-host ban thresholds; bandwidth bans only when `banForBandwidth`. */
@@ -81,11 +85,11 @@ export function startFastNetMon(o: FastNetMonOptions): RunningFastNetMon {
       `threshold_flows = ${o.thresholds.flows}`,
       'mirror_afpacket = off',
       'pcap = off',
-      'sflow = off',
+      ...(o.sflowPort ? ['sflow = on', `sflow_port = ${o.sflowPort}`, 'sflow_host = 127.0.0.1'] : ['sflow = off']),
       'netflow = on',
       `netflow_port = ${o.netflowPort}`,
       'netflow_host = 127.0.0.1',
-      'netflow_sampling_ratio = 1',
+      `netflow_sampling_ratio = ${o.netflowSamplingRatio ?? 1}`,
       'average_calculation_time = 5',
       'speed_calculation_delay = 1',
       `notify_script_path = ${o.notifyScript}`,

@@ -11,7 +11,7 @@ import { IncidentList, type FeedHealth } from '@downstream/shared';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer } from '../main/server.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { UdpExporter } from '../sim/udp-exporter.js';
 import { findFastNetMon, freeUdpPort, startFastNetMon, type RunningFastNetMon } from './fastnetmon-runner.js';
@@ -21,7 +21,9 @@ if (!FASTNETMON)
   console.warn('fastnetmon not installed (Debian package `fastnetmon`): skipping the real-FastNetMon feed test');
 
 const NOTIFY = fileURLToPath(new URL('../../bin/fastnetmon-notify', import.meta.url));
-const TOKEN = 'fastnetmon-admin-token-0123456789';
+// The hook gets a feed token (all it may do is post feeds); the test reads with a viewer's.
+const TOKEN = 'fastnetmon-feed-token-0123456789';
+const VIEWER = 'noc-viewer-token-0123456789';
 const TARGET = '198.51.100.7';
 
 /** 300 distinct sources, TCP SYN, 64-byte packets, 5 packets each per 250 ms: ~6,000 pps of fan-in. */
@@ -66,7 +68,12 @@ describe.skipIf(!FASTNETMON)('real FastNetMon → feed → merged incident', () 
         http: { host: '127.0.0.1', port: 0 },
         collectors: { netflow: { host: '127.0.0.1', port: 0 } },
         network: { customers: [{ name: 'Residential pool A', prefixes: ['198.51.100.0/24'] }] },
-        auth: { tokens: [{ name: 'fastnetmon', role: 'admin', token: TOKEN }] },
+        auth: {
+          tokens: [
+            { name: 'fastnetmon', role: 'feed', token: TOKEN },
+            { name: 'noc', role: 'viewer', token: VIEWER },
+          ],
+        },
         storage: { path: join(dir, 'data') },
         detect: { fanIn: { minSources: 100, minPps: 1000, windowSeconds: 2 } },
       }),
@@ -98,7 +105,7 @@ describe.skipIf(!FASTNETMON)('real FastNetMon → feed → merged incident', () 
     const toFastNetMon = new UdpExporter({ host: '127.0.0.1', port: fnmPort, protocol: 'netflow-v5' });
     exporters.push(toDownstream, toFastNetMon);
 
-    const auth = { authorization: `Bearer ${TOKEN}` };
+    const auth = { authorization: `Bearer ${VIEWER}` };
     const deadline = Date.now() + 60_000;
     let merged: IncidentList['incidents'][number] | undefined;
     let onTarget: IncidentList['incidents'] = [];

@@ -85,6 +85,19 @@ export class FeedChannel {
     return 'accepted';
   }
 
+  /**
+   * Count an input a feed used without handing a detection on (a complaint attached to an
+   * existing incident), or one it had already seen.
+   */
+  record(outcome: 'accepted' | 'duplicate'): void {
+    if (outcome === 'duplicate') this.duplicates++;
+    else {
+      this.events++;
+      this.lastEvent = this.opts.now?.() ?? Date.now();
+    }
+    this.hub.count(this.name, outcome);
+  }
+
   /** Count an input that could not be used (malformed, oversized…). */
   error(message: string): void {
     this.errors++;

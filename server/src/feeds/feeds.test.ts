@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { DetectionEvent } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
-import { incidentHarness } from '../incidents/test-harness.js';
+import { incidentHarness } from '../testing/incident-harness.js';
 import { FeedsConfig } from './config.js';
-import { fakeLookup } from './fake-context.js';
+import { fakeLookup } from '../testing/recording-context.js';
 import { FeedInputError, Feeds, makeIsOurs } from './feeds.js';
 
 function setup(raw: Record<string, unknown> = {}, now?: () => number) {
@@ -58,7 +58,7 @@ function errorOf(f: () => unknown): FeedInputError {
 }
 
 describe('Feeds: FastNetMon', () => {
-  it('accepts a notification once and counts the repeat as a duplicate', () => {
+  it('accepts a notification once and counts the repeat as a duplicate', async () => {
     const { feeds, out } = setup();
     expect(feeds.fastnetmon(ban)).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rateLimited: 0 });
     expect(feeds.fastnetmon(ban)).toEqual({ accepted: 0, duplicates: 1, ignored: 0, rateLimited: 0 });
@@ -69,7 +69,7 @@ describe('Feeds: FastNetMon', () => {
     expect(h.lastEvent).not.toBeNull();
   });
 
-  it('forgets a duplicate after the dedup window', () => {
+  it('forgets a duplicate after the dedup window', async () => {
     let t = 1_000_000;
     const { feeds, out } = setup({ dedup_window_s: 60 }, () => t);
     feeds.fastnetmon(ban);
@@ -78,7 +78,7 @@ describe('Feeds: FastNetMon', () => {
     expect(out).toHaveLength(2);
   });
 
-  it('rejects malformed input naming the field, and counts it', () => {
+  it('rejects malformed input naming the field, and counts it', async () => {
     const { feeds, out } = setup();
     const e = errorOf(() => feeds.fastnetmon({ ...ban, ip: 'not-an-ip', pps: -1 }));
     expect(e.details.map((d) => d.path).sort()).toEqual(['body.ip', 'body.pps']);
@@ -88,13 +88,13 @@ describe('Feeds: FastNetMon', () => {
     expect(feeds.health().find((x) => x.name === 'fastnetmon')).toMatchObject({ events: 0, errors: 2 });
   });
 
-  it('ignores unban', () => {
+  it('ignores unban', async () => {
     const { feeds, out } = setup();
     expect(feeds.fastnetmon({ ip: '198.51.100.7', direction: 'incoming', pps: 0, action: 'unban' }).ignored).toBe(1);
     expect(out).toHaveLength(0);
   });
 
-  it('rate-limits a flood of distinct alerts and lets them through again later', () => {
+  it('rate-limits a flood of distinct alerts and lets them through again later', async () => {
     let t = 0;
     const { feeds, out } = setup({ rate_limit: { per_second: 2, burst: 3 } }, () => t);
     const results = Array.from({ length: 6 }, (_, i) => feeds.fastnetmon({ ...ban, pps: 1000 + i }));
@@ -117,7 +117,7 @@ describe('Feeds: generic webhook', () => {
     pps: 5,
   };
 
-  it('maps an outbound scanner to the customer endpoint key, dedups by id', () => {
+  it('maps an outbound scanner to the customer endpoint key, dedups by id', async () => {
     const { feeds, out } = setup();
     expect(feeds.generic(ev).accepted).toBe(1);
     expect(feeds.generic({ ...ev, pps: 7 }).duplicates).toBe(1); // same detector + id
@@ -125,13 +125,13 @@ describe('Feeds: generic webhook', () => {
     expect(out[0].sources.top[0]).toMatchObject({ ip: '198.51.100.9', customer: 'Residential pool A' });
   });
 
-  it('defaults kind to external and keys inbound events by target', () => {
+  it('defaults kind to external and keys inbound events by target', async () => {
     const { feeds, out } = setup();
     feeds.generic({ detector: 'x', direction: 'inbound', target: '198.51.100.7', bps: 1e9 });
     expect(out[0]).toMatchObject({ kind: 'external', key: '198.51.100.7', rate: { pps: 0, bps: 1e9 } });
   });
 
-  it('takes the valid events of a batch and names the invalid ones', () => {
+  it('takes the valid events of a batch and names the invalid ones', async () => {
     const { feeds, out } = setup();
     const r = feeds.generic({
       events: [ev, { ...ev, id: 'a-2', kind: 'nonsense' }, { ...ev, id: 'a-3', direction: undefined }],
@@ -141,7 +141,7 @@ describe('Feeds: generic webhook', () => {
     expect(out).toHaveLength(1);
   });
 
-  it('refuses events from the future, beyond clock skew', () => {
+  it('refuses events from the future, beyond clock skew', async () => {
     const { feeds, out } = setup({}, () => Date.parse('2026-11-24T12:00:00Z'));
     expect(errorOf(() => feeds.generic({ ...ev, at: '2026-11-24T13:00:00Z' })).details).toEqual([
       { path: 'body.at', message: '3600 s in the future (clock skew?)' },
@@ -150,7 +150,7 @@ describe('Feeds: generic webhook', () => {
     expect(out[0].at).toBe('2026-11-24T12:01:00.000Z');
   });
 
-  it('rejects a body with nothing valid', () => {
+  it('rejects a body with nothing valid', async () => {
     const { feeds } = setup();
     const e = errorOf(() => feeds.generic({ detector: 'bad name!', direction: 'up' }));
     expect(e.details.map((d) => d.path)).toEqual(expect.arrayContaining(['body.detector', 'body.direction']));
@@ -158,7 +158,7 @@ describe('Feeds: generic webhook', () => {
 });
 
 describe('Feeds: Suricata EVE', () => {
-  it('maps an ET SCAN alert from a customer to an outbound scanner keyed by the endpoint', () => {
+  it('maps an ET SCAN alert from a customer to an outbound scanner keyed by the endpoint', async () => {
     const { feeds, out } = setup();
     expect(feeds.suricata(alert()).accepted).toBe(1);
     expect(out[0]).toMatchObject({
@@ -175,7 +175,7 @@ describe('Feeds: Suricata EVE', () => {
     });
   });
 
-  it('maps a DoS alert aimed at a customer to inbound volumetric keyed by the target; unknown signatures to external', () => {
+  it('maps a DoS alert aimed at a customer to inbound volumetric keyed by the target; unknown signatures to external', async () => {
     const { feeds, out } = setup();
     feeds.suricata([
       alert({
@@ -209,13 +209,13 @@ describe('Feeds: Suricata EVE', () => {
     ]);
   });
 
-  it('applies configured signature rules first', () => {
+  it('applies configured signature rules first', async () => {
     const { feeds, out } = setup({ suricata: { signatures: [{ match: 'curl User-Agent', kind: 'scanner' }] } });
     feeds.suricata(alert({ alert: { signature_id: 2, signature: 'ET POLICY curl User-Agent' } }));
     expect(out[0].kind).toBe('scanner');
   });
 
-  it('updates an alerted flow with its volumes from the flow record; ignores other flows and event types', () => {
+  it('updates an alerted flow with its volumes from the flow record; ignores other flows and event types', async () => {
     const { feeds, out } = setup();
     const flow = {
       timestamp: '2026-11-24T21:40:11.000000+0000',
@@ -243,7 +243,7 @@ describe('Feeds: Suricata EVE', () => {
     expect(out[1].sources.top[0]).toMatchObject({ ip: '198.51.100.23', packets: 100, bytes: 6000 });
   });
 
-  it('dedups the same alert on the same flow, reports malformed records by index', () => {
+  it('dedups the same alert on the same flow, reports malformed records by index', async () => {
     const { feeds, out } = setup();
     const r = feeds.suricata([alert(), alert(), { event_type: 'alert', src_ip: 'x' }, 'nope']);
     expect(r.accepted).toBe(1);
@@ -256,7 +256,7 @@ describe('Feeds: Suricata EVE', () => {
 });
 
 describe('makeIsOurs', () => {
-  it('matches IPv4, IPv4-mapped and IPv6 customer prefixes only', () => {
+  it('matches IPv4, IPv4-mapped and IPv6 customer prefixes only', async () => {
     const ours = makeIsOurs(['198.51.100.0/24', '2001:db8:100::/48']);
     expect(ours('198.51.100.200')).toBe(true);
     expect(ours('::ffff:198.51.100.1')).toBe(true);
@@ -295,19 +295,19 @@ describe('Feeds: merging with built-in incidents (through the incident manager)'
     evidence: { summary: 'volumetric: 20 kpps, 40x baseline' },
   });
 
-  it('passes its own verdict on (no kind borrowed from open incidents), marked as a feed', () => {
+  it('passes its own verdict on (no kind borrowed from open incidents), marked as a feed', async () => {
     const { feeds, out } = setup();
     feeds.fastnetmon(ban);
     expect(out[0]).toMatchObject({ kind: 'ddos-fan-in', key: '198.51.100.7', evidence: { feed: 'fastnetmon' } });
     expect(out[0].sources.top).toHaveLength(21);
   });
 
-  it('corroborates a built-in incident of another kind: one incident, its kind, sources and summary kept', () => {
+  it('corroborates a built-in incident of another kind: one incident, its kind, sources and summary kept', async () => {
     const { m, feeds, clock } = withManager();
     m.ingest(volumetric(clock.now));
     clock.now += 1000;
     feeds.fastnetmon(ban); // FastNetMon's own guess: ddos-fan-in
-    const list = m.list({ limit: 10 });
+    const list = await m.list({ limit: 10 });
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ kind: 'volumetric', detectors: ['volumetric', 'fastnetmon'] });
     expect(list[0].sources.top.map((s) => s.ip)).toEqual(['192.0.2.99']);

@@ -1,5 +1,6 @@
 import {
   DetectionEvent,
+  KIND_POLICY,
   FastNetMonNotification,
   GenericFeedEvent,
   type FeedHealth,
@@ -239,7 +240,8 @@ export class Feeds {
     // Keys line up with the built-in detectors: inbound → target; participation → the outside
     // victim; spam-bot/scanner → the customer endpoint (the first source).
     const firstSource = e.sources[0]?.ip;
-    const key = inbound || e.kind === 'ddos-participation' ? (e.target ?? firstSource) : (firstSource ?? e.target);
+    const key =
+      inbound || KIND_POLICY[e.kind].outboundKey === 'target' ? (e.target ?? firstSource) : (firstSource ?? e.target);
     const event: DetectionEvent = {
       detector: e.detector,
       kind: e.kind,
@@ -361,11 +363,6 @@ export function feedsFor(ctx: AppContext): Feeds {
 /** For `/api/health` `feeds`. */
 export function feedHealth(ctx: AppContext): FeedHealth[] {
   return feedsFor(ctx).health();
-}
-
-/** Start the EVE file tailers (call once the incident manager is ready). */
-export function startFeeds(ctx: AppContext): void {
-  feedsFor(ctx).start();
 }
 
 export async function stopFeeds(ctx: AppContext): Promise<void> {

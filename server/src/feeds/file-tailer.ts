@@ -9,6 +9,8 @@ export interface TailerOptions {
   /** Longest line kept; a longer one is dropped and reported (EVE lines are a few KiB). */
   maxLineBytes?: number;
   logger?: Logger;
+  /** Hand on empty lines too (formats where a blank line ends a record). */
+  blankLines?: boolean;
   onLine: (line: string) => void;
   onError?: (message: string) => void;
 }
@@ -117,7 +119,7 @@ export class FileTailer {
       }
       const line = this.partial + piece;
       this.partial = '';
-      if (line.trim()) this.opts.onLine(line);
+      if (line.trim() || this.opts.blankLines) this.opts.onLine(line);
     }
     if (!this.dropping) this.partial += text.slice(start);
     if (this.partial.length > max) {

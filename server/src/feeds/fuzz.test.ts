@@ -2,7 +2,7 @@ import { DetectionEvent } from '@downstream/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FeedsConfig } from './config.js';
-import { fakeLookup } from './fake-context.js';
+import { fakeLookup } from '../testing/recording-context.js';
 import { parseFastNetMonDetails } from './fastnetmon.js';
 import { FeedInputError, Feeds } from './feeds.js';
 

@@ -1,5 +1,5 @@
 import type { Sources } from '@downstream/shared';
-import type { AddressInfo } from '../context.js';
+import type { AddressInfo } from '../enrich/types.js';
 
 export type Lookup = (ip: string) => AddressInfo;
 

@@ -1,4 +1,4 @@
-import type { DetectionEvent, IncidentKind } from '@downstream/shared';
+import { KIND_POLICY, kindsFacing, type DetectionEvent, type IncidentKind } from '@downstream/shared';
 import { z } from 'zod';
 import { contentKey } from './feed-hub.js';
 import { buildSources, targetOf, type Lookup } from './sources.js';
@@ -60,7 +60,7 @@ const BUILT_IN_RULES: { re: RegExp; kind: IncidentKind }[] = [
   { re: /\bDOS\b|\bDDOS\b|Denial of Service|flood/i, kind: 'volumetric' },
 ];
 
-const OUTBOUND_KINDS = new Set<IncidentKind>(['spam-bot', 'scanner', 'ddos-participation']);
+const OUTBOUND_KINDS = new Set<IncidentKind>(kindsFacing('outbound'));
 
 export interface SuricataOptions {
   lookup: Lookup;
@@ -113,7 +113,7 @@ export class SuricataMapper {
     if (outbound && kind === 'volumetric') kind = 'ddos-participation';
     if (!outbound && (OUTBOUND_KINDS.has(kind) || kind === 'ddos-participation')) kind = 'external';
     if (outbound && (kind === 'amplification' || kind === 'volumetric')) kind = 'external';
-    const key = outbound ? (kind === 'ddos-participation' ? a.dest_ip : a.src_ip) : a.dest_ip;
+    const key = outbound && KIND_POLICY[kind].outboundKey === 'source' ? a.src_ip : a.dest_ip;
     const severityConfidence = a.alert.severity ? Math.max(0.3, 1 - (a.alert.severity - 1) * 0.25) : undefined;
     const proto = protoNumber(a.proto);
     const event: DetectionEvent = {

@@ -1,25 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { STATUS_AUDIT_ACTION } from '@downstream/shared';
 import type {
+  AuditRecord,
   DetectionEvent,
   Incident,
   IncidentDetail,
-  IncidentKind,
   IncidentListQuery,
   IncidentStatus,
-  SourceEndpoint,
   TimelinePoint,
 } from '@downstream/shared';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { IncidentEvents, IncidentManager, Store } from '../context.js';
+import type { IncidentEvents, IncidentManager } from './types.js';
+import type { Store } from '../store/types.js';
+import { mergeKeyOf, mergeKeyOfIncident, type MergeKey } from './merge-key.js';
+import type { Live } from './live-incident.js';
+import { mergeDetection, type MergeDeps } from './merge.js';
 import { RollupAccumulator } from './rollups.js';
-import { maxSeverity, severityOf } from './severity.js';
+import { incidentView, sortedSources } from './view.js';
 
-/** Listed sources an incident keeps (the detail's call list / graph). */
-const MAX_SOURCES = 10_000;
-/** Sources carried by inbound incidents in lists, socket deltas and the store. */
-const LIST_TOP_INBOUND = 100;
 /** Persist an incident that only changed in numbers at most this often. */
 const PERSIST_EVERY_MS = 5000;
 /** After an operator resolves an incident, detections still in the detector's window for this long do not re-open it. */
@@ -28,91 +28,6 @@ const MANUAL_RESOLVE_GRACE_MS = 15_000;
 const EMIT_EVERY_MS = 1000;
 /** Resolved incidents kept in memory for re-opening and for `get` with timeline. */
 const MAX_RECENT = 2000;
-/**
- * A built-in detector "measures" an incident while it reported within this long: detectors
- * report every tick while firing and stay silent for at most 3 ticks of hold time.
- */
-const BUILT_IN_FRESH_MS = 5000;
-
-interface Live {
-  inc: Incident;
-  mergeKey: string;
-  /** Every listed source, heaviest first (≤ MAX_SOURCES). */
-  sources: Map<string, SourceEndpoint>;
-  timeline: TimelinePoint[];
-  /** Sum of the rates of the events of one second (a campaign is many endpoints' events). */
-  secAt: string;
-  secPps: number;
-  secBps: number;
-  lastEventMs: number;
-  startedMs: number;
-  lastPersistMs: number;
-  resolvedMs?: number;
-  manualResolvedMs?: number;
-  dirty: boolean;
-  lastEmitMs: number;
-  /** Changed since the last 'upsert' was emitted (emits are at most one a second per incident). */
-  pendingEmit: boolean;
-  /** A built-in detector has reported this incident (its verdict and sources rule over feeds'). */
-  builtIn: boolean;
-  /** Last detection from a built-in detector (manager clock). */
-  lastBuiltInMs: number;
-  /** Second (`at`) last counted in the rollups, for incidents whose events each measure the whole attack. */
-  rolledAt: string;
-}
-
-/**
- * Inbound kinds that all describe one thing — an attack on one of our addresses — seen by
- * detectors that draw the line between them differently (FastNetMon cannot tell fan-in from a
- * plain flood; a built-in detector may call a target volumetric before enough sources show).
- * They share ONE incident per target address; the kind is the verdict below.
- */
-const TARGET_KINDS: ReadonlySet<IncidentKind> = new Set(['amplification', 'ddos-fan-in', 'volumetric', 'external']);
-
-/**
- * How specific a verdict on one target is; the incident takes the most specific one seen.
- * Amplification names the reflection (source ports to filter, reflectors to report) and fan-in
- * the many-small-sources shape — what mitigation and the abuse reports need; volumetric only
- * says "far above baseline", which both of those are too; external says nothing of the shape.
- * Built-in verdicts beat every feed verdict (see `merge`): a feed's guess never relabels what
- * the flow detectors measured.
- */
-const SPECIFICITY: Partial<Record<IncidentKind, number>> = {
-  amplification: 3,
-  'ddos-fan-in': 2,
-  volumetric: 1,
-  external: 0,
-};
-
-/** Feeds (FastNetMon, Suricata, webhooks) mark their detections with `evidence.feed`. */
-export function isFeedDetection(e: DetectionEvent): boolean {
-  return typeof e.evidence.feed === 'string';
-}
-
-/**
- * Which incident a detection belongs to — the one place the merge rule lives:
- * - inbound attacks on a target (amplification, ddos-fan-in, volumetric, external), from any
- *   detector or feed: one incident per target address, whatever each one calls it;
- * - spam-bot and scanner: one campaign per kind and customer, so twelve spamming PCs of one
- *   customer are one incident whose sources are the call list;
- * - anything else (ddos-participation by outside victim, outbound external): kind + key.
- */
-export function mergeKeyOf(e: Pick<DetectionEvent, 'kind' | 'direction' | 'key' | 'sources' | 'target'>): string {
-  if (e.direction === 'inbound' && TARGET_KINDS.has(e.kind)) return `inbound|${e.key}`;
-  if ((e.kind === 'spam-bot' || e.kind === 'scanner') && e.direction === 'outbound') {
-    const customer = e.sources.top[0]?.customer ?? e.target?.customer;
-    if (customer) return `${e.kind}|customer:${customer}`;
-  }
-  return `${e.kind}|${e.direction}|${e.key}`;
-}
-
-/** The merge key of a stored incident (also those stored before the per-target inbound rule). */
-function mergeKeyOfIncident(inc: Incident): string {
-  if (inc.direction === 'inbound' && TARGET_KINDS.has(inc.kind) && inc.target) return `inbound|${inc.target.ip}`;
-  return typeof inc.evidence.incidentKey === 'string'
-    ? inc.evidence.incidentKey
-    : `${inc.kind}|${inc.direction}|${inc.target?.ip ?? inc.id}`;
-}
 
 /** Built-in detectors that reported a stored incident: its detectors less the feeds. */
 function hasBuiltIn(inc: Incident): boolean {
@@ -120,8 +35,8 @@ function hasBuiltIn(inc: Incident): boolean {
   return inc.detectors.some((d) => !feeds.includes(d));
 }
 
-function isCampaign(mergeKey: string): boolean {
-  return mergeKey.includes('|customer:');
+function isCampaign(mergeKey: MergeKey): boolean {
+  return mergeKey.rule === 'customer-campaign';
 }
 
 /** The part of the Store the incident manager uses (any full Store fits). */
@@ -135,21 +50,37 @@ export interface IncidentManagerOptions {
   logger: Logger;
   config: Config;
   now?: () => number;
+  /**
+   * Load the store's unresolved incidents on start (default). Off where several processes
+   * share the store (`serve --role detect`): each holds only the incidents it feeds, and
+   * takes over another's through `adopt`.
+   */
+  loadOpen?: boolean;
+  /**
+   * Asked before a detection opens a new incident: an unresolved incident with this merge key
+   * that another process opened (a detect process that died, whose keys this one now owns).
+   * The detection then merges into it instead of opening a duplicate.
+   */
+  adopt?: (key: MergeKey) => Incident | undefined;
 }
 
 export class Incidents implements IncidentManager {
   private readonly emitter = new EventEmitter();
+  /** Open incidents by merge key text. */
   private readonly openByKey = new Map<string, Live>();
   private readonly byId = new Map<string, Live>();
   /** Resolved, by merge key (latest), for re-opening. */
   private readonly recent = new Map<string, Live>();
   private readonly rollups = new RollupAccumulator();
+  private mergeDeps?: MergeDeps;
   private readonly now: () => number;
   private readonly store: IncidentStore;
   private readonly logger: Logger;
   private readonly quietMs: number;
   private readonly reopenMs: number;
   private readonly timelinePoints: number;
+  /** Resolves when the incidents left open by the last run are loaded back (see loadOpen). */
+  readonly ready: Promise<void>;
 
   constructor(opts: IncidentManagerOptions) {
     this.store = opts.store;
@@ -160,28 +91,31 @@ export class Incidents implements IncidentManager {
     this.reopenMs = ic.reopenSeconds * 1000;
     this.timelinePoints = ic.timelinePoints;
     this.emitter.setMaxListeners(100);
-    this.loadOpen();
+    this.adopt = opts.adopt;
+    this.ready = opts.loadOpen === false ? Promise.resolve() : this.loadOpen();
   }
 
+  private readonly adopt?: (key: MergeKey) => Incident | undefined;
+
   /** Restart survival: incidents that were not resolved come back, with a fresh quiet period. */
-  private loadOpen(): void {
+  private async loadOpen(): Promise<void> {
     const now = this.now();
     let n = 0;
     for (const status of ['open', 'acknowledged', 'mitigating'] as const) {
       let rows: Incident[];
       try {
-        rows = this.store.listIncidents({ status, limit: 1000 });
+        rows = await this.store.listIncidents({ status, limit: 1000 });
       } catch (e) {
         this.logger.error({ err: e }, 'could not load open incidents from the store');
         return;
       }
       for (const inc of rows) {
         const mergeKey = mergeKeyOfIncident(inc);
-        if (this.openByKey.has(mergeKey)) continue;
+        if (this.openByKey.has(mergeKey.text)) continue;
         const live = this.newLive(inc, mergeKey, Math.max(Date.parse(inc.lastSeen) || now, now));
         live.startedMs = Date.parse(inc.firstSeen) || now;
         for (const s of inc.sources.top) live.sources.set(s.ip, s);
-        this.openByKey.set(mergeKey, live);
+        this.openByKey.set(mergeKey.text, live);
         this.byId.set(inc.id, live);
         n++;
       }
@@ -189,7 +123,23 @@ export class Incidents implements IncidentManager {
     if (n > 0) this.logger.info({ incidents: n }, 'loaded open incidents from the store');
   }
 
-  private newLive(inc: Incident, mergeKey: string, nowMs: number): Live {
+  private adoptStored(mk: MergeKey, now: number): Live | undefined {
+    let inc: Incident | undefined;
+    try {
+      inc = this.adopt?.(mk);
+    } catch (err) {
+      this.logger.error({ err }, 'could not look up an open incident to adopt');
+    }
+    if (!inc || inc.status === 'resolved' || this.byId.has(inc.id)) return undefined;
+    const live = this.newLive(inc, mk, now);
+    live.startedMs = Date.parse(inc.firstSeen) || now;
+    for (const s of inc.sources.top) live.sources.set(s.ip, s);
+    this.byId.set(inc.id, live);
+    this.logger.info({ id: inc.id, kind: inc.kind }, 'incident adopted from the store (opened by another process)');
+    return live;
+  }
+
+  private newLive(inc: Incident, mergeKey: MergeKey, nowMs: number): Live {
     return {
       inc,
       mergeKey,
@@ -213,18 +163,21 @@ export class Incidents implements IncidentManager {
   ingest(e: DetectionEvent): void {
     const now = this.now();
     const mk = mergeKeyOf(e);
-    let live = this.openByKey.get(mk);
+    let live = this.openByKey.get(mk.text);
     let changedStatus = false;
+    let adopted: Live | undefined;
     if (!live) {
-      const prev = this.recent.get(mk);
+      const prev = this.recent.get(mk.text);
       if (prev?.manualResolvedMs !== undefined && now - prev.manualResolvedMs < MANUAL_RESOLVE_GRACE_MS) return;
       if (prev && prev.resolvedMs !== undefined && now - prev.resolvedMs <= this.reopenMs) {
         live = prev;
-        this.recent.delete(mk);
+        this.recent.delete(mk.text);
         live.inc.status = 'open';
         live.resolvedMs = undefined;
         live.manualResolvedMs = undefined;
         this.audit({ by: 'system', action: 'reopen', incidentId: live.inc.id, detail: `${e.detector} fired again` });
+      } else if ((adopted = this.adoptStored(mk, now))) {
+        live = adopted;
       } else {
         const inc: Incident = {
           id: randomUUID(),
@@ -246,10 +199,15 @@ export class Incidents implements IncidentManager {
         this.byId.set(inc.id, live);
         this.logger.info({ id: inc.id, kind: e.kind, key: e.key }, 'incident opened');
       }
-      this.openByKey.set(mk, live);
+      this.openByKey.set(mk.text, live);
       changedStatus = true;
     }
-    this.merge(live, e, now);
+    mergeDetection(
+      live,
+      e,
+      now,
+      (this.mergeDeps ??= { rollups: this.rollups, timelinePoints: this.timelinePoints, logger: this.logger }),
+    );
     if (changedStatus || now - live.lastPersistMs >= PERSIST_EVERY_MS) this.persist(live, now);
     // A campaign gets one event per endpoint per second: the first goes out at once (latency),
     // the rest are folded into one upsert at the next tick.
@@ -260,155 +218,32 @@ export class Incidents implements IncidentManager {
   private emitUpsert(live: Live, now: number): void {
     live.lastEmitMs = now;
     live.pendingEmit = false;
-    this.emitter.emit('upsert', this.view(live));
+    this.emitter.emit('upsert', incidentView(live));
   }
 
-  private merge(live: Live, e: DetectionEvent, now: number): void {
-    const inc = live.inc;
-    const campaign = isCampaign(live.mergeKey);
-    const feed = isFeedDetection(e);
-    live.lastEventMs = now;
-    if (e.at > inc.lastSeen) inc.lastSeen = e.at;
-    if (e.at < inc.firstSeen) inc.firstSeen = e.at;
-    if (!inc.detectors.includes(e.detector)) inc.detectors.push(e.detector);
-    const feeds = new Set(Array.isArray(inc.evidence.feeds) ? (inc.evidence.feeds as string[]) : []);
-    if (feed) feeds.add(e.detector);
-    // Built-in detectors measure the flows themselves: what they say is the incident, and a feed
-    // that reports the same attack corroborates it — listed, its view filed under its own name,
-    // but its 20-flow sample, summary and kind guess do not replace the flow detectors' view.
-    const corroborating = feed && live.builtIn;
-    // …nor is its rate counted again while a built-in detector measures the same traffic.
-    const measured = !feed || now - live.lastBuiltInMs > BUILT_IN_FRESH_MS;
-    if (!feed) {
-      if (!live.builtIn && inc.detectors.length > 1) {
-        // The first flow detector on an incident only feeds had reported: their samples and
-        // evidence step aside (kept under each feed's name) for the full view.
-        live.sources.clear();
-        inc.evidence = Object.fromEntries(Object.entries(inc.evidence).filter(([k]) => feeds.has(k)));
-      }
-      if (!live.builtIn || moreSpecific(e.kind, inc.kind)) this.setKind(inc, e);
-      live.builtIn = true;
-      live.lastBuiltInMs = now;
-    } else if (!live.builtIn && moreSpecific(e.kind, inc.kind)) this.setKind(inc, e);
-
-    if (!corroborating) {
-      if (e.target && !campaign) inc.target = e.target;
-      // Sources: a union, latest figures winning. Detectors send their whole list every few
-      // seconds and the heaviest in between; campaigns add endpoints from many events.
-      if (e.sources.top.length > 0) {
-        for (const s of e.sources.top) live.sources.set(s.ip, s);
-        if (live.sources.size > MAX_SOURCES) {
-          const kept = [...live.sources.values()].sort((a, b) => b.packets - a.packets).slice(0, MAX_SOURCES);
-          live.sources = new Map(kept.map((s) => [s.ip, s]));
-        }
-      }
-    }
-    // Distinct sources now (the detector's window), and the most seen at once in the evidence.
-    const distinct = corroborating
-      ? inc.sources.distinct
-      : campaign
-        ? live.sources.size
-        : Math.max(e.sources.distinct, e.sources.top.length);
-    inc.sources.distinct = distinct;
-    const peakSources = Math.max(distinct, typeof inc.evidence.peakSources === 'number' ? inc.evidence.peakSources : 0);
-    if (!corroborating) {
-      if (campaign) inc.sources.asns = asnSharesOf(live.sources);
-      else if (e.sources.asns.length > 0) inc.sources.asns = e.sources.asns;
-      if (e.upstreams.length > 0) inc.upstreams = e.upstreams;
-    }
-    if (measured) {
-      // Rates of one second: a campaign's events add up (one per endpoint); any other incident's
-      // events each measure the whole attack, so two detectors in one second do not add.
-      if (e.at === live.secAt) {
-        live.secPps = campaign ? live.secPps + e.rate.pps : Math.max(live.secPps, e.rate.pps);
-        live.secBps = campaign ? live.secBps + e.rate.bps : Math.max(live.secBps, e.rate.bps);
-      } else {
-        live.secAt = e.at;
-        live.secPps = e.rate.pps;
-        live.secBps = e.rate.bps;
-      }
-      inc.peak = { pps: Math.max(inc.peak.pps, live.secPps), bps: Math.max(inc.peak.bps, live.secBps) };
-      // Per-minute rollups (trends, heatmaps) count each second of abuse once, under the
-      // incident's kind.
-      if (campaign || live.rolledAt !== e.at) {
-        live.rolledAt = e.at;
-        this.rollups.add(e, Date.parse(e.at) || now, 1, inc.kind);
-      }
-    }
-    const feedView = feed ? feedEvidence(e) : undefined;
-    const prevOnset = inc.evidence.onset;
-    inc.evidence = {
-      ...inc.evidence,
-      ...(corroborating ? {} : e.evidence),
-      ...(feedView ? { [e.detector]: feedView } : {}),
-      incidentKey: live.mergeKey,
-      peakSources,
-      ...(feeds.size > 0 ? { feeds: [...feeds] } : {}),
-    };
-    delete inc.evidence.feed;
-    // When the abuse began: the earliest onset any detection stated (time to detect = firstSeen − onset).
-    const onset = earliestOnset(prevOnset, e.evidence.onset);
-    if (onset) inc.evidence.onset = onset;
-    else delete inc.evidence.onset;
-    if (campaign) {
-      inc.evidence.endpoints = live.sources.size;
-      const customer = e.sources.top[0]?.customer;
-      if (customer) inc.evidence.customer = customer;
-      inc.evidence.summary = `${live.sources.size} customer endpoint${live.sources.size === 1 ? '' : 's'}${customer ? ` of ${customer}` : ''}: ${e.evidence.summary ?? e.kind}`;
-    }
-    if (measured) {
-      const last = live.timeline[live.timeline.length - 1];
-      const point: TimelinePoint = { t: e.at, pps: live.secPps, bps: live.secBps, sources: distinct };
-      if (last && last.t === e.at)
-        live.timeline[live.timeline.length - 1] = { ...point, sources: Math.max(last.sources, distinct) };
-      else {
-        live.timeline.push(point);
-        if (live.timeline.length > this.timelinePoints)
-          live.timeline.splice(0, live.timeline.length - this.timelinePoints);
-      }
-    }
-    inc.severity = maxSeverity(
-      inc.severity,
-      severityOf({ ...inc, sources: { ...inc.sources, top: this.sortedSources(live) } }),
-    );
-    live.dirty = true;
-  }
-
-  private setKind(inc: Incident, e: DetectionEvent): void {
-    if (inc.kind !== e.kind)
-      this.logger.info({ id: inc.id, from: inc.kind, to: e.kind, detector: e.detector }, 'incident kind refined');
-    inc.kind = e.kind;
-    inc.evidence.kindBy = e.detector;
-  }
-
-  private sortedSources(live: Live, limit = MAX_SOURCES): SourceEndpoint[] {
-    const all = [...live.sources.values()];
-    all.sort((a, b) => b.packets - a.packets);
-    return all.length > limit ? all.slice(0, limit) : all;
-  }
-
-  /** The incident as lists, deltas and the store carry it: inbound source lists trimmed. */
-  private view(live: Live): Incident {
-    const limit = live.inc.direction === 'inbound' ? LIST_TOP_INBOUND : MAX_SOURCES;
-    return {
-      ...live.inc,
-      sources: { ...live.inc.sources, top: this.sortedSources(live, limit) },
-      notes: [...live.inc.notes],
-    };
-  }
-
-  private persist(live: Live, now: number): void {
+  /**
+   * Hands the incident to the store. Detection never waits for it: the store queues refreshes
+   * (latest per id, in order) and counts and logs a write it could not make; operator actions
+   * await the returned promise.
+   */
+  private persist(live: Live, now: number): Promise<void> {
     live.lastPersistMs = now;
     live.dirty = false;
-    try {
-      this.store.upsertIncident(this.view(live));
-    } catch (err) {
-      this.logger.error({ err, id: live.inc.id }, 'could not persist incident');
-    }
+    const id = live.inc.id;
+    const p = this.store.upsertIncident(incidentView(live));
+    p.catch((err: unknown) => {
+      // Written again at its next refresh (PERSIST_EVERY_MS), or with the next operator action.
+      live.dirty = true;
+      this.logger.error({ err, id }, 'could not persist incident');
+    });
+    return p;
   }
 
-  private audit(entry: { by: string; action: string; incidentId?: string; detail?: string }): void {
-    this.store.appendAudit({ at: new Date(this.now()).toISOString(), ...entry });
+  /** A system entry (re-open): not awaited by detection; a failure is logged. */
+  private audit(entry: Omit<AuditRecord, 'at'>): void {
+    this.store.appendAudit({ at: new Date(this.now()).toISOString(), ...entry }).catch((err: unknown) => {
+      this.logger.error({ err, entry }, 'could not write audit entry');
+    });
   }
 
   tick(nowMs: number): void {
@@ -431,19 +266,20 @@ export class Incidents implements IncidentManager {
     }
   }
 
-  private resolve(live: Live, nowMs: number, manual = false): void {
+  private resolve(live: Live, nowMs: number, manual = false): Promise<void> {
     live.inc.status = 'resolved';
     live.resolvedMs = nowMs;
     if (manual) live.manualResolvedMs = nowMs;
     this.remember(live);
-    this.persist(live, nowMs);
+    const written = this.persist(live, nowMs);
     this.logger.info({ id: live.inc.id, kind: live.inc.kind, manual }, 'incident resolved');
-    this.emitter.emit('resolved', this.view(live));
+    this.emitter.emit('resolved', incidentView(live));
+    return written;
   }
 
   private remember(live: Live): void {
-    this.recent.delete(live.mergeKey);
-    this.recent.set(live.mergeKey, live);
+    this.recent.delete(live.mergeKey.text);
+    this.recent.set(live.mergeKey.text, live);
     while (this.recent.size > MAX_RECENT) {
       const [k, old] = this.recent.entries().next().value as [string, Live];
       this.recent.delete(k);
@@ -451,7 +287,7 @@ export class Incidents implements IncidentManager {
     }
   }
 
-  list(query: Partial<IncidentListQuery>): Incident[] {
+  async list(query: Partial<IncidentListQuery>): Promise<Incident[]> {
     const limit = query.limit ?? 100;
     const match = (i: Incident) =>
       (!query.status || i.status === query.status) &&
@@ -461,13 +297,13 @@ export class Incidents implements IncidentManager {
     const byId = new Map<string, Incident>();
     let stored: Incident[] = [];
     try {
-      stored = this.store.listIncidents({ ...query, limit } as IncidentListQuery);
+      stored = await this.store.listIncidents({ ...query, limit } as IncidentListQuery);
     } catch (err) {
       this.logger.error({ err }, 'could not list incidents from the store');
     }
     for (const i of stored) byId.set(i.id, i);
     // Memory is fresher than the (throttled) store for anything live or recently resolved.
-    for (const live of this.byId.values()) if (match(live.inc)) byId.set(live.inc.id, this.view(live));
+    for (const live of this.byId.values()) if (match(live.inc)) byId.set(live.inc.id, incidentView(live));
     for (const [id, i] of byId) if (!match(i)) byId.delete(id);
     return [...byId.values()]
       .sort((a, b) => (a.lastSeen < b.lastSeen ? 1 : a.lastSeen > b.lastSeen ? -1 : 0))
@@ -475,13 +311,33 @@ export class Incidents implements IncidentManager {
   }
 
   active(): Incident[] {
-    return [...this.openByKey.values()].map((l) => this.view(l));
+    return [...this.openByKey.values()].map((l) => incidentView(l));
   }
 
-  get(id: string): IncidentDetail | undefined {
+  async get(id: string): Promise<IncidentDetail | undefined> {
+    const mem = this.peek(id);
+    if (mem) return mem;
+    const inc = await this.store.getIncident(id);
+    if (!inc) return undefined;
+    return {
+      ...inc,
+      timeline: [],
+      graph: {
+        nodes: inc.sources.top.map((s) => ({
+          ip: s.ip,
+          asn: s.asn,
+          country: s.country,
+          ...(s.customer ? { customer: s.customer } : {}),
+          pps: 0,
+        })),
+      },
+    };
+  }
+
+  peek(id: string): IncidentDetail | undefined {
     const live = this.byId.get(id);
     if (live) {
-      const top = this.sortedSources(live);
+      const top = sortedSources(live);
       const secs = Math.max(1, (live.lastEventMs - live.startedMs) / 1000 + 1);
       return {
         ...live.inc,
@@ -499,28 +355,17 @@ export class Incidents implements IncidentManager {
         },
       };
     }
-    const inc = this.store.getIncident(id);
-    if (!inc) return undefined;
-    return {
-      ...inc,
-      timeline: [],
-      graph: {
-        nodes: inc.sources.top.map((s) => ({
-          ip: s.ip,
-          asn: s.asn,
-          country: s.country,
-          ...(s.customer ? { customer: s.customer } : {}),
-          pps: 0,
-        })),
-      },
-    };
+    return undefined;
   }
 
-  private liveFor(id: string): Live | undefined {
+  private async liveFor(id: string): Promise<Live | undefined> {
     let live = this.byId.get(id);
     if (live) return live;
-    const inc = this.store.getIncident(id);
+    const inc = await this.store.getIncident(id);
     if (!inc) return undefined;
+    // Another call may have loaded it while this one read the store.
+    live = this.byId.get(id);
+    if (live) return live;
     const mk = mergeKeyOfIncident(inc);
     live = this.newLive(inc, mk, Date.parse(inc.lastSeen) || this.now());
     for (const s of inc.sources.top) live.sources.set(s.ip, s);
@@ -529,72 +374,88 @@ export class Incidents implements IncidentManager {
     return live;
   }
 
-  setStatus(id: string, status: IncidentStatus, by: string, note?: string): Incident | undefined {
-    const live = this.liveFor(id);
+  async setStatus(id: string, status: IncidentStatus, by: string, note?: string): Promise<Incident | undefined> {
+    const live = await this.liveFor(id);
     if (!live) return undefined;
     const now = this.now();
     const at = new Date(now).toISOString();
     const was = live.inc.status;
-    if (note) live.inc.notes.push({ at, by, text: note });
-    const action =
-      status === 'acknowledged'
-        ? 'ack'
-        : status === 'mitigating'
-          ? 'mitigate'
-          : status === 'resolved'
-            ? 'resolve'
-            : 'reopen';
-    this.store.appendAudit({
+    // The audit entry first: if the store refuses it the action fails as a whole (the caller
+    // answers an error) and nothing changed here.
+    await this.store.appendAudit({
       at,
       by,
-      action,
+      action: STATUS_AUDIT_ACTION[status],
       incidentId: id,
       detail: note ? `${was} → ${status}: ${note}` : `${was} → ${status}`,
     });
+    if (note) live.inc.notes.push({ at, by, text: note });
     if (status === 'resolved') {
       if (was !== 'resolved') {
-        this.openByKey.delete(live.mergeKey);
-        this.resolve(live, now, true);
-      } else this.persist(live, now);
-      return this.view(live);
+        this.openByKey.delete(live.mergeKey.text);
+        await this.resolve(live, now, true);
+      } else await this.persist(live, now);
+      return incidentView(live);
     }
     live.inc.status = status;
     if (was === 'resolved') {
       // Re-opened by hand: it is live again and gets a fresh quiet period.
-      this.recent.delete(live.mergeKey);
-      const other = this.openByKey.get(live.mergeKey);
-      if (!other) this.openByKey.set(live.mergeKey, live);
+      this.recent.delete(live.mergeKey.text);
+      const other = this.openByKey.get(live.mergeKey.text);
+      if (!other) this.openByKey.set(live.mergeKey.text, live);
       live.resolvedMs = undefined;
       live.manualResolvedMs = undefined;
       live.lastEventMs = now;
     }
-    this.persist(live, now);
+    const written = this.persist(live, now);
     this.emitUpsert(live, now);
-    return this.view(live);
+    await written;
+    return incidentView(live);
   }
 
-  addNote(id: string, by: string, text: string): Incident | undefined {
-    const live = this.liveFor(id);
+  async addNote(id: string, by: string, text: string): Promise<Incident | undefined> {
+    const live = await this.liveFor(id);
     if (!live) return undefined;
     const now = this.now();
     const at = new Date(now).toISOString();
+    await this.store.appendAudit({ at, by, action: 'note', incidentId: id, detail: text });
     live.inc.notes.push({ at, by, text });
-    this.store.appendAudit({ at, by, action: 'note', incidentId: id, detail: text });
-    this.persist(live, now);
+    const written = this.persist(live, now);
     this.emitUpsert(live, now);
-    return this.view(live);
+    await written;
+    return incidentView(live);
   }
 
   series(id: string): TimelinePoint[] {
     return [...(this.byId.get(id)?.timeline ?? [])];
   }
 
-  /** Hand every pending rollup and dirty incident to the store (shutdown). */
-  flush(): void {
+  /**
+   * Let go of the open incidents whose merge key `matches`, without resolving them: another
+   * process feeds them from now on (a detect process whose partition moved) and adopts them from
+   * the store. Persisted first, so the store has their latest state. Returns how many.
+   */
+  handOver(matches: (key: MergeKey) => boolean): number {
     const now = this.now();
-    for (const live of this.openByKey.values()) if (live.dirty) this.persist(live, now);
+    let n = 0;
+    for (const [k, live] of this.openByKey) {
+      if (!matches(live.mergeKey)) continue;
+      this.persist(live, now);
+      this.openByKey.delete(k);
+      this.byId.delete(live.inc.id);
+      n++;
+    }
+    return n;
+  }
+
+  /** Hand every pending rollup and dirty incident to the store (shutdown). */
+  async flush(): Promise<void> {
+    const now = this.now();
+    const writes: Promise<void>[] = [];
+    for (const live of this.openByKey.values()) if (live.dirty) writes.push(this.persist(live, now));
     const rows = this.rollups.take(now, true);
     if (rows.length > 0) this.store.recordAbuse(rows);
+    await Promise.allSettled(writes);
   }
 
   on<E extends keyof IncidentEvents>(event: E, listener: IncidentEvents[E]): void {
@@ -604,42 +465,4 @@ export class Incidents implements IncidentManager {
   off<E extends keyof IncidentEvents>(event: E, listener: IncidentEvents[E]): void {
     this.emitter.off(event, listener);
   }
-}
-
-/** True when `a` is a more specific verdict on a target than `b` (kinds outside the ranking never are). */
-function moreSpecific(a: IncidentKind, b: IncidentKind): boolean {
-  const ra = SPECIFICITY[a];
-  const rb = SPECIFICITY[b];
-  return ra !== undefined && rb !== undefined && ra > rb;
-}
-
-/** The earlier of two ISO onsets, ignoring anything that is not a valid timestamp. */
-function earliestOnset(a: unknown, b: unknown): string | undefined {
-  const ta = typeof a === 'string' ? Date.parse(a) : NaN;
-  const tb = typeof b === 'string' ? Date.parse(b) : NaN;
-  if (Number.isNaN(ta)) return Number.isNaN(tb) ? undefined : new Date(tb).toISOString();
-  if (Number.isNaN(tb) || ta <= tb) return new Date(ta).toISOString();
-  return new Date(tb).toISOString();
-}
-
-/** What a feed said, filed under its name in the incident's evidence. */
-function feedEvidence(e: DetectionEvent): Record<string, unknown> {
-  const { feed: _feed, ...rest } = e.evidence;
-  return { ...rest, kind: e.kind, sources: e.sources.distinct, pps: e.rate.pps, bps: e.rate.bps };
-}
-
-function asnSharesOf(sources: Map<string, SourceEndpoint>): Incident['sources']['asns'] {
-  const by = new Map<number, { name: string; bytes: number }>();
-  let total = 0;
-  for (const s of sources.values()) {
-    const r = by.get(s.asn) ?? { name: s.asName, bytes: 0 };
-    r.bytes += s.bytes;
-    total += s.bytes;
-    by.set(s.asn, r);
-  }
-  if (total <= 0) return [];
-  return [...by.entries()]
-    .sort((a, b) => b[1].bytes - a[1].bytes)
-    .slice(0, 20)
-    .map(([asn, r]) => ({ asn, name: r.name, share: Math.round((r.bytes / total) * 1000) / 1000 }));
 }

@@ -1,23 +1,37 @@
 import type { Incident, IncidentListQuery } from '@downstream/shared';
-import type { AbuseRollupRow, AuditEntry } from '../context.js';
+import type { AbuseRollupRow, AuditRecord, ChangedIncident } from '../store/types.js';
 import type { IncidentStore } from './manager.js';
 
-/** A Store in memory: for tests and benchmarks of the incident manager (the real one is SQLite). */
+/**
+ * The incident part of the Store in memory: for tests and benchmarks of the incident manager
+ * (the real ones are SQLite and PostgreSQL). Passes the incident and audit sections of
+ * store/store-conformance.ts.
+ */
 export class MemoryStore implements IncidentStore {
   readonly incidents = new Map<string, Incident>();
-  readonly audit: AuditEntry[] = [];
+  readonly audit: AuditRecord[] = [];
   readonly rollups: AbuseRollupRow[] = [];
+  private readonly changed = new Map<string, number>();
+  private lastChange = 0;
   upserts = 0;
 
-  upsertIncident(incident: Incident): void {
+  async upsertIncident(incident: Incident): Promise<void> {
     this.upserts++;
     this.incidents.set(incident.id, structuredClone(incident));
+    // Re-inserted so Map order is change order.
+    this.changed.delete(incident.id);
+    this.lastChange = Math.max(Date.now(), this.lastChange + 1);
+    this.changed.set(incident.id, this.lastChange);
   }
-  getIncident(id: string): Incident | undefined {
+  async getIncident(id: string): Promise<Incident | undefined> {
+    return this.getSync(id);
+  }
+  /** For tests that inspect what was stored without awaiting. */
+  getSync(id: string): Incident | undefined {
     const i = this.incidents.get(id);
     return i ? structuredClone(i) : undefined;
   }
-  listIncidents(q: IncidentListQuery): Incident[] {
+  async listIncidents(q: IncidentListQuery): Promise<Incident[]> {
     return [...this.incidents.values()]
       .filter(
         (i) =>
@@ -30,10 +44,22 @@ export class MemoryStore implements IncidentStore {
       .slice(0, q.limit ?? 100)
       .map((i) => structuredClone(i));
   }
-  appendAudit(entry: AuditEntry): void {
+  async incidentsChangedSince(sinceMs: number, limit = 500): Promise<ChangedIncident[]> {
+    const out: ChangedIncident[] = [];
+    for (const [id, at] of this.changed) {
+      if (at <= sinceMs) continue;
+      out.push({ ...structuredClone(this.incidents.get(id)!), changedAt: at });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+  async appendAudit(entry: AuditRecord): Promise<void> {
     this.audit.push(entry);
   }
-  listAudit(incidentId: string): AuditEntry[] {
+  async listAudit(incidentId: string): Promise<AuditRecord[]> {
+    return this.listAuditSync(incidentId);
+  }
+  listAuditSync(incidentId: string): AuditRecord[] {
     return this.audit.filter((a) => a.incidentId === incidentId);
   }
   recordAbuse(rows: AbuseRollupRow[]): void {

@@ -3,7 +3,7 @@ import { parseConfig } from '../config/config.js';
 import { FlowDirection } from '../enrich/enriched-batch.js';
 import { createDetectors } from '../detect/index.js';
 import { createEnrichedBatch, ip, setRecord, stubEnricher } from '../detect/synthetic.js';
-import { incidentHarness } from './test-harness.js';
+import { incidentHarness } from '../testing/incident-harness.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const FAN_IN_SOURCES = 2000;

@@ -1,5 +1,5 @@
 import type { DetectionEvent } from '@downstream/shared';
-import type { AbuseRollupRow } from '../context.js';
+import type { AbuseRollupRow } from '../store/types.js';
 
 const MINUTE = 60_000;
 /** Endpoint rows per event: enough for every bot of a campaign without flooding the store. */

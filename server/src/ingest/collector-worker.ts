@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/config.js';
 import { FlowDecoder, type DecoderOptions, type InterfaceCounters } from './decoder.js';
-import type { FlowBatch } from './flow-batch.js';
+import { flowBatchBuffers, type FlowBatch } from '../flow/flow-batch.js';
 import { snapshotStats, type StatsSnapshot } from './stats-snapshot.js';
 import { bindCollectorSockets } from './udp-sockets.js';
 
@@ -36,25 +36,6 @@ export type FromWorker =
 
 export type ToWorker = { type: 'flush'; id: number } | { type: 'stop' };
 
-function batchBuffers(b: FlowBatch): ArrayBuffer[] {
-  return [
-    b.start,
-    b.end,
-    b.src,
-    b.dst,
-    b.srcPort,
-    b.dstPort,
-    b.proto,
-    b.tcpFlags,
-    b.packets,
-    b.bytes,
-    b.inIf,
-    b.outIf,
-    b.exporter,
-    b.samplingRate,
-  ].map((a) => a.buffer as ArrayBuffer);
-}
-
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) return;
@@ -63,7 +44,7 @@ async function main(): Promise<void> {
   const post = (m: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
   const flush = (): void => {
     const b = decoder.takeBatch();
-    if (b) post({ type: 'batch', batch: b }, batchBuffers(b));
+    if (b) post({ type: 'batch', batch: b }, flowBatchBuffers(b));
   };
   const sendStats = (flushId?: number, withCounters = false): void =>
     post({

@@ -1,12 +1,14 @@
 /**
  * The shared conformance harness: decode every datagram of a capture and compare with what
- * tshark read from it (expected.json, see /work/shared/data/captures/SOURCES.md). Used by
- * conformance.test.ts for the third-party captures and for our own generated ones in testdata/.
+ * tshark read from it (expected.json and SOURCES.md in ../shared/data/captures, read in place
+ * beside the checkout). Used by testing/decoder-conformance.ts for the third-party captures and for our
+ * own generated ones in testdata/.
  */
+import { addrToString } from '@downstream/shared';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowDecoder } from './decoder.js';
-import { addrToString, type FlowBatch } from './flow-batch.js';
+import { type FlowBatch } from '../flow/flow-batch.js';
 import { readPcapFile } from './pcap.js';
 import type { ExporterStats } from './exporter-stats.js';
 

@@ -10,7 +10,7 @@ import { NetflowV9Encoder } from '../sim/encoders/netflow-v9.js';
 import { SflowV5Encoder } from '../sim/encoders/sflow-v5.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { FlowDecoder } from './decoder.js';
-import { codegen } from './template.js';
+import { codegen } from './decode/template.js';
 
 const now = Date.UTC(2026, 0, 1);
 const flows: SimFlow[] = Array.from({ length: 40 }, (_, i) => ({

@@ -12,25 +12,25 @@ import type { ExporterHealth } from '@downstream/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
-import type { CollectorSet } from '../context.js';
+import type { CollectorSet } from './types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './collector-worker.js';
 import { FlowDecoder, type DecoderOptions, type InterfaceCounters } from './decoder.js';
 import type { ExporterStats } from './exporter-stats.js';
-import type { FlowBatch } from './flow-batch.js';
+import type { FlowBatch } from '../flow/flow-batch.js';
 import { registerIngestMetrics, type StatsSource } from './metrics.js';
 import { statsFromSnapshot } from './stats-snapshot.js';
 import { bindCollectorSockets } from './udp-sockets.js';
 
 export { FlowDecoder } from './decoder.js';
 export type { DecoderOptions, InterfaceCounters, SamplingConfig } from './decoder.js';
-export type { FlowBatch } from './flow-batch.js';
+export type { FlowBatch } from '../flow/flow-batch.js';
 
 /** Batches are handed on at this size… */
 export const FLUSH_RECORDS = 8192;
 /** …or at least this often (ms), so detection latency stays well under its 2 s budget. */
 export const FLUSH_MS = 100;
 /** Room for the datagram that crosses FLUSH_RECORDS, so a batch is not regrown (and copied) just before it goes. */
-const BATCH_CAPACITY = FLUSH_RECORDS + 2048;
+export const BATCH_CAPACITY = FLUSH_RECORDS + 2048;
 
 export interface StartCollectorsOptions {
   collectors: Config['collectors'];
@@ -78,13 +78,17 @@ function safeOnBatch(onBatch: (b: FlowBatch) => void, log: Logger): (b: FlowBatc
   };
 }
 
+/**
+ * What both modes give their decoder. One function so that the worker and the in-process
+ * collector cannot drift apart again (the worker once ran without BATCH_CAPACITY).
+ */
+export function collectorDecoderOptions(opts: StartCollectorsOptions): Omit<DecoderOptions, 'sampling'> {
+  return { batchCapacity: BATCH_CAPACITY, ...opts.decoder };
+}
+
 async function startInProcess(opts: StartCollectorsOptions): Promise<Collectors> {
   const log = opts.logger.child({ module: 'ingest' });
-  const decoder = new FlowDecoder({
-    batchCapacity: BATCH_CAPACITY,
-    ...opts.decoder,
-    sampling: opts.collectors.sampling,
-  });
+  const decoder = new FlowDecoder({ ...collectorDecoderOptions(opts), sampling: opts.collectors.sampling });
   const deliver = safeOnBatch(opts.onBatch, log);
   const flushNow = (): void => {
     const b = decoder.takeBatch();
@@ -126,7 +130,7 @@ async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> 
   const deliver = safeOnBatch(opts.onBatch, log);
   const init: WorkerInit = {
     collectors: opts.collectors,
-    decoder: opts.decoder ?? {},
+    decoder: collectorDecoderOptions(opts),
     flushRecords: FLUSH_RECORDS,
     flushMs: FLUSH_MS,
   };
@@ -135,7 +139,9 @@ async function startInWorker(opts: StartCollectorsOptions): Promise<Collectors> 
     // source run (tsx, vitest): register tsx's loader inside the worker, then load the .ts entry
     const entry = new URL('./collector-worker.ts', import.meta.url).href;
     const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-    worker = new Worker(boot, { eval: true, workerData: init });
+    // The `source` export condition (shared/package.json) makes @downstream/shared load from its
+    // .ts sources too, so an unbuilt checkout runs the worker.
+    worker = new Worker(boot, { eval: true, workerData: init, execArgv: [...process.execArgv, '--conditions=source'] });
   } else {
     worker = new Worker(new URL('./collector-worker.js', import.meta.url), { workerData: init });
   }

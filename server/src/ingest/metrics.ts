@@ -97,6 +97,20 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
     }),
   );
   reg(
+    'downstream_ingest_exporter_last_seen_timestamp_seconds',
+    new Gauge({
+      name: 'downstream_ingest_exporter_last_seen_timestamp_seconds',
+      help: 'When the last datagram from an exporter arrived (Unix seconds); alert on time() minus this',
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of decoder.allStats())
+          if (s.lastSeen > 0) this.set({ exporter: s.address, protocol: s.protocol }, s.lastSeen / 1000);
+      },
+    }),
+  );
+  reg(
     'downstream_ingest_pending_sets',
     new Gauge({
       name: 'downstream_ingest_pending_sets',

@@ -3,8 +3,8 @@
  * Ethernet with VLAN tags, Linux cooked capture v1/v2, raw IP or BSD loopback). Flow-export
  * captures need nothing more, and ~150 lines beat a native dependency.
  */
+import { v4ToString, v6GroupsToString } from '@downstream/shared';
 import { readFileSync } from 'node:fs';
-import { v4ToString, v6GroupsToString } from './flow-batch.js';
 
 export interface UdpPacket {
   /** Capture time, ms since epoch (µs/ns precision kept as a fraction). */

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpfixEncoder } from '../sim/encoders/ipfix.js';
 import { NetflowV9Encoder } from '../sim/encoders/netflow-v9.js';
-import type { FlowBatch } from './flow-batch.js';
+import type { FlowBatch } from '../flow/flow-batch.js';
 import { type Collectors, startCollectors } from './index.js';
 import { buildPcap, parsePcap, PcapError, readPcapFile } from './pcap.js';
 import { replayPcap } from './replay.js';

@@ -1,11 +1,11 @@
+import { addrToString } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
 import { IpfixEncoder } from '../sim/encoders/ipfix.js';
 import { NetflowV5Encoder } from '../sim/encoders/netflow-v5.js';
 import { NetflowV9Encoder } from '../sim/encoders/netflow-v9.js';
-import { SflowV5Encoder } from '../sim/encoders/sflow-v5.js';
+import { MAX_SAMPLES_PER_CALL, SflowV5Encoder } from '../sim/encoders/sflow-v5.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 import { FlowDecoder } from './decoder.js';
-import { addrToString } from './flow-batch.js';
 
 const base = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -158,10 +158,42 @@ describe('IPFIX, NetFlow v5 and sFlow v5 encode → decode', () => {
     for (const d of enc.encode([{ ...flow(1), packets: 100_000, bytes: 100_000 * 500 }], base))
       dec.decode(d, '127.0.0.1', base);
     const b = dec.batch;
-    // Binomial(100000, 0.01): mean 1000, sd ≈ 31.5, but at most MAX_SAMPLES_PER_FLOW are sent
-    expect(b.length).toBeGreaterThan(850);
-    expect(b.length).toBeLessThanOrEqual(1000);
+    // Binomial(100000, 0.01): mean 1000, sd ≈ 31.5
+    expect(b.length).toBeGreaterThan(900);
+    expect(b.length).toBeLessThan(1100);
     expect(b.samplingRate[0]).toBe(100);
     expect(b.packets[0]).toBe(100);
+  });
+  it('sFlow agent over its sample budget: the samples it says it dropped are made up for, per data source', () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    // 1:1 under a flood: 3 × 60,000 packets on interface 1 and a small flow on interface 2.
+    const enc = new SflowV5Encoder({ samplingRate: 1, random });
+    const flood = [0, 1, 2].map((i) => ({ ...flow(i), inIf: 1, packets: 60_000, bytes: 60_000 * 1000 }));
+    const small = { ...flow(9), inIf: 2, packets: 3_000, bytes: 3_000 * 100 };
+    const dec = new FlowDecoder();
+    let sent = 0;
+    for (let call = 0; call < 4; call++)
+      for (const d of enc.encode([...flood, small], base + call * 1000)) {
+        dec.decode(d, '127.0.0.1', base);
+        sent++;
+      }
+    const b = dec.batch;
+    // Only the budget's worth of samples arrived …
+    expect(b.length).toBeLessThanOrEqual(4 * MAX_SAMPLES_PER_CALL + 4);
+    expect(enc.droppedSamples).toBeGreaterThan(4 * 150_000);
+    let floodPk = 0;
+    let smallPk = 0;
+    for (let i = 0; i < b.length; i++) {
+      if (b.inIf[i] === 1) floodPk += b.packets[i];
+      else smallPk += b.packets[i];
+    }
+    // … yet they stand for what was on the wire (the first call's drops are seen from its second sample on).
+    expect(floodPk / (4 * 180_000)).toBeGreaterThan(0.9);
+    expect(floodPk / (4 * 180_000)).toBeLessThan(1.05);
+    expect(smallPk / (4 * 3_000)).toBeGreaterThan(0.8);
+    expect(smallPk / (4 * 3_000)).toBeLessThan(1.2);
+    expect(b.samplingRate[0]).toBe(1);
+    expect(sent).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 import dgram from 'node:dgram';
 import type { Config } from '../config/config.js';
-import type { CollectorSet } from '../context.js';
+import type { CollectorSet } from './types.js';
 
 /** Requested socket receive buffer; Linux caps it at net.core.rmem_max (raise that for production). */
 export const RECV_BUFFER = 32 * 1024 * 1024;

@@ -1,1 +1,1 @@
-export { attachRealtime, type Realtime, type RealtimeOptions, type RealtimeStats } from './live.js';
+export { attachRealtime, type Realtime, type RealtimeHooks, type RealtimeOptions, type RealtimeStats } from './live.js';

@@ -10,7 +10,7 @@ import {
 } from '@downstream/shared';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeContext, detectionEvent } from '../api/fake-context.js';
+import { createFakeContext, detectionEvent } from '../testing/fake-context.js';
 import { attachRealtime, type Realtime, type RealtimeOptions } from './live.js';
 import { LiveView } from './live-view.js';
 
@@ -105,7 +105,7 @@ describe('/live stream', () => {
     ctx.incidents.ingest(detectionEvent('203.0.113.2'));
     ctx.incidents.ingest(detectionEvent('203.0.113.3'));
     const id = ctx.incidents.active()[0].id;
-    ctx.incidents.setStatus(id, 'resolved', 'test');
+    await ctx.incidents.setStatus(id, 'resolved', 'test');
     await until(() => revs.length === 3);
     expect([...revs].sort((a, b) => a - b)).toEqual(revs);
     expect(new Set(revs).size).toBe(3);
@@ -184,7 +184,9 @@ describe('/live rooms', () => {
     expect(g.count).toBe(40);
     const raw = graphsA[0] as Record<string, unknown>;
     expect(Buffer.isBuffer(raw.ip) || raw.ip instanceof ArrayBuffer).toBe(true); // binary, not JSON
-    expect(graphNodesOf(g)).toEqual(ctx.incidents.get(id)!.graph.nodes.map((n) => ({ ...n, pps: Math.fround(n.pps) })));
+    expect(graphNodesOf(g)).toEqual(
+      (await ctx.incidents.get(id))!.graph.nodes.map((n) => ({ ...n, pps: Math.fround(n.pps) })),
+    );
 
     ctx.incidents.ingest(detectionEvent('203.0.113.50', 40));
     await until(() => seriesA.length >= 2 && graphsA.length >= 2, 3000, 'room update');
@@ -267,7 +269,7 @@ describe('/live reconnect', () => {
           ctx.incidents.ingest(detectionEvent(`203.0.113.${k}`));
           if (n % 17 === 0) {
             const victim = ctx.incidents.active()[n % ctx.incidents.active().length];
-            ctx.incidents.setStatus(victim.id, n % 2 ? 'resolved' : 'acknowledged', 'ops');
+            await ctx.incidents.setStatus(victim.id, n % 2 ? 'resolved' : 'acknowledged', 'ops');
           }
           await new Promise((r) => setTimeout(r, 5));
         }

@@ -54,19 +54,32 @@ export class UdpExporter {
   }
 
   /** Encode and send; resolves with the number of datagrams sent once all are handed to the kernel. */
-  async send(flows: SimFlow[], nowMs: number): Promise<number> {
+  /**
+   * Encode and send `flows`; returns the number of datagrams. With `pace`, at most `pace.every`
+   * datagrams go out before `pace.wait(sentSoFar)` resolves: sFlow 1:1 turns one chunk of a flood
+   * into thousands of datagrams, more than a loopback socket buffer holds.
+   */
+  async send(
+    flows: SimFlow[],
+    nowMs: number,
+    pace?: { every: number; wait: (sentSoFar: number) => Promise<void> },
+  ): Promise<number> {
     await this.ready;
     // flow protocols are sampled per flow here; sFlow samples individual packets in its encoder
     const sampled = this.opts.protocol === 'sflow-v5' ? flows : sampleFlows(flows, this.rate, this.random);
     const datagrams = this.encoder.encode(sampled, nowMs);
-    await Promise.all(
-      datagrams.map(
-        (d) =>
-          new Promise<void>((resolve, reject) => {
-            this.socket.send(d, this.opts.port, this.opts.host, (err) => (err ? reject(err) : resolve()));
-          }),
-      ),
-    );
+    const every = pace?.every ?? datagrams.length;
+    for (let i = 0; i < datagrams.length; i += every) {
+      if (pace && i > 0) await pace.wait(i);
+      await Promise.all(
+        datagrams.slice(i, i + every).map(
+          (d) =>
+            new Promise<void>((resolve, reject) => {
+              this.socket.send(d, this.opts.port, this.opts.host, (err) => (err ? reject(err) : resolve()));
+            }),
+        ),
+      );
+    }
     return datagrams.length;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeContext, detectionEvent } from '../api/fake-context.js';
-import { createFlowBatch, type FlowBatch } from '../ingest/flow-batch.js';
+import { createFakeContext, detectionEvent } from '../testing/fake-context.js';
+import { createFlowBatch, type FlowBatch } from '../flow/flow-batch.js';
 import { createTrafficMeter } from './meter.js';
 
 function batch(n: number, packets: number, bytes: number): FlowBatch {
@@ -14,7 +14,7 @@ function batch(n: number, packets: number, bytes: number): FlowBatch {
 }
 
 describe('traffic meter', () => {
-  it('averages flows, packets and bits over the completed seconds of the window', () => {
+  it('averages flows, packets and bits over the completed seconds of the window', async () => {
     let t = 10_000;
     const m = createTrafficMeter({ windowSeconds: 5, now: () => t });
     const ctx = createFakeContext();
@@ -32,7 +32,7 @@ describe('traffic meter', () => {
     expect(m.summary(ctx.incidents, ctx.collectors).flowsPerSecond).toBe(0);
   });
 
-  it('counts active incidents by kind and direction, and distinct exporters', () => {
+  it('counts active incidents by kind and direction, and distinct exporters', async () => {
     const ctx = createFakeContext({
       exporters: ['192.0.2.1', '192.0.2.1', '192.0.2.2'].map((address, i) => ({
         address,
@@ -47,7 +47,7 @@ describe('traffic meter', () => {
     ctx.incidents.ingest(detectionEvent('203.0.113.1'));
     ctx.incidents.ingest({ ...detectionEvent('198.51.100.5'), kind: 'scanner', direction: 'outbound' });
     ctx.incidents.ingest(detectionEvent('203.0.113.2'));
-    ctx.incidents.setStatus(ctx.incidents.active()[2].id, 'resolved', 't');
+    await ctx.incidents.setStatus(ctx.incidents.active()[2].id, 'resolved', 't');
     const s = createTrafficMeter().summary(ctx.incidents, ctx.collectors);
     expect(s.activeIncidents).toBe(2);
     expect(s.byKind['ddos-fan-in']).toBe(1);

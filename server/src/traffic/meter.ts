@@ -1,6 +1,8 @@
 import { IncidentKind, type Summary } from '@downstream/shared';
-import type { CollectorSet, IncidentManager, TrafficMeter } from '../context.js';
-import type { FlowBatch } from '../ingest/flow-batch.js';
+import type { IncidentManager } from '../incidents/types.js';
+import type { CollectorSet } from '../ingest/types.js';
+import type { TrafficMeter } from './types.js';
+import type { FlowBatch } from '../flow/flow-batch.js';
 
 export interface TrafficMeterOptions {
   /** Length of the sliding window the rates are averaged over. */
@@ -36,6 +38,14 @@ export function createTrafficMeter(opts: TrafficMeterOptions = {}): TrafficMeter
     return i;
   };
 
+  const addTotals = (n: number, p: number, b: number): void => {
+    if (n === 0) return;
+    const i = slotFor(Math.floor(now() / 1000));
+    flows[i] += n;
+    packets[i] += p;
+    bytes[i] += b;
+  };
+
   return {
     addBatch(batch: FlowBatch): void {
       const n = batch.length;
@@ -48,11 +58,10 @@ export function createTrafficMeter(opts: TrafficMeterOptions = {}): TrafficMeter
         p += pk[i];
         b += by[i];
       }
-      const i = slotFor(Math.floor(now() / 1000));
-      flows[i] += n;
-      packets[i] += p;
-      bytes[i] += b;
+      addTotals(n, p, b);
     },
+
+    addTotals,
 
     summary(incidents: IncidentManager, collectors: CollectorSet): Summary {
       const t = now();

@@ -2,6 +2,28 @@ import { useMemo, useRef, useState } from 'react';
 import type uPlot from 'uplot';
 import { si } from '../format.js';
 import { logRange, ramp } from './color-scale.js';
+
+/** Colour key: the log ramp from the smallest to the largest cell value. */
+function HeatmapLegend({ min, max, unit, fontPx }: { min: number; max: number; unit: string; fontPx: number }) {
+  if (!(max > 0)) return null;
+  const stops = Array.from({ length: 9 }, (_, k) => {
+    const [r, g, b] = ramp(0.15 + (0.85 * k) / 8);
+    return `rgb(${r | 0},${g | 0},${b | 0}) ${(k / 8) * 100}%`;
+  });
+  const mid = min > 0 ? Math.sqrt(min * max) : max / 2;
+  return (
+    <div className="heatmap-legend" data-testid="heatmap-legend" style={{ fontSize: fontPx }}>
+      <span>{si(min, unit)}</span>
+      <span
+        className="heatmap-legend-bar"
+        style={{ background: `linear-gradient(to right, ${stops.join(', ')})` }}
+        title={`per cell, log scale; middle ≈ ${si(mid, unit)}`}
+      />
+      <span>{si(max, unit)}</span>
+      <span className="sub">per cell · log scale</span>
+    </div>
+  );
+}
 import { AXIS, TIME_AXIS, UPlotChart } from './uplot-chart.js';
 
 export interface HeatmapRow {
@@ -96,7 +118,8 @@ export function AsnHeatmap({ buckets, stepMs, rows, unit = 'B', height, onSelect
       scales: { x: { time: true }, y: { auto: false, range: () => [0, Math.max(1, n())], dir: -1, ori: 1 } },
       series: [{}, { scale: 'y', show: false }],
       axes: [
-        { ...TIME_AXIS, font: `${fontPx}px sans-serif`, size: fontPx * 3.2 },
+        // Tick spacing grows with the font so 4K labels do not run together.
+        { ...TIME_AXIS, font: `${fontPx}px sans-serif`, size: fontPx * 3.2, space: fontPx * 7 },
         {
           ...AXIS,
           scale: 'y',
@@ -130,6 +153,7 @@ export function AsnHeatmap({ buckets, stepMs, rows, unit = 'B', height, onSelect
       onMouseLeave={() => setHover(undefined)}
     >
       <UPlotChart options={options} data={data} height={height} />
+      <HeatmapLegend min={min} max={max} unit={unit} fontPx={fontPx} />
       {cell && hover && (
         <div className="graph-tooltip" style={{ left: hover.left + fontPx * 18, top: hover.top + 10 }}>
           <div className="tt-title">

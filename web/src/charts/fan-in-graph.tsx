@@ -1,11 +1,12 @@
 import { OrthographicView, type PickingInfo } from '@deck.gl/core';
-import { LineLayer, ScatterplotLayer, TextLayer } from '@deck.gl/layers';
 import DeckGL, { type DeckGLRef } from '@deck.gl/react';
 import { wordsToIp, type IncidentKind } from '@downstream/shared';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { KIND_RGB, pct, si } from '../format.js';
 import { benchHook } from './bench-hook.js';
-import { edgeWidth, layoutFanIn, type FanInCluster, type GraphColumns } from './fan-in-layout.js';
+import { placeLabels } from './fan-in-labels.js';
+import { FanInLayer, type FanInPick } from './fan-in-layer.js';
+import { layoutFanIn, type FanInCluster, type GraphColumns } from './fan-in-layout.js';
 import { useSize } from './use-size.js';
 
 export interface FanInGraphProps {
@@ -27,6 +28,8 @@ export interface FanInGraphProps {
   labelPx?: number;
   /** Most clusters drawn separately (default 32). */
   maxClusters?: number;
+  /** Links the traffic enters by, biggest first: named under the target. */
+  upstreams?: readonly { name: string; share: number }[];
   /** After each deck.gl frame; the benchmark counts frames with it. */
   onAfterRender?: () => void;
 }
@@ -46,7 +49,9 @@ function countryOf(g: GraphColumns, i: number): string {
 
 /**
  * The fan-in graph: every source as a point clustered by ASN around the target, one bundled
- * edge per cluster whose width is the cluster's share of traffic (see fan-in-layout.ts).
+ * edge per cluster whose width is the cluster's share of traffic (see fan-in-layout.ts), drawn by
+ * one FanInLayer (fan-in-layer.ts). This component owns the state: size, hover, selection, label
+ * placement, the tooltip and the label boxes the e2e tests read.
  */
 export function FanInGraph(props: FanInGraphProps) {
   const { graph, kind, asnNames, selectedAsn, onSelectAsn, wall = false, onAfterRender, labelPx = 12 } = props;
@@ -77,131 +82,124 @@ export function FanInGraph(props: FanInGraphProps) {
 
   const name = useCallback((asn: number) => (asn < 0 ? 'other networks' : (asnNames?.get(asn) ?? '')), [asnNames]);
 
-  const layers = useMemo(() => {
-    const targetR = 70;
-    const edges = layout.clusters.map((c, k) => ({
-      from: [c.x - Math.cos(c.angle) * c.r, c.y - Math.sin(c.angle) * c.r],
-      to: [Math.cos(c.angle) * targetR, Math.sin(c.angle) * targetR],
-      width: edgeWidth(c.share, wall ? 40 : 28),
-      k,
+  // Labels in screen space (fan-in-labels.ts): the same boxes are drawn and exposed to tests.
+  const upstreamKey = (props.upstreams ?? []).map((u) => `${u.name}|${u.share.toFixed(3)}`).join(',');
+  const placement = useMemo(() => {
+    if (width <= 0 || height <= 0) return undefined;
+    const ctx = document.createElement('canvas').getContext('2d');
+    const measure = (text: string, px: number) => {
+      if (!ctx) return text.length * px * 0.62;
+      ctx.font = `bold ${px}px DejaVu Sans, Liberation Sans, sans-serif`;
+      // deck.gl's glyph atlas runs a little wider than the canvas metrics.
+      return ctx.measureText(text).width * 1.08;
+    };
+    const order = layout.clusters
+      .map((_, k) => k)
+      .sort((a, b) => layout.clusters[b]!.share - layout.clusters[a]!.share);
+    const maxLabels = wall ? 20 : 16;
+    const labelled = new Set(order.slice(0, maxLabels));
+    const up = (props.upstreams ?? []).filter((u) => u.share > 0).slice(0, 2);
+    const p = placeLabels(layout, {
+      width,
+      height,
+      labelPx,
+      measure,
+      order,
+      text: (k) => {
+        if (!labelled.has(k)) return undefined;
+        const c = layout.clusters[k]!;
+        const nm = name(c.asn).slice(0, 24);
+        return [`${c.asn < 0 ? 'other' : `AS${c.asn}`} ${pct(c.share)}`, ...(nm ? [nm] : [])];
+      },
+      targetLines: [props.targetLabel, ...up.map((u) => `via ${u.name} ${pct(u.share)}`)].filter(Boolean),
+    });
+    // A view that only moves on visible changes: deck.gl resets pan/zoom whenever it changes.
+    const view = {
+      target: [Math.round(p.target[0]), Math.round(p.target[1]), 0] as [number, number, number],
+      zoom: Math.round(p.zoom * 100) / 100,
+    };
+    const placed = {
+      ...p,
+      target: [view.target[0], view.target[1]] as [number, number],
+      scale: 2 ** view.zoom,
+      zoom: view.zoom,
+    };
+    const sx = (x: number) => width / 2 + (x - placed.target[0]) * placed.scale;
+    const sy = (y: number) => height / 2 - (y - placed.target[1]) * placed.scale;
+    placed.discs = layout.clusters.map((c, k) => ({
+      cluster: k,
+      cx: sx(c.x),
+      cy: sy(c.y),
+      r: (c.r + 10) * placed.scale,
     }));
-    // Labels only where they are readable: the biggest networks; the rest say who they are on hover.
-    const labelled = [...layout.clusters]
-      .sort((a, b) => b.share - a.share)
-      .filter((c, rank) => rank < (wall ? 20 : 14) && (c.share >= 0.015 || rank < 6));
-    return [
-      new LineLayer<(typeof edges)[number]>({
-        id: 'edges',
-        data: edges,
-        getSourcePosition: (d) => d.from as [number, number],
-        getTargetPosition: (d) => d.to as [number, number],
-        getWidth: (d) => d.width,
-        widthUnits: 'pixels',
-        getColor: (d) =>
-          [...rgb, selectedCluster >= 0 && d.k !== selectedCluster ? 30 : 110] as [number, number, number, number],
-        updateTriggers: { getColor: [selectedCluster, kind] },
-      }),
-      new ScatterplotLayer<FanInCluster>({
-        id: 'clusters',
-        data: layout.clusters,
-        getPosition: (c) => [c.x, c.y],
-        getRadius: (c) => c.r + 10,
-        radiusUnits: 'common',
-        stroked: true,
-        filled: true,
-        getFillColor: (_c, { index }) => (index === selectedCluster ? [255, 255, 255, 22] : [255, 255, 255, 8]),
-        getLineColor: (_c, { index }) => (index === selectedCluster ? [255, 255, 255, 200] : [120, 140, 160, 90]),
-        lineWidthUnits: 'pixels',
-        getLineWidth: (_c, { index }) => (index === selectedCluster ? 2 : 1),
-        pickable: !wall,
-        autoHighlight: !wall,
-        highlightColor: [255, 255, 255, 25],
-        updateTriggers: { getFillColor: selectedCluster, getLineColor: selectedCluster, getLineWidth: selectedCluster },
-      }),
-      new ScatterplotLayer({
-        id: 'sources',
-        data: {
-          length: layout.count,
-          attributes: {
-            getPosition: { value: layout.positions, size: 2 },
-            getRadius: { value: layout.radii, size: 1 },
-            getFillColor: { value: colors, size: 4, normalized: true },
-          },
-        },
-        radiusUnits: 'common',
-        radiusMinPixels: 0.8,
-        pickable: !wall,
-      }),
-      new ScatterplotLayer({
-        id: 'target',
-        data: [0],
-        getPosition: () => [0, 0],
-        getRadius: targetR,
-        radiusUnits: 'common',
-        radiusMinPixels: 6,
-        getFillColor: [...rgb, 255] as [number, number, number, number],
-        stroked: true,
-        getLineColor: [255, 255, 255, 255],
-        lineWidthUnits: 'pixels',
-        getLineWidth: 2,
-      }),
-      new TextLayer<FanInCluster>({
-        id: 'labels',
-        data: labelled,
-        characterSet: 'auto',
-        getPosition: (c) => {
-          const d = Math.hypot(c.x, c.y) + c.r + 40;
-          return [Math.cos(c.angle) * d, Math.sin(c.angle) * d];
-        },
-        getText: (c) => `${c.asn < 0 ? 'other' : `AS${c.asn}`} ${pct(c.share)}\n${name(c.asn).slice(0, 24)}`,
-        getTextAnchor: (c) => (Math.cos(c.angle) > 0.3 ? 'start' : Math.cos(c.angle) < -0.3 ? 'end' : 'middle'),
-        // y grows upward (flipY: false): above the ring the text stands on its anchor.
-        getAlignmentBaseline: (c) => (Math.sin(c.angle) > 0.3 ? 'bottom' : Math.sin(c.angle) < -0.3 ? 'top' : 'center'),
-        getSize: labelPx,
-        getColor: [215, 225, 234, 230],
-        fontFamily: 'DejaVu Sans, Liberation Sans, sans-serif',
-        lineHeight: 1.15,
-      }),
-      new TextLayer({
-        id: 'target-label',
-        data: [props.targetLabel],
-        // y grows upward here: the label hangs below the target.
-        getPosition: () => [0, -110],
-        getText: (d: string) => d,
-        getSize: Math.round(labelPx * 1.2),
-        getColor: [255, 255, 255, 255],
-        getTextAnchor: 'middle',
-        getAlignmentBaseline: 'top',
-        fontFamily: 'DejaVu Sans Mono, monospace',
-        fontWeight: 700,
-      }),
-    ];
-  }, [layout, colors, rgb, selectedCluster, kind, wall, name, props.targetLabel, labelPx]);
+    return placed;
+  }, [layout, width, height, labelPx, wall, name, props.targetLabel, upstreamKey]);
 
-  const [x0, y0, x1, y1] = layout.bounds;
+  const layers = useMemo(
+    () => [
+      new FanInLayer({
+        id: 'fan-in',
+        layout,
+        sourceColors: colors,
+        rgb,
+        selectedCluster,
+        wall,
+        placement: placement ?? null,
+        width,
+        height,
+        labelPx,
+      }),
+    ],
+    [layout, colors, rgb, selectedCluster, wall, placement, width, height, labelPx],
+  );
+
   const initialViewState = useMemo(
     () => ({
-      target: [(x0 + x1) / 2, (y0 + y1) / 2, 0] as [number, number, number],
-      zoom: width > 0 && height > 0 ? Math.log2(Math.min(width / (x1 - x0), height / (y1 - y0)) * 0.95) : -2,
+      target: [placement?.target[0] ?? 0, placement?.target[1] ?? 0, 0] as [number, number, number],
+      zoom: placement?.zoom ?? -2,
       minZoom: -6,
       maxZoom: 6,
     }),
-    // Re-fit when the panel is resized or the graph's shape changes noticeably.
-    [width, height, Math.round(x0 / 100), Math.round(y0 / 100), Math.round(x1 / 100), Math.round(y1 / 100)],
+    [placement?.target[0], placement?.target[1], placement?.zoom],
   );
 
-  const onHover = (info: PickingInfo) => {
+  const boxes = useMemo(
+    () =>
+      placement
+        ? JSON.stringify({
+            labels: placement.labels.map((l) => ({
+              cluster: l.cluster,
+              text: l.lines.join(' '),
+              x0: Math.round(l.x0 * 10) / 10,
+              y0: Math.round(l.y0 * 10) / 10,
+              x1: Math.round(l.x1 * 10) / 10,
+              y1: Math.round(l.y1 * 10) / 10,
+            })),
+            discs: placement.discs.map((d) => ({
+              cluster: d.cluster,
+              cx: Math.round(d.cx * 10) / 10,
+              cy: Math.round(d.cy * 10) / 10,
+              r: Math.round(d.r * 10) / 10,
+            })),
+          })
+        : undefined,
+    [placement],
+  );
+
+  // FanInLayer answers picks as a source row or a cluster (FanInPick)
+  const onHover = (info: PickingInfo<FanInPick>) => {
     if (wall) return;
-    if (info.layer?.id === 'sources' && info.index >= 0) setHover({ x: info.x, y: info.y, index: info.index });
-    else if (info.layer?.id === 'clusters' && info.object)
-      setHover({ x: info.x, y: info.y, cluster: info.object as FanInCluster });
+    const pick = info.object;
+    if (pick && 'source' in pick) setHover({ x: info.x, y: info.y, index: pick.source });
+    else if (pick && 'cluster' in pick) setHover({ x: info.x, y: info.y, cluster: pick.cluster });
     else setHover(undefined);
   };
-  const onClick = (info: PickingInfo) => {
+  const onClick = (info: PickingInfo<FanInPick>) => {
     if (!onSelectAsn) return;
+    const pick = info.object;
     let asn: number | undefined;
-    if (info.layer?.id === 'sources' && info.index >= 0) asn = layout.clusters[layout.clusterOf[info.index]!]?.asn;
-    else if (info.layer?.id === 'clusters' && info.object) asn = (info.object as FanInCluster).asn;
+    if (pick && 'source' in pick) asn = layout.clusters[layout.clusterOf[pick.source]!]?.asn;
+    else if (pick && 'cluster' in pick) asn = pick.cluster.asn;
     onSelectAsn(asn === selectedAsn ? undefined : asn);
   };
 
@@ -245,6 +243,7 @@ export function FanInGraph(props: FanInGraphProps) {
       data-testid="fan-in-graph"
       data-sources={layout.count}
       data-clusters={layout.clusters.length}
+      data-label-boxes={boxes}
     >
       {width > 0 && (
         <DeckGL

@@ -26,7 +26,7 @@ export interface FanInCluster {
   asn: number;
   count: number;
   pps: number;
-  /** Fraction of all pps. */
+  /** Fraction of all pps (of all sources where no pps is known). */
   share: number;
   x: number;
   y: number;
@@ -47,7 +47,7 @@ export interface FanInLayout {
   clusters: FanInCluster[];
   /** Half-size of the square that contains everything, labels included. */
   extent: number;
-  /** [minX, minY, maxX, maxY] of discs, target and room for labels: what the view fits. */
+  /** [minX, minY, maxX, maxY] of the discs and the target (labels are placed around it). */
   bounds: [number, number, number, number];
   totalPps: number;
 }
@@ -59,6 +59,8 @@ const GOLDEN = Math.PI * (3 - Math.sqrt(5));
 export interface LayoutOptions {
   /** Most clusters drawn separately; the rest of the ASNs merge into "other". */
   maxClusters?: number;
+  /** Networks with a smaller share of the traffic merge into "other" (default 0.01). */
+  minShare?: number;
 }
 
 export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLayout {
@@ -78,12 +80,19 @@ export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLay
       c.pps += p;
     } else byAsn.set(a, { count: 1, pps: p });
   }
-  const ranked = [...byAsn.entries()].sort((a, b) => b[1].pps - a[1].pps || a[0] - b[0]);
-  const keep = ranked.length > maxClusters ? ranked.slice(0, maxClusters - 1) : ranked;
+  const ranked = [...byAsn.entries()].sort((a, b) => b[1].pps - a[1].pps || b[1].count - a[1].count || a[0] - b[0]);
+  // Share by traffic; by source count where no rate is known (stored incidents carry none).
+  const byCount = !(totalPps > 0);
+  const shareOf = (c: { count: number; pps: number }) => (byCount ? c.count / (n || 1) : c.pps / totalPps);
+  // Networks under 1 % of the traffic fold into "other": dozens of 0.0 % discs only crowd the ring.
+  const minShare = opts.minShare ?? 0.01;
+  let keep = ranked.filter(([, c], k) => k === 0 || shareOf(c) >= minShare);
+  if (keep.length > maxClusters || (keep.length < ranked.length && keep.length === maxClusters))
+    keep = keep.slice(0, maxClusters - 1);
   const clusterIndex = new Map<number, number>();
   const clusters: FanInCluster[] = keep.map(([asn, c], k) => {
     clusterIndex.set(asn, k);
-    return { asn, count: c.count, pps: c.pps, share: 0, x: 0, y: 0, r: 0, angle: 0 };
+    return { asn, count: c.count, pps: c.pps, share: shareOf(c), x: 0, y: 0, r: 0, angle: 0 };
   });
   if (ranked.length > keep.length) {
     const other: FanInCluster = { asn: -1, count: 0, pps: 0, share: 0, x: 0, y: 0, r: 0, angle: 0 };
@@ -91,19 +100,21 @@ export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLay
       other.count += c.count;
       other.pps += c.pps;
     }
+    other.share = shareOf(other);
     clusters.push(other);
   }
 
-  // 2. Clusters on the ring: arc ∝ √count so that point spacing comes out alike in every disc.
-  const weights = clusters.map((c) => Math.sqrt(c.count));
+  // 2. Clusters on the ring, each sector sized by its share of the traffic (with a floor so a
+  // 1 % network still gets a visible disc), biggest first, clockwise from the top.
+  const FLOOR = 0.035;
+  const weights = clusters.map((c) => Math.max(c.share, FLOOR));
   const wsum = weights.reduce((a, b) => a + b, 0) || 1;
-  let cursor = -Math.PI / 2;
+  let cursor = Math.PI / 2;
   let maxR = 0;
   clusters.forEach((c, k) => {
     const span = (2 * Math.PI * weights[k]!) / wsum;
-    c.angle = cursor + span / 2;
-    cursor += span;
-    c.share = totalPps > 0 ? c.pps / totalPps : 0;
+    c.angle = cursor - span / 2;
+    cursor -= span;
     // Fits the arc, and never reaches the target: one huge cluster becomes a big disc off-centre.
     c.r = Math.max(12, Math.min(RING * Math.sin(Math.min(span, Math.PI) / 2) * 0.88, RING * 0.62));
     c.x = Math.cos(c.angle) * RING;
@@ -148,24 +159,13 @@ export function layoutFanIn(g: GraphColumns, opts: LayoutOptions = {}): FanInLay
     }
   });
 
-  // Bounds: the target and its label, each disc, and room for its label outside the ring.
+  // Bounds: the target and each disc; labels get their room in screen space (fan-in-labels.ts).
   const b: [number, number, number, number] = [-160, -160, 160, 160];
-  const grow = (x: number, y: number) => {
-    b[0] = Math.min(b[0], x);
-    b[1] = Math.min(b[1], y);
-    b[2] = Math.max(b[2], x);
-    b[3] = Math.max(b[3], y);
-  };
   for (const c of clusters) {
-    grow(c.x - c.r - 10, c.y - c.r - 10);
-    grow(c.x + c.r + 10, c.y + c.r + 10);
-    const d = Math.hypot(c.x, c.y) + c.r + 40;
-    const lx = Math.cos(c.angle) * d;
-    const ly = Math.sin(c.angle) * d;
-    grow(
-      lx + (Math.cos(c.angle) > 0.3 ? 420 : Math.cos(c.angle) < -0.3 ? -420 : 0),
-      ly + Math.sign(Math.sin(c.angle)) * 160,
-    );
+    b[0] = Math.min(b[0], c.x - c.r - 10);
+    b[1] = Math.min(b[1], c.y - c.r - 10);
+    b[2] = Math.max(b[2], c.x + c.r + 10);
+    b[3] = Math.max(b[3], c.y + c.r + 10);
   }
   return { count: n, positions, radii, clusterOf, clusters, extent: RING + maxR + 180, bounds: b, totalPps };
 }

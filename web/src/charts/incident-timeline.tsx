@@ -2,7 +2,7 @@ import type { TimelinePoint } from '@downstream/shared';
 import { useMemo } from 'react';
 import type uPlot from 'uplot';
 import { si, siTicks } from '../format.js';
-import { AXIS, TIME_AXIS, UPlotChart } from './uplot-chart.js';
+import { AXIS, breakGaps, legendValue, TIME_AXIS, TIME_SERIES, UPlotChart } from './uplot-chart.js';
 
 export interface IncidentTimelineProps {
   points: readonly TimelinePoint[];
@@ -17,14 +17,14 @@ export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series: [
-        {},
-        { label: 'pps', scale: 'pps', stroke: '#ff5252', width: 2, value: (_u, v) => (v == null ? '–' : si(v, 'pps')) },
+        TIME_SERIES,
+        { label: 'pps', scale: 'pps', stroke: '#ff5252', width: 2, value: legendValue((v) => si(v, 'pps')) },
         {
           label: 'bps',
           scale: 'bps',
           stroke: '#4fc3f7',
           width: 1.5,
-          value: (_u, v) => (v == null ? '–' : si(v, 'bps')),
+          value: legendValue((v) => si(v, 'bps')),
         },
         {
           label: 'sources',
@@ -32,7 +32,7 @@ export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps
           stroke: '#ffd600',
           width: 1.5,
           dash: [6, 4],
-          value: (_u, v) => (v == null ? '–' : si(v)),
+          value: legendValue((v) => si(v)),
         },
       ],
       axes: [
@@ -51,17 +51,12 @@ export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps
     [],
   );
   const data = useMemo<uPlot.AlignedData>(() => {
-    const t = new Float64Array(points.length);
-    const pps = new Float64Array(points.length);
-    const bps = new Float64Array(points.length);
-    const src = new Float64Array(points.length);
-    points.forEach((p, i) => {
-      t[i] = Date.parse(p.t) / 1000;
-      pps[i] = p.pps;
-      bps[i] = p.bps;
-      src[i] = p.sources;
-    });
-    return [t, pps, bps, src] as unknown as uPlot.AlignedData;
+    // Seconds without a point (quiet spells, a reconnect) break the lines instead of bridging them.
+    const g = breakGaps(
+      points.map((p) => Date.parse(p.t) / 1000),
+      [points.map((p) => p.pps), points.map((p) => p.bps), points.map((p) => p.sources)],
+    );
+    return [g.t, ...g.cols] as unknown as uPlot.AlignedData;
   }, [points]);
   if (points.length === 0) return <p className="empty">No timeline yet: points appear as the detector reports.</p>;
   return <UPlotChart options={options} data={data} height={height} testId="incident-timeline" />;

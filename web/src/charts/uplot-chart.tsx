@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { TIME_INCRS, timeTickLabels } from '../format.js';
+import { TIME_INCRS, time, timeTickLabels } from '../format.js';
 import { useSize } from './use-size.js';
 
 export interface UPlotChartProps {
@@ -33,7 +33,11 @@ export function UPlotChart({ options, data, height, testId }: UPlotChartProps) {
   }, [options, width > 0]);
 
   useEffect(() => {
-    plot.current?.setData(data);
+    const p = plot.current;
+    if (!p) return;
+    p.setData(data);
+    // Not hovering: refresh the legend's "latest" values for the new data.
+    if (p.cursor.idx == null) p.setLegend({ idx: null as unknown as number });
   }, [data]);
 
   useEffect(() => {
@@ -56,3 +60,53 @@ export const TIME_AXIS: uPlot.Axis = {
   incrs: TIME_INCRS,
   values: (_u, ticks, _axis, _space, incr) => timeTickLabels(ticks, incr),
 };
+
+/**
+ * A legend value formatter that shows the latest value while nothing is hovered (uPlot's
+ * default is "--"), and the hovered value otherwise.
+ */
+export function legendValue(fmt: (v: number) => string) {
+  return (u: uPlot, v: number | null, sidx: number, idx: number | null): string => {
+    if (idx == null) {
+      const d = u.data[sidx] as ArrayLike<number | null> | undefined;
+      if (d) for (let i = d.length - 1; i >= 0; i--) if (d[i] != null) return fmt(d[i] as number);
+      return '–';
+    }
+    return v == null ? '–' : fmt(v);
+  };
+}
+
+/** The x series' legend: "latest" while nothing is hovered, else the hovered time. */
+export const TIME_SERIES: uPlot.Series = {
+  label: 'Time',
+  value: (u, v, _s, idx) => {
+    if (idx == null) {
+      const d = u.data[0];
+      return d && d.length > 0 ? `latest ${time(new Date(d[d.length - 1]! * 1000).toISOString())}` : '–';
+    }
+    return v == null ? '–' : time(new Date(v * 1000).toISOString());
+  },
+};
+
+/**
+ * Inserts a null after any point followed by a gap longer than `factor` times the usual spacing
+ * (missing minutes, a resolved period), so uPlot breaks the line instead of drawing across it.
+ */
+export function breakGaps(t: readonly number[], cols: readonly (readonly (number | null)[])[], factor = 2.5) {
+  if (t.length < 3) return { t: [...t], cols: cols.map((c) => [...c]) };
+  const d: number[] = [];
+  for (let i = 1; i < t.length; i++) d.push(t[i]! - t[i - 1]!);
+  const sorted = [...d].sort((a, b) => a - b);
+  const usual = sorted[Math.floor(sorted.length / 2)]!;
+  const outT: number[] = [t[0]!];
+  const out = cols.map((c) => [c[0] ?? null]);
+  for (let i = 1; i < t.length; i++) {
+    if (usual > 0 && t[i]! - t[i - 1]! > usual * factor) {
+      outT.push(t[i - 1]! + usual);
+      out.forEach((c) => c.push(null));
+    }
+    outT.push(t[i]!);
+    out.forEach((c, k) => c.push(cols[k]![i] ?? null));
+  }
+  return { t: outT, cols: out };
+}

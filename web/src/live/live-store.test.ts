@@ -26,6 +26,21 @@ const summary = (active: number): Summary => ({
 const incident = makeIncident;
 
 describe('live store', () => {
+  it('puts a reopened incident back at the top of the ticker, marked reopened (not new)', () => {
+    const s = createLiveStore();
+    s.getState().applySnapshot({ summary: summary(1), incidents: [incident('a'), incident('b')], rev: 1 }, 1000);
+    s.getState().applyResolved({ rev: 2, id: 'a', at: '2026-11-24T10:01:00.000Z' }, 1100);
+    s.getState().applyUpsert({ rev: 3, incident: incident('c') }, 1200);
+    expect(s.getState().ticker.map((t) => [t.id, t.reopened ?? false])[0]).toEqual(['c', false]);
+    s.getState().applyUpsert({ rev: 4, incident: { ...incident('a'), status: 'open' } }, 1300);
+    const t = s.getState().ticker;
+    expect(t[0]).toMatchObject({ id: 'a', reopened: true });
+    expect(t.filter((x) => x.id === 'a')).toHaveLength(1);
+    // A refresh of an open incident does not move it.
+    s.getState().applyUpsert({ rev: 5, incident: { ...incident('c'), status: 'open' } }, 1400);
+    expect(s.getState().ticker[0]!.id).toBe('a');
+  });
+
   it('a snapshot replaces everything, including incidents the server no longer lists', () => {
     const s = createLiveStore();
     s.getState().applySnapshot({ summary: summary(2), incidents: [incident('a'), incident('b')], rev: 5 }, 1000);

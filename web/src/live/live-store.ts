@@ -12,6 +12,8 @@ export interface TickerItem {
   id: string;
   at: number;
   incident: Incident;
+  /** It was resolved and came back (same incident, status no longer resolved). */
+  reopened?: boolean;
 }
 
 export interface LiveState {
@@ -78,12 +80,21 @@ export const createLiveStore = () =>
     applyUpsert: ({ rev, incident }, now = Date.now()) =>
       set((s) => {
         if (rev <= s.rev) return { lastDataAt: now };
-        const isNew = !s.incidents[incident.id];
+        const prev = s.incidents[incident.id];
+        const isNew = !prev;
+        const reopened = prev?.status === 'resolved' && incident.status !== 'resolved';
         return {
           rev,
           lastDataAt: now,
           incidents: pruneResolved({ ...s.incidents, [incident.id]: incident }),
-          ticker: isNew ? [{ id: incident.id, at: now, incident }, ...s.ticker].slice(0, TICKER_MAX) : s.ticker,
+          ticker: isNew
+            ? [{ id: incident.id, at: now, incident }, ...s.ticker].slice(0, TICKER_MAX)
+            : reopened
+              ? [
+                  { id: incident.id, at: now, incident, reopened: true },
+                  ...s.ticker.filter((t) => t.id !== incident.id),
+                ]
+              : s.ticker,
         };
       }),
 

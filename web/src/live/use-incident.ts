@@ -21,6 +21,16 @@ export interface IncidentState {
   reload(): void;
 }
 
+/** Live upserts do not carry who held each endpoint (looked up by REST only): keep the detail's. */
+function withHolders(live: Incident['sources'], rest: Incident['sources']): Incident['sources'] {
+  const held = new Map(rest.top.filter((s) => s.subscriber).map((s) => [s.ip, s.subscriber]));
+  if (held.size === 0) return live;
+  return {
+    ...live,
+    top: live.top.map((s) => (s.subscriber || !held.has(s.ip) ? s : { ...s, subscriber: held.get(s.ip) })),
+  };
+}
+
 /** One incident for the drill-down page: REST detail, kept current by live upserts. */
 export function useIncident(id: string): IncidentState {
   const liveCopy = useLive((s) => s.incidents[id]);
@@ -65,7 +75,7 @@ export function useIncident(id: string): IncidentState {
           ...liveCopy,
           sources:
             liveCopy.sources.top.length >= detail.sources.top.length
-              ? liveCopy.sources
+              ? withHolders(liveCopy.sources, detail.sources)
               : { ...detail.sources, distinct: liveCopy.sources.distinct },
           notes: liveCopy.notes.length >= detail.notes.length ? liveCopy.notes : detail.notes,
         }

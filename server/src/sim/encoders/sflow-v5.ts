@@ -2,8 +2,13 @@ import type { SimFlow } from '../sim-flow.js';
 import { sampleCount } from './sampling.js';
 import { ByteWriter, MAX_DATAGRAM, isV6, type EncoderOptions } from './writer.js';
 
-/** A flow at rate 1 would be one sample per packet; beyond this many per flow per call they are dropped. */
-export const MAX_SAMPLES_PER_FLOW = 1000;
+/**
+ * Samples one encode() call (one export interval of a simulated agent) may send. Past it the
+ * agent is out of budget, as a real one is under a flood at a low rate: each selected packet is
+ * kept with the same probability, whatever flow it belongs to, and the rest are counted in
+ * every sample's `drops`, which the collector uses to make up for them.
+ */
+export const MAX_SAMPLES_PER_CALL = 20_000;
 
 export interface SflowEncoderOptions extends EncoderOptions {
   /** The agent address written in the datagram (sFlow names its exporter by it). */
@@ -26,6 +31,8 @@ export class SflowV5Encoder {
   private readonly random: () => number;
   bootMs: number | undefined;
   droppedSamples = 0;
+  /** Cumulative drops per data source, as each flow sample reports them. */
+  private readonly drops = new Map<number, number>();
 
   constructor(opts: SflowEncoderOptions = {}) {
     this.agent = opts.agentAddress ?? '127.0.0.1';
@@ -38,12 +45,20 @@ export class SflowV5Encoder {
   encode(flows: SimFlow[], nowMs: number): Uint8Array[] {
     this.bootMs ??= nowMs - 60_000;
     const samples: Uint8Array[] = [];
-    for (const f of flows) {
-      let k = sampleCount(f.packets, this.samplingRate, this.random);
+    const selected = flows.map((f) => sampleCount(f.packets, this.samplingRate, this.random));
+    const total = selected.reduce((a, k) => a + k, 0);
+    const keep = total > MAX_SAMPLES_PER_CALL ? MAX_SAMPLES_PER_CALL / total : 1;
+    /** Per data source (the sample's source id): an agent counts drops per sampler. */
+    const dropped = new Map<number, number>();
+    for (let fi = 0; fi < flows.length; fi++) {
+      const f = flows[fi];
+      const sel = selected[fi];
+      // Bernoulli(keep) per selected packet, in aggregate: the mean, randomly rounded.
+      const k = keep === 1 ? sel : Math.floor(sel * keep + this.random());
       this.pool += f.packets;
-      if (k > MAX_SAMPLES_PER_FLOW) {
-        this.droppedSamples += k - MAX_SAMPLES_PER_FLOW;
-        k = MAX_SAMPLES_PER_FLOW;
+      if (sel > k) {
+        const src = f.inIf & 0xffffff;
+        dropped.set(src, (dropped.get(src) ?? 0) + sel - k);
       }
       if (k === 0) continue;
       const size = Math.max(64, Math.round(f.bytes / Math.max(1, f.packets)));
@@ -53,6 +68,37 @@ export class SflowV5Encoder {
         const s = sample.slice();
         new DataView(s.buffer).setUint32(8, this.sampleSeq++ >>> 0);
         samples.push(s);
+      }
+    }
+    if (dropped.size > 0) {
+      // An agent out of budget drops samples as they come, interleaved in time with every flow,
+      // and each sampler's counter grows between its samples: shuffled, with each source's drops
+      // spread along its own samples (built flow after flow, all of a flood's drops would sit
+      // ahead of one flow's samples).
+      for (let j = samples.length - 1; j > 0; j--) {
+        const r = Math.floor(this.random() * (j + 1));
+        [samples[j], samples[r]] = [samples[r], samples[j]];
+      }
+      const n = samples.length;
+      const bySource = new Map<number, { n: number; at: number }>();
+      for (const smp of samples) {
+        const src = new DataView(smp.buffer).getUint32(12);
+        const e = bySource.get(src) ?? { n: 0, at: 0 };
+        e.n++;
+        bySource.set(src, e);
+      }
+      for (let j = 0; j < n; j++) {
+        const dv = new DataView(samples[j].buffer);
+        dv.setUint32(8, (this.sampleSeq - n + j) >>> 0);
+        const src = dv.getUint32(12);
+        const e = bySource.get(src)!;
+        const base = this.drops.get(src) ?? 0;
+        const d = dropped.get(src) ?? 0;
+        dv.setUint32(24, (base + Math.floor((d * ++e.at) / e.n)) >>> 0);
+      }
+      for (const [src, d] of dropped) {
+        this.drops.set(src, (this.drops.get(src) ?? 0) + d);
+        this.droppedSamples += d;
       }
     }
     const out: Uint8Array[] = [];
@@ -90,7 +136,8 @@ export class SflowV5Encoder {
       .u32(f.inIf & 0xffffff)
       .u32(this.samplingRate)
       .u32(this.pool)
-      .u32(0);
+      // drops (the sampler's cumulative count): patched per sample in encode() when this call dropped
+      .u32((this.drops.get(f.inIf & 0xffffff) ?? 0) >>> 0);
     w.u32(f.inIf & 0x3fffffff)
       .u32(f.outIf & 0x3fffffff)
       .u32(1);

@@ -1,4 +1,4 @@
-import { addrFromString } from '../../ingest/flow-batch.js';
+import { addrFromString } from '@downstream/shared';
 
 /** Largest export datagram the encoders build, bytes (below a 1500-byte MTU with IP/UDP headers). */
 export const MAX_DATAGRAM = 1400;

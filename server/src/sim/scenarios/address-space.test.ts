@@ -1,8 +1,8 @@
+import { v4FromString } from '@downstream/shared';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { v4FromString } from '../../ingest/flow-batch.js';
 import { ALL_RANGES, ALL_RANGES_V6, pickDistinct, rangeOf, v6ToBigInt } from './address-space.js';
 import { mulberry32 } from './rng.js';
 

@@ -1,4 +1,4 @@
-import { addrFromString, v4FromString, v4ToString, v6GroupsToString } from '../../ingest/flow-batch.js';
+import { addrFromString, v4FromString, v4ToString, v6GroupsToString } from '@downstream/shared';
 import { randInt, type Rng } from './rng.js';
 
 /**

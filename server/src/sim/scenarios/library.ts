@@ -39,7 +39,7 @@ export const HOSTS = {
   cdnCache: '192.0.2.160',
 } as const;
 
-function residential(n: number, from: number): string[] {
+export function residential(n: number, from: number): string[] {
   return Array.from({ length: n }, (_, i) => `198.51.100.${from + i}`);
 }
 
@@ -63,7 +63,7 @@ function renamed(c: Component, name: string): Component {
 }
 
 /** A random stream per component (by name), so two components never share random numbers. */
-function stream(seed: number, name: string): number {
+export function stream(seed: number, name: string): number {
   let h = seed;
   for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + name.charCodeAt(i)) | 0;
   return h;
@@ -73,7 +73,7 @@ function stream(seed: number, name: string): number {
  * A component active over [start, end), labelled (when it is) for the same seconds; `emit` gets
  * the second's own random stream from `s`, so any second can be generated on its own.
  */
-function component(
+export function component(
   s: number,
   start: number,
   end: number,
@@ -89,7 +89,7 @@ function component(
 }
 
 /** `n` TCP sessions to `server`:443 this second, each from a random one of `clients` (which sit outside). */
-function httpsVisits(
+export function httpsVisits(
   r: Rng,
   now: number,
   out: SimFlow[],

@@ -26,9 +26,10 @@ export const CUSTOMERS = {
 export const demoNetworkConfig: Config['network'] = {
   asn: 64500,
   customers: [
-    { name: CUSTOMERS.residential, prefixes: ['198.51.100.0/24', '2001:db8:100::/48'] },
-    { name: CUSTOMERS.business, prefixes: ['203.0.113.0/24'] },
-    { name: CUSTOMERS.hosting, prefixes: ['192.0.2.128/25', '2001:db8:200::/48'] },
+    // Downstreams: our own retail broadband, a business customer, a hosting reseller.
+    { name: CUSTOMERS.residential, prefixes: ['198.51.100.0/24', '2001:db8:100::/48'], downstream: 'Retail broadband' },
+    { name: CUSTOMERS.business, prefixes: ['203.0.113.0/24'], downstream: 'Business park B' },
+    { name: CUSTOMERS.hosting, prefixes: ['192.0.2.128/25', '2001:db8:200::/48'], downstream: 'Hosting C (reseller)' },
   ],
   allowed_smtp: ['203.0.113.25', '192.0.2.140'],
   links: [

@@ -1,5 +1,6 @@
 import type { Direction, IncidentKind } from '@downstream/shared';
 import type { SimFlow } from '../sim-flow.js';
+import type { AttackSignature } from '../detectability.js';
 import { customerIf, upstreamIf } from './network.js';
 
 /** What a scenario contains, for tests: an attack with its expected incident, or a benign look-alike. */
@@ -16,6 +17,8 @@ export interface ScenarioLabel {
   involved?: string[];
   startSecond: number;
   endSecond: number;
+  /** The attack's tell where it is not every packet (sim/detectability.ts): `perSecond` units on the wire each second. */
+  signature?: AttackSignature & { perSecond: number };
 }
 
 /** A deterministic traffic generator, one simulated second at a time. */

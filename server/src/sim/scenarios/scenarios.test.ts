@@ -15,14 +15,36 @@ describe('scenario library', () => {
     }
   });
 
-  it('labels every attack kind and five benign look-alikes', () => {
+  it('labels every attack kind and the benign look-alikes', () => {
     const labels = Object.values(SCENARIOS).flatMap((f) => f(1).labels);
     const kinds = new Set(labels.map((l) => l.kind));
     for (const k of ['ddos-fan-in', 'volumetric', 'amplification', 'spam-bot', 'scanner', 'ddos-participation'])
       expect(kinds.has(k as never), k).toBe(true);
     expect(new Set(labels.filter((l) => l.kind === null).map((l) => l.name))).toEqual(
-      new Set(['flash crowd', 'allowed mail server', 'backup job', 'CDN fill', 'QUIC streaming']),
+      new Set([
+        'flash crowd',
+        'allowed mail server',
+        'backup job',
+        'CDN fill',
+        'QUIC streaming',
+        'customer resolver',
+        'customer NTP server',
+        'game server',
+        'VPN concentrator',
+        'flash crowd (packet view)',
+        'CGNAT address',
+      ]),
     );
+  });
+
+  it('every scenario has one label with the kind it must raise, or only benign labels', () => {
+    for (const [name, f] of Object.entries(SCENARIOS)) {
+      if (name === 'mixed') continue;
+      const labels = f(1).labels;
+      expect(labels.length, name).toBeGreaterThanOrEqual(1);
+      expect(labels.filter((l) => l.kind !== null).length, name).toBeLessThanOrEqual(1);
+      for (const l of labels) if (l.kind !== null) expect(l.direction, name).toBeDefined();
+    }
   });
 
   it('keeps every customer-side address inside the demo customers and every outside one outside', () => {

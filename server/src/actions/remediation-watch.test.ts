@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../context.js';
+import { outboundIncident } from '../testing/recording-context.js';
+import { RemediationList, openActionsDb } from './remediation.js';
+import { DAY_MS, RemediationWatch } from './remediation-watch.js';
+
+const T0 = Date.parse('2026-11-24T21:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function setup(watchDays = 14) {
+  const db = openActionsDb(':memory:');
+  const list = new RemediationList(db);
+  const audit: AuditEntry[] = [];
+  let now = T0;
+  const watch = new RemediationWatch({
+    db,
+    list,
+    watchMs: watchDays * DAY_MS,
+    audit: (e) => void audit.push(e),
+    now: () => now,
+  });
+  const clock = (ms: number) => (now = ms);
+  const idOf = (ip: string) => list.list().find((e) => e.ip === ip)!.id;
+  return { db, list, watch, audit, clock, idOf };
+}
+
+/** A spam-bot incident from 198.51.100.23 at `at` (and 198.51.100.24, another customer). */
+const spamAt = (id: string, at: number) => outboundIncident({ id, firstSeen: iso(at), lastSeen: iso(at + 60_000) });
+
+describe('RemediationWatch', () => {
+  it('reopens an endpoint with abuse inside the watch as a recurrence: audited, counted, in its history', async () => {
+    const { list, watch, audit, clock, idOf } = setup(14);
+    watch.recordIncident(spamAt('inc-1', T0));
+    const id = idOf('198.51.100.23');
+    list.setStatus(id, 'notified', 'alice', 'mailed the subscriber', T0 + 2 * 3_600_000);
+    list.setStatus(id, 'remediated', 'alice', 'customer reinstalled', T0 + DAY_MS);
+    clock(T0 + 3 * DAY_MS);
+    expect(watch.decorate(list.list()).find((e) => e.id === id)).toMatchObject({
+      status: 'remediated',
+      recurrences: 0,
+      watch: { state: 'watching', until: iso(T0 + 15 * DAY_MS) },
+    });
+
+    // Five days after the remediation the same PC spams again.
+    clock(T0 + 6 * DAY_MS);
+    watch.recordIncident(spamAt('inc-2', T0 + 6 * DAY_MS));
+    const e = watch.decorate(list.list()).find((x) => x.id === id)!;
+    expect(e).toMatchObject({ status: 'open', recurred: true, recurrences: 1, watch: null });
+    expect(audit).toEqual([
+      expect.objectContaining({
+        by: 'system',
+        action: 'remediation.recurrence',
+        incidentId: 'inc-2',
+        detail: expect.stringMatching(
+          /^Residential pool A 198\.51\.100\.23: spam-bot incident 5\.0 d after it was marked remediated \(watch 14\.0 d\)/,
+        ),
+      }),
+    ]);
+    const h = watch.history(id);
+    expect(h.map((x) => [x.kind, x.from, x.to, x.by])).toEqual([
+      ['status', null, 'open', 'system'],
+      ['status', 'open', 'notified', 'alice'],
+      ['status', 'notified', 'remediated', 'alice'],
+      ['status', 'remediated', 'open', 'system (seen again)'],
+      ['recurrence', 'remediated', 'open', 'system'],
+    ]);
+    expect(h[1]!.detail).toBe('mailed the subscriber');
+    expect(h[4]).toMatchObject({ at: T0 + 6 * DAY_MS + 60_000, incidentId: 'inc-2' });
+    // The other customer's endpoint was never remediated: nothing recurs there.
+    expect(watch.decorate(list.list()).find((x) => x.ip === '198.51.100.24')!.recurrences).toBe(0);
+  });
+
+  it('counts every recurrence, and abuse after the watch ended is a new case, not a recurrence', async () => {
+    const { list, watch, audit, clock, idOf } = setup(7);
+    watch.recordIncident(spamAt('inc-1', T0));
+    const id = idOf('198.51.100.23');
+    list.setStatus(id, 'remediated', 'bob', undefined, T0 + DAY_MS);
+    watch.recordIncident(spamAt('inc-2', T0 + 2 * DAY_MS)); // recurrence 1
+    list.setStatus(id, 'remediated', 'bob', undefined, T0 + 3 * DAY_MS);
+    watch.recordIncident(spamAt('inc-3', T0 + 4 * DAY_MS)); // recurrence 2
+    list.setStatus(id, 'remediated', 'bob', undefined, T0 + 5 * DAY_MS);
+    clock(T0 + 13 * DAY_MS);
+    expect(watch.decorate([list.get(id)!])[0]!.watch).toEqual({ state: 'verified', until: iso(T0 + 12 * DAY_MS) });
+    watch.recordIncident(spamAt('inc-4', T0 + 30 * DAY_MS)); // 25 days later: a new infection
+    expect(watch.decorate([list.get(id)!])[0]).toMatchObject({ status: 'open', recurrences: 2 });
+    expect(audit.map((a) => a.action)).toEqual([
+      'remediation.recurrence',
+      'remediation.recurrence',
+      'remediation.reopen',
+    ]);
+    expect(audit[2]!.detail).toContain('after the watch ended: a new case');
+  });
+
+  it('an incident that only updates without newer traffic does not reopen; a complaint after the remediation does', async () => {
+    const { list, watch, audit, idOf } = setup(14);
+    watch.recordIncident(spamAt('inc-1', T0));
+    const id = idOf('198.51.100.23');
+    list.setStatus(id, 'remediated', 'alice', undefined, T0 + DAY_MS);
+    watch.recordIncident(spamAt('inc-1', T0)); // same incident, old traffic
+    expect(list.get(id)!.status).toBe('remediated');
+    // A complaint about abuse before the remediation changes nothing…
+    expect(watch.abuseReported(id, T0 + 3_600_000, 'system (complaint)', 'spam complaint')).toBe('none');
+    expect(list.get(id)!.status).toBe('remediated');
+    // …one about abuse two days after it is a recurrence.
+    expect(watch.abuseReported(id, T0 + 3 * DAY_MS, 'system (complaint)', 'spam complaint')).toBe('recurrence');
+    expect(list.get(id)).toMatchObject({ status: 'open', recurred: true, statusBy: 'system (complaint)' });
+    expect(audit.map((a) => a.action)).toEqual(['remediation.recurrence']);
+    expect(audit[0]!.incidentId).toBeUndefined();
+  });
+
+  it('backfills a history for entries that existed before it', async () => {
+    const db = openActionsDb(':memory:');
+    db.exec('DROP TRIGGER IF EXISTS remediation_history_insert');
+    const list = new RemediationList(db);
+    list.recordIncident(spamAt('inc-1', T0));
+    const id = list.list({ customer: 'Residential pool A' })[0]!.id;
+    list.setStatus(id, 'remediated', 'alice', undefined, T0 + DAY_MS);
+    const watch = new RemediationWatch({ db, list, watchMs: DAY_MS, now: () => T0 });
+    expect(watch.history(id).map((e) => [e.at, e.from, e.to])).toEqual([
+      [T0, null, 'open'],
+      [T0 + DAY_MS, 'open', 'remediated'],
+    ]);
+  });
+});

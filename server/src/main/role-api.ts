@@ -1,0 +1,125 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { historyRoutes } from '../api/history.js';
+import { reportCardRoutes } from '../api/report-card.js';
+import { reportRoutes } from '../api/reports.js';
+import { assertBindAllowed } from '../auth/index.js';
+import type { Config } from '../config/config.js';
+import type { AppContext, CollectorSet } from '../context.js';
+import { createEnricher } from '../enrich/index.js';
+import { IncidentChangeFeed } from '../realtime/change-feed.js';
+import type { Realtime, RealtimeOptions } from '../realtime/index.js';
+import { createTrafficMeter } from '../traffic/index.js';
+import { startHttpFront } from './http-server.js';
+import { openConfiguredStore } from './open-store.js';
+import { StoreIncidents } from './store-incidents.js';
+import { startServices } from './services.js';
+
+export interface ApiRoleOptions {
+  logger: Logger;
+  version: string;
+  webRoot?: string;
+  realtime?: RealtimeOptions;
+  /** Change feed tuning (tests): poll period, overlap, full re-read period. */
+  feed?: { pollMs?: number; overlapMs?: number; reconcileMs?: number };
+}
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  ctx: AppContext;
+  realtime: Realtime;
+  feed: IncidentChangeFeed;
+  http: HttpServer;
+  close(): Promise<void>;
+}
+
+/** The api role has no collectors: exporters talk to the inlets. */
+const noCollectors: CollectorSet = { ports: {}, health: () => [], stop: async () => {} };
+
+/**
+ * `serve --role api`: REST and socket.io from the shared store, no collectors, no detectors,
+ * no feeds (detector feeds post to a process that detects). Any number of these run side by
+ * side behind a load balancer; `realtime.redis` shares socket.io rooms and sessions between
+ * them. What a client sees comes from the store: the change feed turns what detect processes
+ * write into the live events, so a client that reconnects to another API process (its own
+ * killed) gets a snapshot of the same open incidents.
+ */
+export async function startApiRole(config: Config, opts: ApiRoleOptions): Promise<RunningApi> {
+  const { logger, version } = opts;
+  assertBindAllowed(config.http.host, config.auth.tokens);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async (): Promise<void> => {
+    while (cleanups.length > 0) {
+      try {
+        await cleanups.pop()!();
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    // Retention and folding are the writers' (all, detect) job; every API process doing them
+    // too would only contend for the database.
+    const { store, close } = await openConfiguredStore(config, { logger, registry, timers: false });
+    cleanups.push(close);
+    const feed = new IncidentChangeFeed({
+      source: store,
+      logger: logger.child({ module: 'change-feed' }),
+      registry,
+      ...opts.feed,
+    });
+    await feed.start();
+    cleanups.push(() => feed.stop());
+    const incidents = new StoreIncidents({
+      feed,
+      store,
+      timelinePoints: config.detect.incidents.timelinePoints,
+    });
+    const ctx: AppContext = {
+      config,
+      logger,
+      registry,
+      version,
+      startedAt: Date.now(),
+      collectors: noCollectors,
+      enricher: createEnricher(config.network),
+      incidents,
+      store,
+      traffic: createTrafficMeter(),
+      webRoot: opts.webRoot,
+    };
+    // Actions on this process's incidents (webhooks, remediation); stopped before the store closes.
+    cleanups.push(startServices(ctx, { feeds: false, subscriberActions: false }));
+    const front = await startHttpFront(ctx, {
+      app: {
+        mounts: [
+          { prefix: '/api', routes: historyRoutes(ctx) },
+          { prefix: '/api', routes: reportRoutes(ctx) },
+          { prefix: '/api', routes: reportCardRoutes(ctx) },
+        ],
+      },
+      realtime: opts.realtime,
+      hooks: { onPeerChanged: () => void feed.poll() },
+    });
+    cleanups.push(() => front.close());
+    incidents.onWrite = () => front.realtime.notifyPeers();
+    logger.info({ url: front.url, role: 'api', open: feed.active().length }, 'downstream api listening');
+    let closing: Promise<void> | undefined;
+    return {
+      url: front.url,
+      port: front.port,
+      ctx,
+      realtime: front.realtime,
+      feed,
+      http: front.http,
+      close: () => (closing ??= cleanup()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

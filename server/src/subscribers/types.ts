@@ -1,0 +1,12 @@
+import type { SubscriberBinding, SubscriberContact } from '@downstream/shared';
+
+/** subscribers/: who held an address when (RADIUS accounting, DHCP leases), and how to reach them. */
+export interface SubscriberDirectory {
+  /** The holder for an abuse interval [fromMs, toMs]: whoever held `ip` at its end, else during it. */
+  holder(ip: string, fromMs: number, toMs: number): SubscriberBinding | undefined;
+  /** Everyone who held `ip` during [fromMs, toMs), newest first. */
+  during(ip: string, fromMs: number, toMs: number): SubscriberBinding[];
+  /** The subscriber's RADIUS sessions still open now, newest first. */
+  openSessions(subscriber: string): SubscriberBinding[];
+  contact(subscriber: string): Promise<SubscriberContact | null>;
+}
