@@ -219,22 +219,3 @@ export class Actions {
     this.db.close();
   }
 }
-
-const byContext = new WeakMap<object, Actions>();
-
-/** The Actions of an app context, created (and subscribed to incident events) on first use. */
-export function actionsFor(ctx: AppContext): Actions {
-  let a = byContext.get(ctx);
-  if (!a) {
-    a = new Actions(ctx);
-    byContext.set(ctx, a);
-  }
-  return a;
-}
-
-export async function stopActions(ctx: AppContext): Promise<void> {
-  const a = byContext.get(ctx);
-  if (!a) return;
-  byContext.delete(ctx);
-  await a.close();
-}

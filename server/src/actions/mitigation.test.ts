@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeContext, sampleIncident } from '../testing/recording-context.js';
-import { actionsFor, stopActions } from './actions.js';
+import { Actions } from './actions.js';
 import { ActionsConfig } from './config.js';
 import { exabgpLines, MitigationError } from './exabgp.js';
 
@@ -122,7 +122,7 @@ describe('Mitigation through a FIFO', () => {
     const ctx = fakeContext({ storage: { path: dir }, actions: { mitigation: { enabled: true, pipe: pipe.path } } });
     const inc = sampleIncident();
     ctx.incidentMap.set(inc.id, inc);
-    const actions = actionsFor(ctx);
+    const actions = new Actions(ctx);
     const m = await actions.mitigate(inc.id, { type: 'rtbh', action: 'discard', note: 'customer asked' }, 'alice');
     expect(pipe.read()).toBe('announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666]\n');
     expect(m).toMatchObject({ incidentId: inc.id, type: 'rtbh', announcedBy: 'alice', withdrawnAt: null });
@@ -149,7 +149,7 @@ describe('Mitigation through a FIFO', () => {
         'withdraw route 198.51.100.7/32 next-hop 192.0.2.1 — incident resolved',
       ],
     ]);
-    await stopActions(ctx);
+    await actions.close();
   });
 
   it('withdraws at start-up what is still announced for an incident that resolved while down', async () => {
@@ -159,28 +159,31 @@ describe('Mitigation through a FIFO', () => {
     const first = fakeContext(raw);
     const inc = sampleIncident();
     first.incidentMap.set(inc.id, inc);
-    await actionsFor(first).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'alice');
-    await stopActions(first);
+    const firstActions = new Actions(first);
+    await firstActions.mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'alice');
+    await firstActions.close();
     expect(pipe.read()).toMatch(/^announce route/);
 
     const still = fakeContext(raw); // incident still open after restart: nothing withdrawn
     still.incidentMap.set(inc.id, inc);
-    await actionsFor(still).reconciled;
-    await actionsFor(still).mitigator.withdrawAll('none', 'x');
+    const stillActions = new Actions(still);
+    await stillActions.reconciled;
+    await stillActions.mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('');
-    await stopActions(still);
+    await stillActions.close();
 
     const after = fakeContext(raw);
     after.incidentMap.set(inc.id, { ...inc, status: 'resolved' });
-    await actionsFor(after).reconciled;
-    await actionsFor(after).mitigator.withdrawAll('none', 'x');
+    const afterActions = new Actions(after);
+    await afterActions.reconciled;
+    await afterActions.mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('withdraw route 198.51.100.7/32 next-hop 192.0.2.1\n');
     expect(after.audit[0]).toMatchObject({
       action: 'mitigation.withdraw.rtbh',
       by: 'system',
       detail: expect.stringContaining('while Downstream was down'),
     });
-    await stopActions(after);
+    await afterActions.close();
   });
 
   it('is never automatic unless configured, and automatic when it is', async () => {
@@ -190,11 +193,11 @@ describe('Mitigation through a FIFO', () => {
       storage: { path: join(dir, 'a') },
       actions: { mitigation: { enabled: true, pipe: pipe.path } },
     });
-    actionsFor(off);
+    const offActions = new Actions(off);
     off.emit('upsert', sampleIncident({ severity: 'critical' }));
-    await actionsFor(off).mitigator.withdrawAll('none', 'x');
+    await offActions.mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('');
-    await stopActions(off);
+    await offActions.close();
 
     const on = fakeContext({
       storage: { path: join(dir, 'b') },
@@ -206,17 +209,17 @@ describe('Mitigation through a FIFO', () => {
         },
       },
     });
-    actionsFor(on);
+    const onActions = new Actions(on);
     on.emit('upsert', sampleIncident({ id: 'low', severity: 'high' }));
     on.emit('upsert', sampleIncident({ id: 'crit', severity: 'critical', target: { ip: '198.51.100.9' } }));
     on.emit('upsert', sampleIncident({ id: 'crit', severity: 'critical', target: { ip: '198.51.100.9' } }));
     on.emit('upsert', sampleIncident({ id: 'out', severity: 'critical', kind: 'scanner', direction: 'outbound' }));
-    await actionsFor(on).mitigator.withdrawAll('none', 'x');
+    await onActions.mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe(
       'announce flow route { match { destination 198.51.100.9/32; protocol tcp; destination-port =80; } then { discard; } }\n',
     );
     expect(on.audit[0]).toMatchObject({ by: 'auto', action: 'mitigation.announce.flowspec', incidentId: 'crit' });
-    await stopActions(on);
+    await onActions.close();
   });
 
   it('fails clearly when nothing reads the pipe, and refuses outbound incidents', async () => {
@@ -226,16 +229,15 @@ describe('Mitigation through a FIFO', () => {
     const ctx = fakeContext({ storage: { path: dir }, actions: { mitigation: { enabled: true, pipe: path } } });
     const inc = sampleIncident();
     ctx.incidentMap.set(inc.id, inc);
-    await expect(actionsFor(ctx).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(
+    const actions = new Actions(ctx);
+    await expect(actions.mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(
       /nothing is reading/,
     );
     const out = sampleIncident({ id: 'o', direction: 'outbound', kind: 'spam-bot' });
     ctx.incidentMap.set('o', out);
-    await expect(actionsFor(ctx).mitigate('o', { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(
-      /only inbound/,
-    );
+    await expect(actions.mitigate('o', { type: 'rtbh', action: 'discard' }, 'a')).rejects.toThrow(/only inbound/);
     expect(ctx.audit).toHaveLength(0);
-    await stopActions(ctx);
+    await actions.close();
   });
 
   it('can hand lines to a command instead of a pipe', async () => {
@@ -247,11 +249,12 @@ describe('Mitigation through a FIFO', () => {
     });
     const inc = sampleIncident();
     ctx.incidentMap.set(inc.id, inc);
-    await actionsFor(ctx).mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a');
-    await actionsFor(ctx).withdraw(inc.id, 'b');
+    const actions = new Actions(ctx);
+    await actions.mitigate(inc.id, { type: 'rtbh', action: 'discard' }, 'a');
+    await actions.withdraw(inc.id, 'b');
     expect(readFileSync(out, 'utf8')).toBe(
       'announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666]\nwithdraw route 198.51.100.7/32 next-hop 192.0.2.1\n',
     );
-    await stopActions(ctx);
+    await actions.close();
   });
 });

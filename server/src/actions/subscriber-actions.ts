@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
 import { migrate } from '../store/migrations.js';
 import type { SubscribersConfig } from '../subscribers/config.js';
-import { actionsFor } from './actions.js';
+import type { Actions } from './actions.js';
 import { sendDynamicAuth, type DynamicAuthRequest } from './coa.js';
 import { renderNotice } from './notice-templates.js';
 import { NoticeMailer } from './notify.js';
@@ -136,19 +136,27 @@ export class SubscriberActions {
   /** Rows an automatic notice / hold was tried for (once each until the process restarts). */
   private readonly autoTried = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly now: () => number;
   private readonly onUpsert = (i: Incident): void => this.auto(i);
 
+  /**
+   * `automatic`: whether this process runs the automatic notices and holds the config asks for.
+   * Only one role does (`all`, or the detect role that owns the incidents); an API process
+   * serves the operator's buttons and would otherwise send each notice once more.
+   */
   constructor(
     private readonly ctx: AppContext,
-    private readonly now: () => number = Date.now,
+    actions: Actions,
+    { automatic = true, now = Date.now }: { automatic?: boolean; now?: () => number } = {},
   ) {
-    const actions = actionsFor(ctx);
+    this.now = now;
     this.db = actions.db;
     this.remediation = actions.remediation;
     this.cfg = ctx.config.subscribers;
     this.log = ctx.logger.child({ module: 'subscriber-actions' });
     migrate(this.db, 'subscriber-actions', MIGRATIONS);
-    if (this.cfg.notify.auto.enabled || this.cfg.walled_garden.auto.enabled) ctx.incidents.on('upsert', this.onUpsert);
+    if (automatic && (this.cfg.notify.auto.enabled || this.cfg.walled_garden.auto.enabled))
+      ctx.incidents.on('upsert', this.onUpsert);
   }
 
   get canNotify(): boolean {
@@ -434,22 +442,4 @@ export class SubscriberActions {
     await this.drain();
     this.mailer?.close();
   }
-}
-
-const byContext = new WeakMap<object, SubscriberActions>();
-
-export function subscriberActionsFor(ctx: AppContext): SubscriberActions {
-  let a = byContext.get(ctx);
-  if (!a) {
-    a = new SubscriberActions(ctx);
-    byContext.set(ctx, a);
-  }
-  return a;
-}
-
-export async function stopSubscriberActions(ctx: AppContext): Promise<void> {
-  const a = byContext.get(ctx);
-  if (!a) return;
-  byContext.delete(ctx);
-  await a.close();
 }

@@ -4,8 +4,14 @@ import { join } from 'node:path';
 import { ApiError, AuditList, Health, Incident, IncidentDetail, IncidentList } from '@downstream/shared';
 import { Hono } from 'hono';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApp, redactSecrets } from './app.js';
+import type { AppContext } from '../context.js';
+import { createAuthenticator } from '../auth/index.js';
+import { createApp, redactSecrets, type AppOptions } from './app.js';
 import { createFakeContext, detectionEvent } from '../testing/fake-context.js';
+
+/** The app with the authenticator main/services.ts would build for this context. */
+const appFor = (ctx: AppContext, opts?: AppOptions) =>
+  createApp(ctx, createAuthenticator(ctx.config.auth.tokens), opts);
 
 const tokens = [
   { name: 'wall', role: 'viewer' as const, token: 'viewer-token-0123456789' },
@@ -34,7 +40,7 @@ function setup() {
   });
   ctx.incidents.ingest(detectionEvent('203.0.113.7'));
   ctx.incidents.ingest(detectionEvent('203.0.113.8'));
-  const app = createApp(ctx);
+  const app = appFor(ctx);
   const id = ctx.incidents.active()[0].id;
   return { ctx, app, id };
 }
@@ -129,7 +135,7 @@ describe('REST API auth', () => {
   it('with no tokens configured everyone is the local admin', async () => {
     const ctx = createFakeContext();
     ctx.incidents.ingest(detectionEvent('203.0.113.9'));
-    const app = createApp(ctx);
+    const app = appFor(ctx);
     const id = ctx.incidents.active()[0].id;
     const res = await app.request(`/api/incidents/${id}/notes`, {
       method: 'POST',
@@ -145,7 +151,7 @@ describe('cross-site requests without tokens', () => {
   it('refuses writes from another site, allows same origin, loopback pages and scripts', async () => {
     const ctx = createFakeContext();
     ctx.incidents.ingest(detectionEvent('203.0.113.9'));
-    const app = createApp(ctx);
+    const app = appFor(ctx);
     const id = ctx.incidents.active()[0].id;
     const ack = (headers: Record<string, string>) =>
       app.request(`http://127.0.0.1:8080/api/incidents/${id}/ack`, {
@@ -240,7 +246,7 @@ describe('REST API happy paths', () => {
 
   it('GET /api/incidents/:id/audit lists status changes without a note and notes, oldest first', async () => {
     // The fake manager records its audit in memory; the store reads it back as the real one does.
-    const app = createApp({
+    const app = appFor({
       ...s.ctx,
       store: { listAudit: (id: string) => s.ctx.incidents.audit.filter((e) => e.incidentId === id) } as never,
     });
@@ -359,7 +365,7 @@ describe('REST API validation', () => {
     ctx.incidents.list = () => {
       throw new Error('disk on fire at /secret/path.ts:12');
     };
-    const app = createApp(ctx);
+    const app = appFor(ctx);
     const nf = await app.request('/api/nothing', { headers: VIEWER });
     expect(nf.status).toBe(404);
     await errorOf(nf);
@@ -420,7 +426,7 @@ describe('OpenAPI and docs', () => {
     const ctx = createFakeContext({ tokens });
     const extra = new Hono().get('/ping', (c) => c.json({ pong: true }));
     let seen = 0;
-    const app = createApp(ctx, {
+    const app = appFor(ctx, {
       mounts: [
         {
           prefix: '/api/feeds',
@@ -447,7 +453,7 @@ describe('SPA', () => {
     mkdirSync(join(root, 'assets'));
     writeFileSync(join(root, 'index.html'), '<!doctype html><div id="root"></div>');
     writeFileSync(join(root, 'assets', 'app-abc123.js'), 'console.log(1)');
-    return createApp(createFakeContext({ tokens, webRoot: root }));
+    return appFor(createFakeContext({ tokens, webRoot: root }));
   }
 
   it('serves hashed assets as immutable and index.html for client routes', async () => {

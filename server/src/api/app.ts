@@ -20,7 +20,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { authFor, requireRole, sameOriginWrites, type AuthEnv } from '../auth/index.js';
+import { requireRole, sameOriginWrites, type AuthEnv, type Authenticator } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { withSubscribers } from '../subscribers/annotate.js';
 import { errorBody, jsonError, zodDetails } from '../http/errors.js';
@@ -61,8 +61,7 @@ export interface AppOptions {
  * The HTTP API and the SPA. Routes are described with the shared zod schemas, so the OpenAPI
  * document at /api/openapi.json cannot drift from what is validated.
  */
-export function createApp(ctx: AppContext, opts: AppOptions = {}): OpenAPIHono<AuthEnv> {
-  const auth = authFor(ctx);
+export function createApp(ctx: AppContext, auth: Authenticator, opts: AppOptions = {}): OpenAPIHono<AuthEnv> {
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
 

@@ -16,8 +16,8 @@ import { createEnricher } from '../enrich/index.js';
 import { createIncidentManager } from '../incidents/index.js';
 import { DAY, MINUTE, openStore, type SqliteStore } from '../store/index.js';
 import { createApp } from './app.js';
-import { complaintRoutes, complaintsFor } from './complaints.js';
-import { startServices } from '../main/services.js';
+import { complaintRoutes } from './complaints.js';
+import { testServices, type RunningServices } from '../testing/services.js';
 import { createFakeContext } from '../testing/fake-context.js';
 import { feedRoutes } from './feeds.js';
 import { historyRoutes } from './history.js';
@@ -37,7 +37,7 @@ let dir: string;
 let ctx: AppContext;
 let store: SqliteStore;
 let app: ReturnType<typeof createApp>;
-let stopServices: () => Promise<void>;
+let services: RunningServices;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'complaints-'));
@@ -57,21 +57,21 @@ beforeEach(async () => {
   store = openStore({ path: ':memory:', retentionDays: 90, logger: fake.logger, timers: false });
   const incidents = createIncidentManager({ store, logger: fake.logger, config: fake.config });
   ctx = { ...fake, store, incidents, enricher: createEnricher(fake.config.network) };
-  app = createApp(ctx, {
+  // As the server does: the maildir reader runs from start-up, not from mounting the routes.
+  services = testServices(ctx, { feeds: true, subscriberActions: false });
+  app = createApp(ctx, services.auth, {
     mounts: [
-      { prefix: '/api', routes: historyRoutes(ctx) },
-      { prefix: '/api/feeds', routes: feedRoutes(ctx) },
-      { prefix: '/api', routes: reportRoutes(ctx) },
-      { prefix: '/api', routes: complaintRoutes(ctx) },
-      { prefix: '/api', routes: reportCardRoutes(ctx) },
+      { prefix: '/api', routes: historyRoutes(ctx, services) },
+      { prefix: '/api/feeds', routes: feedRoutes(ctx, services) },
+      { prefix: '/api', routes: reportRoutes(ctx, services) },
+      { prefix: '/api', routes: complaintRoutes(services) },
+      { prefix: '/api', routes: reportCardRoutes(ctx, services) },
     ],
   });
-  // As the server does: the maildir reader runs from start-up, not from mounting the routes.
-  stopServices = startServices(ctx, { feeds: true, subscriberActions: false });
 });
 
 afterEach(async () => {
-  await stopServices();
+  await services.stop();
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -249,7 +249,7 @@ describe('complaints maildir', () => {
       join(md, 'new', '1764018667.M3P1.mx'),
       'From: someone@example.net\r\nSubject: you spam\r\n\r\nstop it\r\n',
     );
-    const inbox = complaintsFor(ctx).inbox!;
+    const inbox = services.complaints.inbox!;
     await inbox.poll();
     await inbox.poll();
     expect(readdirSync(join(md, 'new'))).toEqual([]);

@@ -4,57 +4,12 @@ import { OpenAPIHono as Hono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { actionsFor } from '../actions/actions.js';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { ComplaintDesk, ComplaintRateLimited, MaildirInbox } from '../feeds/complaint-desk.js';
+import { ComplaintRateLimited } from '../feeds/complaint-desk.js';
 import { ComplaintParseError } from '../feeds/complaints.js';
-import { feedsFor, makeIsOurs } from '../feeds/feeds.js';
 import { jsonError, zodDetails } from '../http/errors.js';
-
-interface Complaints {
-  desk: ComplaintDesk;
-  inbox?: MaildirInbox;
-}
-
-const byContext = new WeakMap<object, Complaints>();
-
-/** The complaint desk of an app context (and its maildir, when configured), created on first use. */
-export function complaintsFor(ctx: AppContext): Complaints {
-  let c = byContext.get(ctx);
-  if (c) return c;
-  const cfg = ctx.config.feeds.complaints;
-  const actions = actionsFor(ctx);
-  const desk = new ComplaintDesk({
-    db: actions.db,
-    store: ctx.store,
-    incidents: ctx.incidents,
-    channel: feedsFor(ctx).hub.channel('complaints'),
-    lookup: (ip) => ctx.enricher.lookup(ip),
-    isOurs: makeIsOurs(ctx.config.network.customers.flatMap((cu) => cu.prefixes)),
-    list: actions.remediation,
-    watch: actions.watch,
-    windowMs: cfg.match_window_minutes * 60_000,
-    logger: ctx.logger.child({ module: 'complaints' }),
-  });
-  c = { desk };
-  if (cfg.enabled && cfg.maildir) {
-    c.inbox = new MaildirInbox({
-      path: cfg.maildir.path,
-      failed: cfg.maildir.failed,
-      pollMs: cfg.maildir.poll_ms,
-      maxBytes: ctx.config.feeds.max_body_bytes,
-      handle: (body) => desk.receive(body, '', 'maildir'),
-      logger: ctx.logger.child({ module: 'complaints-maildir' }),
-    });
-  }
-  byContext.set(ctx, c);
-  return c;
-}
-
-export async function stopComplaints(ctx: AppContext): Promise<void> {
-  await byContext.get(ctx)?.inbox?.stop();
-}
+import type { ApiServices } from './services.js';
 
 /**
  * `POST /api/feeds/complaints` on the feed routes (feed or admin role, like every feed): one ARF or X-ARF 0.2
@@ -63,13 +18,12 @@ export async function stopComplaints(ctx: AppContext): Promise<void> {
 export function mountComplaintFeed(
   app: OpenAPIHono<AuthEnv>,
   ctx: AppContext,
+  services: Pick<ApiServices, 'complaints' | 'feeds'>,
   poster: MiddlewareHandler<AuthEnv>,
 ): void {
   const cfg = ctx.config.feeds.complaints;
   const maxSize = ctx.config.feeds.max_body_bytes;
-  // The desk (and the actions db under it) is opened on the first complaint; a configured
-  // maildir is read from start-up (main/services.ts).
-  const channel = feedsFor(ctx).hub.channel('complaints');
+  const channel = services.feeds.hub.channel('complaints');
   app.post(
     '/complaints',
     poster,
@@ -87,7 +41,7 @@ export function mountComplaintFeed(
         ]);
       const body = Buffer.from(await cx.req.arrayBuffer());
       try {
-        return cx.json(await complaintsFor(ctx).desk.receive(body, cx.req.header('content-type') ?? '', 'http'), 200);
+        return cx.json(await services.complaints.desk.receive(body, cx.req.header('content-type') ?? '', 'http'), 200);
       } catch (err) {
         if (err instanceof ComplaintParseError) return jsonError(cx, 400, err.message, err.details);
         if (err instanceof ComplaintRateLimited) {
@@ -137,13 +91,13 @@ const ComplaintQuery = z.strictObject({
 });
 
 /** `GET /api/complaints?incident=&remediation=&ip=` (viewer): complaints received, newest first. */
-export function complaintRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
+export function complaintRoutes(services: Pick<ApiServices, 'auth' | 'complaints'>): OpenAPIHono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const viewer = requireRole(authFor(ctx), 'viewer');
+  const viewer = requireRole(services.auth, 'viewer');
   app.get('/complaints', viewer, (c) => {
     const q = ComplaintQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    return c.json({ complaints: complaintsFor(ctx).desk.list(q.data) }, 200);
+    return c.json({ complaints: services.complaints.desk.list(q.data) }, 200);
   });
   app.openAPIRegistry.registerPath({
     method: 'get',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fakeContext } from '../testing/recording-context.js';
-import { feedHealth, feedsFor, stopFeeds } from '../feeds/feeds.js';
+import { testServices, type RunningServices } from '../testing/services.js';
 import { createApp } from './app.js';
 import { feedRoutes } from './feeds.js';
 
@@ -19,6 +19,17 @@ const auth = {
     { name: 'wall', role: 'viewer', token: VIEWER },
   ],
 };
+const running: RunningServices[] = [];
+afterAll(async () => {
+  for (const s of running.splice(0)) await s.stop();
+});
+/** The services a server would build for `ctx`, stopped after the file. */
+function withServices(ctx: ReturnType<typeof fakeContext>): RunningServices {
+  const s = testServices(ctx);
+  running.push(s);
+  return s;
+}
+
 const banDetails = readFileSync(new URL('../feeds/fixtures/fastnetmon-ban.txt', import.meta.url), 'utf8');
 const ban = { ip: '198.51.100.7', direction: 'incoming', pps: 19577, action: 'ban', details: banDetails };
 
@@ -33,7 +44,8 @@ const post = (
 describe('feedRoutes', () => {
   it('accepts a FastNetMon notification, answers duplicates, and shows health', async () => {
     const ctx = fakeContext({ auth });
-    const app = feedRoutes(ctx);
+    const services = withServices(ctx);
+    const app = feedRoutes(ctx, services);
     const r1 = await post(app, '/fastnetmon', JSON.stringify(ban));
     expect(r1.status).toBe(200);
     expect(await r1.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0, rateLimited: 0 });
@@ -43,18 +55,20 @@ describe('feedRoutes', () => {
     const h = await app.request('/', { headers: { authorization: `Bearer ${VIEWER}` } });
     const body = (await h.json()) as { feeds: { name: string; events: number }[] };
     expect(body.feeds.map((f) => f.name).sort()).toEqual(['complaints', 'fastnetmon', 'generic', 'suricata']);
-    expect(feedHealth(ctx).find((f) => f.name === 'fastnetmon')).toMatchObject({ events: 1, duplicates: 1 });
+    expect(services.feeds.health().find((f) => f.name === 'fastnetmon')).toMatchObject({ events: 1, duplicates: 1 });
   });
 
   it('needs an admin token', async () => {
-    const app = feedRoutes(fakeContext({ auth }));
+    const ctx = fakeContext({ auth });
+    const app = feedRoutes(ctx, withServices(ctx));
     expect((await post(app, '/generic', '{}', 'wrong-token-0123456789')).status).toBe(401);
     expect((await post(app, '/generic', '{}', VIEWER)).status).toBe(403);
   });
 
   it('rejects malformed and non-JSON bodies with details naming the field', async () => {
     const ctx = fakeContext({ auth });
-    const app = feedRoutes(ctx);
+    const services = withServices(ctx);
+    const app = feedRoutes(ctx, services);
     const r = await post(app, '/generic', JSON.stringify({ detector: 'x', direction: 'sideways', pps: 'lots' }));
     expect(r.status).toBe(400);
     const body = (await r.json()) as { error: string; details: { path: string }[] };
@@ -62,21 +76,23 @@ describe('feedRoutes', () => {
     const r2 = await post(app, '/fastnetmon', '{"ip": ');
     expect(r2.status).toBe(400);
     expect(((await r2.json()) as { error: string }).error).toMatch(/JSON/);
-    expect(feedHealth(ctx).find((f) => f.name === 'fastnetmon')!.errors).toBe(1);
+    expect(services.feeds.health().find((f) => f.name === 'fastnetmon')!.errors).toBe(1);
   });
 
   it('refuses oversized bodies with 413 and counts them', async () => {
     const ctx = fakeContext({ auth, feeds: { max_body_bytes: 2048 } });
-    const app = feedRoutes(ctx);
+    const services = withServices(ctx);
+    const app = feedRoutes(ctx, services);
     const r = await post(app, '/fastnetmon', JSON.stringify({ ...ban, details: 'x'.repeat(5000) }));
     expect(r.status).toBe(413);
     expect(ctx.ingested).toHaveLength(0);
-    expect(feedHealth(ctx).find((f) => f.name === 'fastnetmon')!.errors).toBe(1);
+    expect(services.feeds.health().find((f) => f.name === 'fastnetmon')!.errors).toBe(1);
   });
 
   it('answers 429 when a feed is over its rate', async () => {
     const ctx = fakeContext({ auth, feeds: { rate_limit: { per_second: 0.001, burst: 1 } } });
-    const app = feedRoutes(ctx);
+    const services = withServices(ctx);
+    const app = feedRoutes(ctx, services);
     expect((await post(app, '/fastnetmon', JSON.stringify(ban))).status).toBe(200);
     const r = await post(app, '/fastnetmon', JSON.stringify({ ...ban, pps: 1 }));
     expect(r.status).toBe(429);
@@ -89,9 +105,10 @@ describe('feedRoutes', () => {
       const eve = join(dir, 'eve.json');
       writeFileSync(eve, '');
       const ctx = fakeContext({ auth, feeds: { suricata: { eve_files: [eve], poll_ms: 60_000 } } });
-      const app = feedRoutes(ctx);
+      const services = withServices(ctx);
+      const app = feedRoutes(ctx, services);
       // Mounting routes starts nothing: the server starts the tailers (main/services.ts).
-      feedsFor(ctx).start();
+      services.feeds.start();
       const alert = {
         timestamp: '2026-11-24T21:40:01.000000+0000',
         event_type: 'alert',
@@ -103,15 +120,15 @@ describe('feedRoutes', () => {
       };
       const r = await post(app, '/suricata', `${JSON.stringify(alert)}\n`, ADMIN, 'application/x-ndjson');
       expect(await r.json()).toMatchObject({ accepted: 1 });
-      await feedsFor(ctx).pollFiles(); // opens the file at its (empty) end
+      await services.feeds.pollFiles(); // opens the file at its (empty) end
       appendFileSync(eve, `${JSON.stringify({ ...alert, flow_id: 8, dest_ip: '198.51.100.9' })}\n{broken\n`);
-      await feedsFor(ctx).pollFiles();
+      await services.feeds.pollFiles();
       expect(ctx.ingested.map((e) => [e.kind, e.key])).toEqual([
         ['amplification', '198.51.100.7'],
         ['amplification', '198.51.100.9'],
       ]);
-      expect(feedHealth(ctx).find((f) => f.name === 'suricata')).toMatchObject({ events: 2, errors: 1 });
-      await stopFeeds(ctx);
+      expect(services.feeds.health().find((f) => f.name === 'suricata')).toMatchObject({ events: 2, errors: 1 });
+      await services.feeds.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -121,14 +138,15 @@ describe('feedRoutes', () => {
 describe('feed documentation', () => {
   it('serves the generic webhook JSON Schema and lists the feeds in the OpenAPI document', async () => {
     const ctx = fakeContext({ auth });
-    const routes = feedRoutes(ctx);
+    const services = withServices(ctx);
+    const routes = feedRoutes(ctx, services);
     const schema = (await (await routes.request('/generic/schema')).json()) as {
       required: string[];
       properties: Record<string, unknown>;
     };
     expect(schema.required.sort()).toEqual(['detector', 'direction']);
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['kind', 'target', 'sources', 'pps', 'id']));
-    const app = createApp(ctx, { mounts: [{ prefix: '/api/feeds', routes }] });
+    const app = createApp(ctx, services.auth, { mounts: [{ prefix: '/api/feeds', routes }] });
     const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/feeds/fastnetmon', '/api/feeds/suricata', '/api/feeds/generic']),

@@ -9,11 +9,12 @@ import {
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { FeedDisabledError, FeedInputError, feedsFor, type FeedName } from '../feeds/feeds.js';
+import { FeedDisabledError, FeedInputError, type FeedName } from '../feeds/feeds.js';
 import { z } from 'zod';
 import { mountComplaintFeed } from './complaints.js';
+import type { ApiServices } from './services.js';
 import { jsonError } from '../http/errors.js';
 
 /**
@@ -25,10 +26,12 @@ import { jsonError } from '../http/errors.js';
  * - `POST /generic`     GenericFeedEvent or `{ events: [...] }` (shared/src/feeds.ts documents it)
  * - `GET  /`            feed health
  */
-export function feedRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
+export function feedRoutes(
+  ctx: AppContext,
+  services: Pick<ApiServices, 'auth' | 'feeds' | 'complaints'>,
+): OpenAPIHono<AuthEnv> {
   // Started (file tailers) by main/services.ts, not here: mounting routes starts nothing.
-  const feeds = feedsFor(ctx);
-  const auth = authFor(ctx);
+  const { feeds, auth } = services;
   // The feed role is for exactly this; admin keeps working for setups that predate it.
   const poster = requireRole(auth, 'feed', 'admin');
   const maxSize = ctx.config.feeds.max_body_bytes;
@@ -84,7 +87,7 @@ export function feedRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   handle('fastnetmon', (b) => feeds.fastnetmon(b));
   handle('suricata', (b) => feeds.suricata(b), true);
   handle('generic', (b) => feeds.generic(b));
-  mountComplaintFeed(app, ctx, poster);
+  mountComplaintFeed(app, ctx, services, poster);
   app.get('/', requireRole(auth, 'viewer'), (c) => c.json({ feeds: feeds.health() }, 200));
   app.get('/generic/schema', (c) => c.json(z.toJSONSchema(GenericFeedEvent, { io: 'input' }), 200));
   return app;

@@ -13,6 +13,7 @@ import { DAY, HOUR, MINUTE, openStore, type SqliteStore } from '../store/index.j
 import { makeIncident } from '../testing/make-incident.js';
 import { createApp } from './app.js';
 import { createFakeContext } from '../testing/fake-context.js';
+import { testServices, type RunningServices } from '../testing/services.js';
 import { historyRoutes, parseInstant, parseStep } from './history.js';
 
 const tokens = [{ name: 'wall', role: 'viewer' as const, token: 'viewer-token-0123456789' }];
@@ -20,6 +21,7 @@ const AUTH = { Authorization: `Bearer ${tokens[0].token}` };
 
 let ctx: AppContext;
 let store: SqliteStore;
+let services: RunningServices;
 let app: ReturnType<typeof createApp>;
 // Whole hours so bucket maths in the assertions is plain.
 const now = Math.floor(Date.now() / HOUR) * HOUR;
@@ -44,7 +46,8 @@ beforeEach(() => {
   });
   store = openStore({ path: ':memory:', retentionDays: 90, logger: fake.logger, timers: false });
   ctx = { ...fake, store, enricher: createEnricher(fake.config.network) };
-  app = createApp(ctx, { mounts: [{ prefix: '/api', routes: historyRoutes(ctx) }] });
+  services = testServices(ctx);
+  app = createApp(ctx, services.auth, { mounts: [{ prefix: '/api', routes: historyRoutes(ctx, services) }] });
 
   const rows: AbuseRollupRow[] = [];
   for (let m = 0; m < 180; m++) {
@@ -122,7 +125,10 @@ beforeEach(() => {
     }),
   );
 });
-afterEach(() => store.close());
+afterEach(async () => {
+  await services.stop();
+  store.close();
+});
 
 async function get(path: string, headers: Record<string, string> = AUTH): Promise<{ status: number; body: unknown }> {
   const res = await app.request(path, { headers });

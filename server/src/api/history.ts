@@ -1,6 +1,6 @@
 /**
  * History REST routes over the store's rollups and incident index. Mounted with one line:
- * `app.route('/api', historyRoutes(ctx))`; every route requires the viewer role.
+ * `app.route('/api', historyRoutes(ctx, services))`; every route requires the viewer role.
  *
  * Times: `from`/`to` accept ISO-8601 with offset or epoch milliseconds (both are unambiguous;
  * ISO for people with curl, epoch ms for scripts and the web's chart axes). Steps: `Nm`, `Nh`,
@@ -21,7 +21,7 @@ import {
 } from '@downstream/shared';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { requireRole, type AuthEnv } from '../auth/index.js';
 import { IpAddress } from '../config/net.js';
 import type { AppContext } from '../context.js';
 import type { AbuseSeries, AbuseSeriesQuery, AbuseTotal } from '../store/types.js';
@@ -30,6 +30,7 @@ import { DAY, HOUR, MINUTE, MINUTE_RETENTION_MS } from '../store/index.js';
 import { withSubscribers } from '../subscribers/annotate.js';
 import { errorBody, zodDetails } from '../http/errors.js';
 import { remediationMetricsFor } from './remediation-data.js';
+import type { ApiServices } from './services.js';
 
 /** Most buckets one series response may hold (7 days of minutes fit; 90 days of hours fit). */
 export const MAX_BUCKETS = 10_080;
@@ -207,8 +208,8 @@ function canonicalIp(ip: string): string {
   return addrToString(addrFromString(ip), 0);
 }
 
-export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
-  const viewer = requireRole(authFor(ctx), 'viewer');
+export function historyRoutes(ctx: AppContext, services: Pick<ApiServices, 'auth' | 'actions'>): OpenAPIHono<AuthEnv> {
+  const viewer = requireRole(services.auth, 'viewer');
   const app = new OpenAPIHono<AuthEnv>({
     defaultHook: (result, c) => {
       if (!result.success) return c.json(errorBody('invalid request', zodDetails(result.error, result.target)), 400);
@@ -388,7 +389,7 @@ export function historyRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
     }),
     async (c) => {
       const range = customersRange.resolve(c.req.valid('query') as RawRange);
-      const m = remediationMetricsFor(ctx, range.from, range.to);
+      const m = remediationMetricsFor(ctx, services, range.from, range.to);
       return c.json(
         { from: iso(range.from), to: iso(range.to), watchDays: ctx.config.actions.remediation.watch_days, ...m },
         200,

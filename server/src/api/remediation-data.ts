@@ -1,10 +1,9 @@
 import type { IncidentKind, RemediationStatus, ReportCard } from '@downstream/shared';
-import { actionsFor } from '../actions/actions.js';
 import type { AppContext } from '../context.js';
 import { DAY } from '../store/index.js';
 import { groupMetrics, type EntryHistory, type GroupedMetrics } from '../store/remediation-metrics.js';
 import { buildReportCard, OUTBOUND_KINDS } from '../store/report-card.js';
-import { complaintsFor } from './complaints.js';
+import type { ApiServices } from './services.js';
 
 /*
  * What the remediation trends (history API) and the report card read: the remediation list, its
@@ -12,8 +11,10 @@ import { complaintsFor } from './complaints.js';
  */
 
 /** Every remediation entry's history, for the metrics. */
-function entryHistories(ctx: AppContext): { entries: EntryHistory[]; customerOf: Map<number, string> } {
-  const actions = actionsFor(ctx);
+function entryHistories({ actions }: Pick<ApiServices, 'actions'>): {
+  entries: EntryHistory[];
+  customerOf: Map<number, string>;
+} {
   const customerOf = new Map(actions.remediation.list({ limit: 1_000_000 }).map((e) => [e.id, e.customer]));
   const byId = new Map<number, EntryHistory>();
   for (const ev of actions.watch.allEvents()) {
@@ -27,11 +28,16 @@ function entryHistories(ctx: AppContext): { entries: EntryHistory[]; customerOf:
 }
 
 /** Time to notify, time to remediate and recurrence rate per customer and downstream, [from, to). */
-export function remediationMetricsFor(ctx: AppContext, from: number, to: number, now = Date.now()): GroupedMetrics {
-  const actions = actionsFor(ctx);
+export function remediationMetricsFor(
+  ctx: AppContext,
+  services: Pick<ApiServices, 'actions'>,
+  from: number,
+  to: number,
+  now = Date.now(),
+): GroupedMetrics {
   return groupMetrics({
-    entries: entryHistories(ctx).entries,
-    watchMs: actions.watch.watchMs,
+    entries: entryHistories(services).entries,
+    watchMs: services.actions.watch.watchMs,
     now,
     from,
     to,
@@ -39,8 +45,14 @@ export function remediationMetricsFor(ctx: AppContext, from: number, to: number,
   });
 }
 
-export async function reportCardFor(ctx: AppContext, from: number, to: number, now = Date.now()): Promise<ReportCard> {
-  const actions = actionsFor(ctx);
+export async function reportCardFor(
+  ctx: AppContext,
+  services: Pick<ApiServices, 'actions' | 'complaints'>,
+  from: number,
+  to: number,
+  now = Date.now(),
+): Promise<ReportCard> {
+  const { actions } = services;
   const first = Math.floor(from / DAY) * DAY;
   const days: number[] = [];
   for (let t = first; t < to; t += DAY) days.push(t);
@@ -57,7 +69,7 @@ export async function reportCardFor(ctx: AppContext, from: number, to: number, n
       a.byKind[kind] = (a.byKind[kind] ?? 0) + r.bytes;
     }
   }
-  const { entries: histories, customerOf } = entryHistories(ctx);
+  const { entries: histories, customerOf } = entryHistories(services);
   const remediated = new Map<string, Set<number>>();
   for (const h of histories)
     for (const e of h.events) {
@@ -82,6 +94,6 @@ export async function reportCardFor(ctx: AppContext, from: number, to: number, n
       to,
       customers: ctx.config.network.customers,
     }),
-    complaints: complaintsFor(ctx).desk.countsByCustomer(from, to),
+    complaints: services.complaints.desk.countsByCustomer(from, to),
   });
 }

@@ -1,15 +1,14 @@
 import { ApiError, RemediationHistory, ReportCard } from '@downstream/shared';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { actionsFor } from '../actions/actions.js';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { DAY } from '../store/index.js';
 import { reportCardCsv } from '../store/report-card.js';
-import { complaintsFor } from './complaints.js';
 import { jsonError, zodDetails } from '../http/errors.js';
 import { parseInstant } from './history.js';
 import { reportCardFor } from './remediation-data.js';
+import type { ApiServices } from './services.js';
 
 const Instant = z
   .string()
@@ -33,9 +32,13 @@ function cardRange(
  * - `GET /report-card?from=&to=` and `GET /report-card.csv` — the downstream report card;
  * - `GET /remediation/:id/history` — an entry with its history (status moves, recurrences, complaints).
  */
-export function reportCardRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
+export function reportCardRoutes(
+  ctx: AppContext,
+  services: Pick<ApiServices, 'auth' | 'actions' | 'complaints'>,
+): OpenAPIHono<AuthEnv> {
   const app = new OpenAPIHono<AuthEnv>();
-  const viewer = requireRole(authFor(ctx), 'viewer');
+  const viewer = requireRole(services.auth, 'viewer');
+  const { actions } = services;
   const range = (query: Record<string, string>) => {
     const q = CardQuery.safeParse(query);
     if (!q.success) return { error: zodDetails(q.error, 'query') };
@@ -46,12 +49,12 @@ export function reportCardRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   app.get('/report-card', viewer, async (c) => {
     const r = range(c.req.query());
     if (r.error) return jsonError(c, 400, 'invalid query', r.error);
-    return c.json(await reportCardFor(ctx, r.range!.from, r.range!.to), 200);
+    return c.json(await reportCardFor(ctx, services, r.range!.from, r.range!.to), 200);
   });
   app.get('/report-card.csv', viewer, async (c) => {
     const r = range(c.req.query());
     if (r.error) return jsonError(c, 400, 'invalid query', r.error);
-    const card = await reportCardFor(ctx, r.range!.from, r.range!.to);
+    const card = await reportCardFor(ctx, services, r.range!.from, r.range!.to);
     const name = `downstream-report-card-${card.from.slice(0, 10)}-${card.to.slice(0, 10)}.csv`;
     return c.body(reportCardCsv(card), 200, {
       'Content-Type': 'text/csv; charset=utf-8',
@@ -61,11 +64,10 @@ export function reportCardRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   app.get('/remediation/:id/history', viewer, (c) => {
     const id = z.coerce.number().int().positive().safeParse(c.req.param('id'));
     if (!id.success) return jsonError(c, 400, 'invalid id', zodDetails(id.error, 'params.id'));
-    const actions = actionsFor(ctx);
     const e = actions.remediation.get(id.data);
     if (!e)
       return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
-    const [entry] = actions.watch.decorate([e], complaintsFor(ctx).desk.countsByEntry([e.id]));
+    const [entry] = actions.watch.decorate([e], services.complaints.desk.countsByEntry([e.id]));
     const events = actions.watch.history(e.id).map((h) => ({
       at: new Date(h.at).toISOString(),
       kind: h.kind,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopActions } from '../actions/actions.js';
 import { fakeContext, outboundIncident, sampleIncident } from '../testing/recording-context.js';
+import { testServices, type RunningServices } from '../testing/services.js';
 import { createApp } from './app.js';
 import { reportRoutes } from './reports.js';
 
@@ -17,9 +17,9 @@ const auth = {
   ],
 };
 const dirs: string[] = [];
-const ctxs: ReturnType<typeof fakeContext>[] = [];
+const running: RunningServices[] = [];
 afterEach(async () => {
-  for (const c of ctxs.splice(0)) await stopActions(c);
+  for (const s of running.splice(0)) await s.stop();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -27,15 +27,16 @@ function setup(actions: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'reports-api-'));
   dirs.push(dir);
   const ctx = fakeContext({ auth, storage: { path: dir }, actions });
-  ctxs.push(ctx);
+  const services = testServices(ctx);
+  running.push(services);
   // Mounted the way server.ts mounts route groups: under /api.
-  const app = new Hono().route('/api', reportRoutes(ctx));
+  const app = new Hono().route('/api', reportRoutes(ctx, services));
   const req = (path: string, token = VIEWER, init: RequestInit = {}) =>
     app.request(path, {
       ...init,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
     });
-  return { ctx, req, dir };
+  return { ctx, services, req, dir };
 }
 
 describe('reportRoutes', () => {
@@ -110,7 +111,6 @@ describe('reportRoutes', () => {
 
   it('remediation list from outbound incidents: JSON, status moves with audit, CSV', async () => {
     const { ctx, req } = setup();
-    reportRoutes(ctx); // subscribes actions to incident events (idempotent per context)
     ctx.emit('upsert', outboundIncident());
     const list = (await (await req('/api/remediation?customer=Residential%20pool%20A')).json()) as {
       entries: { id: number; ip: string }[];
@@ -149,8 +149,8 @@ describe('reportRoutes', () => {
   });
 
   it('documents its endpoints in the OpenAPI document when mounted', async () => {
-    const { ctx } = setup();
-    const app = createApp(ctx, { mounts: [{ prefix: '/api', routes: reportRoutes(ctx) }] });
+    const { ctx, services } = setup();
+    const app = createApp(ctx, services.auth, { mounts: [{ prefix: '/api', routes: reportRoutes(ctx, services) }] });
     const doc = (await (await app.request('/api/openapi.json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([

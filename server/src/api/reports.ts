@@ -12,13 +12,12 @@ import {
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { ReportError, actionsFor } from '../actions/actions.js';
+import { ReportError } from '../actions/actions.js';
 import { MitigationError } from '../actions/exabgp.js';
 import { RemediationTransitionError } from '../actions/remediation.js';
-import { subscriberActionsFor } from '../actions/subscriber-actions.js';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
-import { complaintsFor } from './complaints.js';
+import type { ApiServices } from './services.js';
 import { jsonError, zodDetails } from '../http/errors.js';
 
 const Id = z.string().min(1).max(200);
@@ -47,9 +46,11 @@ async function jsonBody(c: Context<AuthEnv>): Promise<{ ok: true; value: unknown
  * - `GET  /remediation?customer=&status=` (viewer), `GET /remediation.csv` (viewer),
  *   `POST /remediation/:id` (operator, `{ status, note? }`).
  */
-export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
-  const actions = actionsFor(ctx);
-  const auth = authFor(ctx);
+export function reportRoutes(
+  ctx: AppContext,
+  services: Pick<ApiServices, 'actions' | 'auth' | 'subscriberActions' | 'complaints'>,
+): OpenAPIHono<AuthEnv> {
+  const { actions, auth, subscriberActions: subs, complaints } = services;
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
   const app = new OpenAPIHono<AuthEnv>();
@@ -132,10 +133,9 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
   app.get('/remediation', viewer, (c) => {
     const q = RemediationQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    const subs = subscriberActionsFor(ctx);
     const entries = actions.remediation.list(q.data);
-    const complaints = complaintsFor(ctx).desk.countsByEntry(entries.map((e) => e.id));
-    return c.json({ entries: actions.watch.decorate(entries, complaints).map((e) => subs.annotate(e)) }, 200);
+    const counts = complaints.desk.countsByEntry(entries.map((e) => e.id));
+    return c.json({ entries: actions.watch.decorate(entries, counts).map((e) => subs.annotate(e)) }, 200);
   });
 
   app.post('/remediation/:id', operator, async (c) => {
@@ -155,7 +155,7 @@ export function reportRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
       action: `remediation.${r.data.status}`,
       detail: `${e.customer} ${e.ip}${r.data.note ? ` — ${r.data.note}` : ''}`,
     });
-    return c.json(subscriberActionsFor(ctx).annotate(e), 200);
+    return c.json(subs.annotate(e), 200);
   });
 
   return app;

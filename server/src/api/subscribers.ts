@@ -13,10 +13,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
-import { SubscriberActionError, subscriberActionsFor } from '../actions/subscriber-actions.js';
-import { authFor, requireRole, type AuthEnv } from '../auth/index.js';
+import { SubscriberActionError } from '../actions/subscriber-actions.js';
+import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import type { Subscribers } from '../subscribers/index.js';
+import type { ApiServices } from './services.js';
 import { jsonError, zodDetails } from '../http/errors.js';
 
 const RowId = z.coerce.number().int().positive();
@@ -49,9 +50,12 @@ function parseAt(s: string | undefined): number | undefined {
  * - `POST /remediation/:id/walled-garden` (operator, `{ action: hold|release }`): CoA /
  *   Disconnect-Request to the BNG; the answer (ack, nak, timeout) is in the step returned.
  */
-export function subscriberRoutes(ctx: AppContext): OpenAPIHono<AuthEnv> {
-  const actions = subscriberActionsFor(ctx);
-  const auth = authFor(ctx);
+export function subscriberRoutes(
+  ctx: AppContext,
+  services: Pick<ApiServices, 'auth' | 'subscriberActions'>,
+): OpenAPIHono<AuthEnv> {
+  const actions = services.subscriberActions;
+  const { auth } = services;
   const viewer = requireRole(auth, 'viewer');
   const operator = requireRole(auth, 'operator');
   const app = new OpenAPIHono<AuthEnv>();

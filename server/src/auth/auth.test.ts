@@ -1,9 +1,7 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/config.js';
 import {
   assertBindAllowed,
-  authFor,
   bearerToken,
   BindRefusedError,
   createAuthenticator,
@@ -60,12 +58,6 @@ describe('authenticator', () => {
     expect(bearerToken('Basic abc')).toBeUndefined();
     expect(bearerToken('Bearer a b')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
-  });
-
-  it('authFor builds one authenticator per context', () => {
-    const ctx = { config: parseConfig({ auth: { tokens } }) };
-    expect(authFor(ctx)).toBe(authFor(ctx));
-    expect(authFor({ config: parseConfig({}) }).enabled).toBe(false);
   });
 });
 

@@ -89,19 +89,3 @@ export class BindRefusedError extends Error {
 export function assertBindAllowed(host: string, tokens: Config['auth']['tokens']): void {
   if (tokens.length === 0 && !isLoopbackHost(host)) throw new BindRefusedError(host);
 }
-
-const byContext = new WeakMap<object, Authenticator>();
-
-/**
- * The authenticator for an app context (one per context, built on first use), so route
- * modules owned by others (feeds, history) can guard themselves with
- * `requireRole(authFor(ctx), 'admin')` without the context having to carry it.
- */
-export function authFor(ctx: { config: Pick<Config, 'auth'> }): Authenticator {
-  let a = byContext.get(ctx);
-  if (!a) {
-    a = createAuthenticator(ctx.config.auth.tokens);
-    byContext.set(ctx, a);
-  }
-  return a;
-}

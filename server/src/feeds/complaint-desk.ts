@@ -6,9 +6,11 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { RemediationList } from '../actions/remediation.js';
 import type { RemediationWatch } from '../actions/remediation-watch.js';
-import type { AuditRecord, IncidentManager, Store } from '../context.js';
+import type { Actions } from '../actions/actions.js';
+import type { AppContext, AuditRecord, IncidentManager, Store } from '../context.js';
 import { ComplaintParseError, parseComplaint, type ParsedComplaint } from './complaints.js';
 import type { FeedChannel } from './feed-hub.js';
+import { makeIsOurs, type Feeds } from './feeds.js';
 import { buildSources, type Lookup } from './sources.js';
 
 /** The complaint feed is over its rate: try again later (HTTP 429; the maildir keeps the file). */
@@ -365,4 +367,40 @@ export class MaildirInbox {
     this.timer = undefined;
     await this.running;
   }
+}
+
+/** The complaint desk of a server, and the maildir it reads when one is configured. */
+export interface Complaints {
+  desk: ComplaintDesk;
+  inbox?: MaildirInbox;
+}
+
+/**
+ * Complaints attach to the remediation rows of `actions` and count on the `complaints` channel
+ * of `feeds`. Nothing runs until main/services.ts starts the inbox.
+ */
+export function openComplaints(ctx: AppContext, actions: Actions, feeds: Feeds): Complaints {
+  const cfg = ctx.config.feeds.complaints;
+  const desk = new ComplaintDesk({
+    db: actions.db,
+    store: ctx.store,
+    incidents: ctx.incidents,
+    channel: feeds.hub.channel('complaints'),
+    lookup: (ip) => ctx.enricher.lookup(ip),
+    isOurs: makeIsOurs(ctx.config.network.customers.flatMap((cu) => cu.prefixes)),
+    list: actions.remediation,
+    watch: actions.watch,
+    windowMs: cfg.match_window_minutes * 60_000,
+    logger: ctx.logger.child({ module: 'complaints' }),
+  });
+  if (!cfg.enabled || !cfg.maildir) return { desk };
+  const inbox = new MaildirInbox({
+    path: cfg.maildir.path,
+    failed: cfg.maildir.failed,
+    pollMs: cfg.maildir.poll_ms,
+    maxBytes: ctx.config.feeds.max_body_bytes,
+    handle: (body) => desk.receive(body, '', 'maildir'),
+    logger: ctx.logger.child({ module: 'complaints-maildir' }),
+  });
+  return { desk, inbox };
 }

@@ -338,33 +338,14 @@ function tally(res: FeedResult, outcome: SubmitOutcome): void {
   else res.rateLimited++;
 }
 
-const byContext = new WeakMap<object, Feeds>();
-
-/**
- * The Feeds of an app context, created on first use, so the feed routes, /api/health and the
- * server's start/stop all reach the same instance without AppContext having to carry it.
- */
-export function feedsFor(ctx: AppContext): Feeds {
-  let f = byContext.get(ctx);
-  if (!f) {
-    f = new Feeds({
-      config: ctx.config.feeds,
-      sink: (e) => ctx.incidents.ingest(e),
-      lookup: (ip) => ctx.enricher.lookup(ip),
-      customerPrefixes: ctx.config.network.customers.flatMap((c) => c.prefixes),
-      logger: ctx.logger.child({ module: 'feeds' }),
-      registry: ctx.registry,
-    });
-    byContext.set(ctx, f);
-  }
-  return f;
-}
-
-/** For `/api/health` `feeds`. */
-export function feedHealth(ctx: AppContext): FeedHealth[] {
-  return feedsFor(ctx).health();
-}
-
-export async function stopFeeds(ctx: AppContext): Promise<void> {
-  await byContext.get(ctx)?.stop();
+/** The feed service of an app context: detections from FastNetMon, Suricata and webhooks go to its incidents. */
+export function createFeeds(ctx: AppContext): Feeds {
+  return new Feeds({
+    config: ctx.config.feeds,
+    sink: (e) => ctx.incidents.ingest(e),
+    lookup: (ip) => ctx.enricher.lookup(ip),
+    customerPrefixes: ctx.config.network.customers.flatMap((c) => c.prefixes),
+    logger: ctx.logger.child({ module: 'feeds' }),
+    registry: ctx.registry,
+  });
 }

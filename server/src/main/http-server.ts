@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp, type AppOptions } from '../api/app.js';
+import type { Authenticator } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { attachRealtime, type Realtime, type RealtimeHooks, type RealtimeOptions } from '../realtime/index.js';
 
@@ -25,10 +26,11 @@ export function urlFor(host: string, port: number): string {
  */
 export async function startHttpFront(
   ctx: AppContext,
+  auth: Authenticator,
   opts: { app: AppOptions; realtime?: RealtimeOptions; hooks?: RealtimeHooks },
 ): Promise<HttpFront> {
   const { config } = ctx;
-  const app = createApp(ctx, opts.app);
+  const app = createApp(ctx, auth, opts.app);
   const http = createAdaptorServer({
     fetch: app.fetch,
     hostname: config.http.host,
@@ -56,7 +58,7 @@ export async function startHttpFront(
     });
   let realtime: Realtime;
   try {
-    realtime = await attachRealtime(http, ctx, opts.realtime, opts.hooks);
+    realtime = await attachRealtime(http, ctx, auth, opts.realtime, opts.hooks);
   } catch (err) {
     await closeHttp();
     throw err;

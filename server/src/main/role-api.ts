@@ -93,13 +93,14 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
       webRoot: opts.webRoot,
     };
     // Actions on this process's incidents (webhooks, remediation); stopped before the store closes.
-    cleanups.push(startServices(ctx, { feeds: false, subscriberActions: false }));
-    const front = await startHttpFront(ctx, {
+    const services = startServices(ctx, { feeds: false, subscriberActions: false });
+    cleanups.push(services.stop);
+    const front = await startHttpFront(ctx, services.auth, {
       app: {
         mounts: [
-          { prefix: '/api', routes: historyRoutes(ctx) },
-          { prefix: '/api', routes: reportRoutes(ctx) },
-          { prefix: '/api', routes: reportCardRoutes(ctx) },
+          { prefix: '/api', routes: historyRoutes(ctx, services) },
+          { prefix: '/api', routes: reportRoutes(ctx, services) },
+          { prefix: '/api', routes: reportCardRoutes(ctx, services) },
         ],
       },
       realtime: opts.realtime,

@@ -11,7 +11,6 @@ import { assertBindAllowed, rateLimit } from '../auth/index.js';
 import type { Config } from '../config/config.js';
 import type { AppContext, CollectorSet } from '../context.js';
 import { createEnricher } from '../enrich/index.js';
-import { feedHealth } from '../feeds/feeds.js';
 import { createIncidentManager } from '../incidents/index.js';
 import { registerIncidentMetrics } from '../incidents/metrics.js';
 import { udpSocketDrops } from '../ingest/socket-drops.js';
@@ -163,23 +162,24 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       webRoot: opts.webRoot,
     };
 
-    cleanups.push(startServices(ctx, { feeds: true, subscriberActions: true }));
-    const front = await startHttpFront(ctx, {
+    const services = startServices(ctx, { feeds: true, subscriberActions: true });
+    cleanups.push(services.stop);
+    const front = await startHttpFront(ctx, services.auth, {
       app: {
         mounts: [
-          { prefix: '/api', routes: historyRoutes(ctx) },
+          { prefix: '/api', routes: historyRoutes(ctx, services) },
           {
             prefix: '/api/feeds',
-            routes: feedRoutes(ctx),
+            routes: feedRoutes(ctx, services),
             // Per peer address, before any parsing: the feeds service also limits events per feed.
             middleware: [rateLimit({ perSecond: 50, burst: 200 })],
           },
-          { prefix: '/api', routes: reportRoutes(ctx) },
-          { prefix: '/api', routes: subscriberRoutes(ctx) },
-          { prefix: '/api', routes: complaintRoutes(ctx) },
-          { prefix: '/api', routes: reportCardRoutes(ctx) },
+          { prefix: '/api', routes: reportRoutes(ctx, services) },
+          { prefix: '/api', routes: subscriberRoutes(ctx, services) },
+          { prefix: '/api', routes: complaintRoutes(services) },
+          { prefix: '/api', routes: reportCardRoutes(ctx, services) },
         ],
-        feedHealth: () => feedHealth(ctx),
+        feedHealth: () => services.feeds.health(),
       },
       realtime: opts.realtime,
     });

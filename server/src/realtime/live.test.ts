@@ -11,6 +11,7 @@ import {
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeContext, detectionEvent } from '../testing/fake-context.js';
+import { createAuthenticator } from '../auth/index.js';
 import { attachRealtime, type Realtime, type RealtimeOptions } from './live.js';
 import { LiveView } from './live-view.js';
 
@@ -26,7 +27,7 @@ async function setup(opts: RealtimeOptions = {}, withTokens = true) {
   const ctx = createFakeContext({ tokens: withTokens ? tokens : [] });
   const http: HttpServer = createServer();
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const rt: Realtime = await attachRealtime(http, ctx, opts);
+  const rt: Realtime = await attachRealtime(http, ctx, createAuthenticator(ctx.config.auth.tokens), opts);
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const clients: ClientSocket[] = [];
   opened.push({

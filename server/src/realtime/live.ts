@@ -11,7 +11,7 @@ import {
   type Summary,
 } from '@downstream/shared';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { authFor, originAllowed } from '../auth/index.js';
+import { originAllowed, type Authenticator } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import { createQueueCheck, pendingBytes, pendingPackets } from './backpressure.js';
 import { createLiveMetrics } from './live-metrics.js';
@@ -105,6 +105,7 @@ const PEER_CHANGED = 'downstream:incidents-changed';
 export async function attachRealtime(
   httpServer: HttpServer,
   ctx: AppContext,
+  auth: Authenticator,
   opts: RealtimeOptions = {},
   hooks: RealtimeHooks = {},
 ): Promise<Realtime> {
@@ -127,7 +128,6 @@ export async function attachRealtime(
     ...opts,
   };
   const log = ctx.logger.child({ module: 'realtime' });
-  const auth = authFor(ctx);
 
   const io = new Server(httpServer, {
     serveClient: false,

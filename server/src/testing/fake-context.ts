@@ -21,6 +21,7 @@ import type { IncidentEvents, IncidentManager } from '../incidents/types.js';
 import type { CollectorSet } from '../ingest/types.js';
 import type { AuditRecord, Store } from '../store/types.js';
 import { createTrafficMeter } from '../traffic/index.js';
+import { inMemoryActions } from './recording-context.js';
 
 export class FakeIncidentManager implements IncidentManager {
   private readonly byId = new Map<string, Incident>();
@@ -182,7 +183,7 @@ export interface FakeContextOptions {
 }
 
 export function createFakeContext(opts: FakeContextOptions = {}): AppContext & { incidents: FakeIncidentManager } {
-  const config = parseConfig({ ...(opts.config ?? {}), auth: { tokens: opts.tokens ?? [] } });
+  const config = parseConfig({ ...inMemoryActions(opts.config ?? {}), auth: { tokens: opts.tokens ?? [] } });
   const registry = new Registry();
   return {
     config,

@@ -28,7 +28,7 @@ export function fakeLookup(ip: string): AddressInfo {
 export function fakeContext(rawConfig: Record<string, unknown> = {}): FakeContext {
   const config = parseConfig({
     network: { customers: [{ name: 'Residential pool A', prefixes: ['198.51.100.0/24'] }] },
-    ...rawConfig,
+    ...inMemoryActions(rawConfig),
   });
   const listeners: { [E in keyof IncidentEvents]: Set<IncidentEvents[E]> } = { upsert: new Set(), resolved: new Set() };
   const incidentMap = new Map<string, Incident>();
@@ -181,4 +181,14 @@ export function outboundIncident(over: Partial<Incident> = {}): Incident {
     detectors: ['spam-bot'],
     ...over,
   });
+}
+
+/**
+ * Without a storage path a test context keeps its actions database (remediation, mitigations,
+ * complaints) in memory, so building its services writes nothing into the working directory.
+ */
+export function inMemoryActions(raw: Record<string, unknown>): Record<string, unknown> {
+  if (raw.storage) return raw;
+  const actions = (raw.actions ?? {}) as { remediation?: Record<string, unknown> };
+  return { ...raw, actions: { ...actions, remediation: { path: ':memory:', ...actions.remediation } } };
 }
