@@ -40,8 +40,6 @@ export class InboundDetector {
   private readonly cache: InfoCache;
   private readonly alpha: number;
   private readonly ampPorts = new Uint8Array(65536);
-  private readonly halfTicks: number;
-  private ticks = 0;
 
   /** @param capacityBps per customer (index into network.customers): its link's capacity, 0 when not configured. */
   constructor(
@@ -62,7 +60,6 @@ export class InboundDetector {
     });
     this.cache = new InfoCache(enricher);
     this.alpha = 1 - Math.pow(2, -1 / cfg.volumetric.baselineHalfLifeSeconds);
-    this.halfTicks = Math.max(1, Math.floor(cfg.fanIn.windowSeconds / 2));
   }
 
   process(b: EnrichedBatch): void {
@@ -157,9 +154,11 @@ export class InboundDetector {
         t.calm(s, this.near(th, st, pps, bps));
       }
     }
-    t.advance();
+    // The credits run on the table's half-windows: a request is credit for as long as the
+    // sketches that count its answers remember them.
+    const rotated = t.advance();
     t.expireIdle();
-    if (++this.ticks % this.halfTicks === 0) this.credits.rotate();
+    if (rotated) this.credits.rotate();
   }
 
   private near(th: CustomerThresholds, st: TargetStats, pps: number, bps: number): boolean {

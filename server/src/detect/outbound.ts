@@ -18,7 +18,10 @@ import { hashInt, hashPair, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { IntCounter } from './int-counter.js';
 import { KeyTable } from './key-table.js';
-import { HOLD_TICKS, TCP } from './target-table.js';
+import { FiringState } from './firing-state.js';
+import { HalfWindowClock } from './half-window.js';
+import { TCP } from './target-table.js';
+import { WatchPool } from './watch-pool.js';
 
 const F_PKTS = 0;
 const F_BYTES = 1;
@@ -54,13 +57,22 @@ export function seenProbability(n: number, k: number): number {
   return 1 - Math.pow(1 - 1 / n, k);
 }
 
-interface EndpointWatch {
-  dstPorts: IntCounter;
+/** What is kept for a firing endpoint: where its traffic goes and which links carry it out. */
+class EndpointWatch {
+  slot = -1;
+  readonly dstPorts = new IntCounter(256);
   /** By link index + 1. */
-  linkBytes: IntCounter;
-  packets: number;
-  bytes: number;
-  quiet: number;
+  readonly linkBytes = new IntCounter(64);
+  packets = 0;
+  bytes = 0;
+
+  reset(): void {
+    this.slot = -1;
+    this.dstPorts.clear();
+    this.linkBytes.clear();
+    this.packets = 0;
+    this.bytes = 0;
+  }
 }
 
 /**
@@ -76,7 +88,8 @@ export class OutboundDetector {
   private readonly owner: Int16Array;
   private readonly createdTick: Uint32Array;
   private readonly maxSampling: Uint32Array;
-  private readonly firing: Uint8Array;
+  /** Kind bits (SPAM | SCAN) per endpoint. */
+  private readonly firing: FiringState;
   private readonly dstHll: HllPool;
   private readonly smtpHll: HllPool;
   private readonly portHll: HllPool;
@@ -97,10 +110,9 @@ export class OutboundDetector {
   /** When the endpoint's current spam / scan firing began, ms since epoch (0: not firing). */
   private readonly spamOnset: Float64Array;
   private readonly scanOnset: Float64Array;
-  private readonly watches = new Map<number, EndpointWatch>();
-  private epoch = 0;
-  private tickCount = 0;
-  private readonly halfTicks: number;
+  /** One per firing endpoint: as many as the table has keys, built as endpoints start firing. */
+  private readonly watches: WatchPool<EndpointWatch>;
+  private readonly clock: HalfWindowClock;
   private readonly allowed: Set<string>;
   private readonly cache: InfoCache;
 
@@ -115,7 +127,8 @@ export class OutboundDetector {
     this.owner = new Int16Array(C).fill(-1);
     this.createdTick = new Uint32Array(C);
     this.maxSampling = new Uint32Array(C);
-    this.firing = new Uint8Array(C);
+    this.firing = new FiringState(C);
+    this.watches = new WatchPool(C, C, () => new EndpointWatch());
     this.firstSmtpTick = new Uint32Array(C * 2).fill(NO_TICK);
     this.firstProbeTick = new Uint32Array(C * 2).fill(NO_TICK);
     this.spamOnset = new Float64Array(C);
@@ -128,12 +141,12 @@ export class OutboundDetector {
     for (const p of cfg.spamBot.ports) this.smtpPorts[p] = 1;
     // Normalised text so "2001:db8::25" and "2001:0db8:0:0::25" match.
     this.allowed = new Set(allowedSmtp.map((a) => ipaddr.process(a).toString()));
-    this.halfTicks = Math.max(1, Math.floor(cfg.outbound.windowSeconds / 2));
+    this.clock = new HalfWindowClock(cfg.outbound.windowSeconds);
     this.cache = new InfoCache(enricher);
     this.keys = new KeyTable(
       C,
       (s) =>
-        this.firing[s]
+        this.firing.kind[s]
           ? Infinity
           : this.counters[s * FIELDS * 2 + F_FLOWS] + this.counters[s * FIELDS * 2 + FIELDS + F_FLOWS],
       (s) => this.resetSlot(s),
@@ -147,7 +160,8 @@ export class OutboundDetector {
       this.owner.byteLength +
       this.createdTick.byteLength +
       this.maxSampling.byteLength +
-      this.firing.byteLength +
+      this.firing.bytes +
+      this.watches.of.byteLength +
       this.firstSmtpTick.byteLength +
       this.firstProbeTick.byteLength +
       this.spamOnset.byteLength +
@@ -165,7 +179,7 @@ export class OutboundDetector {
     this.counters.fill(0, s * FIELDS * 2, (s + 1) * FIELDS * 2);
     this.owner[s] = -1;
     this.maxSampling[s] = 0;
-    this.firing[s] = 0;
+    this.firing.calm(s);
     this.firstSmtpTick.fill(NO_TICK, 2 * s, 2 * s + 2);
     this.firstProbeTick.fill(NO_TICK, 2 * s, 2 * s + 2);
     this.spamOnset[s] = 0;
@@ -174,7 +188,7 @@ export class OutboundDetector {
       h.clear(2 * s);
       h.clear(2 * s + 1);
     }
-    this.watches.delete(s);
+    this.watches.release(s);
   }
 
   process(b: EnrichedBatch): void {
@@ -182,7 +196,8 @@ export class OutboundDetector {
     const dir = b.direction;
     const keys = this.keys;
     const c = this.counters;
-    const ep = this.epoch;
+    const ep = this.clock.half;
+    const tick = this.clock.tickCount;
     const roles = b.shardRoles;
     for (let i = 0; i < n; i++) {
       const d = dir[i];
@@ -199,7 +214,7 @@ export class OutboundDetector {
       const s = keys.upsert(b.src, o4, hashWords(b.src, o4));
       if (keys.isNew) {
         this.owner[s] = b.srcCustomer[i];
-        this.createdTick[s] = this.tickCount;
+        this.createdTick[s] = tick;
       }
       const pk = b.packets[i];
       const by = b.bytes[i];
@@ -222,7 +237,7 @@ export class OutboundDetector {
         const fl = b.tcpFlags[i];
         if ((fl & TCP.ACK) === 0) {
           c[o + F_SYN_ONLY] += 1;
-          if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = this.tickCount;
+          if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = tick;
           // A reset without ACK answers a segment that carried one: here the SYN-ACK of a host
           // the endpoint's kernel never asked (a raw-socket SYN scan). In a flow record it sits
           // beside the scanner's SYN; in an sFlow packet sample it is a record of its own.
@@ -238,17 +253,16 @@ export class OutboundDetector {
           c[o + F_SMTP_FLOWS] += 1;
           c[o + F_SMTP_PKTS] += pk;
           this.smtpHll.add(se, dh);
-          if (this.firstSmtpTick[se] === NO_TICK) this.firstSmtpTick[se] = this.tickCount;
+          if (this.firstSmtpTick[se] === NO_TICK) this.firstSmtpTick[se] = tick;
         }
-      } else if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = this.tickCount;
-      if (this.firing[s]) {
-        const w = this.watches.get(s);
-        if (w) {
-          w.dstPorts.add(dport, pk);
-          w.linkBytes.add(egressLink(b, i) + 1, by);
-          w.packets += pk;
-          w.bytes += by;
-        }
+      } else if (this.firstProbeTick[se] === NO_TICK) this.firstProbeTick[se] = tick;
+      const wi = this.watches.of[s];
+      if (wi >= 0) {
+        const w = this.watches.at(wi);
+        w.dstPorts.add(dport, pk);
+        w.linkBytes.add(egressLink(b, i) + 1, by);
+        w.packets += pk;
+        w.bytes += by;
       }
     }
   }
@@ -259,7 +273,8 @@ export class OutboundDetector {
    */
   private onsetMs(first: Uint32Array, s: number, nowMs: number): number {
     const t = Math.min(first[2 * s], first[2 * s + 1]);
-    const ago = t === NO_TICK || t > this.tickCount ? 1 : this.tickCount - t + 1;
+    const now = this.clock.tickCount;
+    const ago = t === NO_TICK || t > now ? 1 : now - t + 1;
     return nowMs - ago * 1000;
   }
 
@@ -273,7 +288,7 @@ export class OutboundDetector {
       const o = s * 2 * FIELDS;
       for (let f = 0; f < FIELDS; f++) sum[f] = c[o + f] + c[o + FIELDS + f];
       if (sum[F_FLOWS] === 0) {
-        if (this.firing[s] === 0) {
+        if (this.firing.kind[s] === 0) {
           this.resetSlot(s);
           keys.remove(s);
           continue;
@@ -281,13 +296,16 @@ export class OutboundDetector {
       }
       const th =
         this.owner[s] >= 0 ? (this.thresholds.byCustomer[this.owner[s]] ?? this.thresholds.base) : this.thresholds.base;
-      const span = Math.max(1, Math.min(this.cfg.outbound.windowSeconds, this.tickCount - this.createdTick[s] + 1));
+      const span = Math.max(
+        1,
+        Math.min(this.cfg.outbound.windowSeconds, this.clock.tickCount - this.createdTick[s] + 1),
+      );
       const n = this.maxSampling[s] || 1;
       let fire = 0;
       const smtpDistinct = sum[F_SMTP_FLOWS] > 0 ? this.smtpHll.estimate(2 * s, 2 * s + 1) : 0;
       const spamNeed = Math.max(3, th.spamBot.minDistinctTargets * seenProbability(n, th.spamBot.sessionPackets));
       let ip: string | undefined;
-      const wasSpam = (this.firing[s] & SPAM) !== 0;
+      const wasSpam = (this.firing.kind[s] & SPAM) !== 0;
       if (smtpDistinct >= spamNeed * (wasSpam ? 0.5 : 1)) {
         ip = addrToString(keys.keys, s);
         if (!this.allowed.has(ip)) fire |= SPAM;
@@ -302,7 +320,7 @@ export class OutboundDetector {
       const dstEst = estimateDistinct(dstDistinct, samples, n);
       const portEst = estimateDistinct(portDistinct, samples, n);
       const probeEst = estimateDistinct(probeDistinct, samples, n);
-      const wasScan = (this.firing[s] & SCAN) !== 0;
+      const wasScan = (this.firing.kind[s] & SCAN) !== 0;
       const f = wasScan ? 0.5 : 1;
       if (
         reaches(dstDistinct, dstEst, th.scanner.minDistinctTargets, f) ||
@@ -336,13 +354,12 @@ export class OutboundDetector {
       // Hold: a firing kind that drops out keeps reporting a few ticks so incidents do not split.
       // Hold time: silent, but the endpoint keeps its (lower) sustain thresholds for a few ticks.
       let w = this.watches.get(s);
-      if (fire === 0 && this.firing[s] !== 0 && w && ++w.quiet < HOLD_TICKS) continue;
-      if (w && fire !== 0) w.quiet = 0;
+      if (fire === 0 && w && this.firing.holding(s)) continue;
       if (fire === 0) {
-        this.firing[s] = 0;
+        this.firing.calm(s);
         this.spamOnset[s] = 0;
         this.scanOnset[s] = 0;
-        this.watches.delete(s);
+        this.watches.release(s);
         continue;
       }
       // Onset: the first second of the window with the offending traffic (SMTP; probe-like
@@ -353,11 +370,9 @@ export class OutboundDetector {
       if (fire & SCAN) {
         if (this.scanOnset[s] === 0) this.scanOnset[s] = this.onsetMs(this.firstProbeTick, s, nowMs);
       } else this.scanOnset[s] = 0;
-      if (!w) {
-        w = { dstPorts: new IntCounter(256), linkBytes: new IntCounter(64), packets: 0, bytes: 0, quiet: 0 };
-        this.watches.set(s, w);
-      }
-      this.firing[s] = fire;
+      // The pool holds one watch per key slot: it cannot run out.
+      w ??= this.watches.take(s)!;
+      this.firing.fire(s, fire);
       ip ??= addrToString(keys.keys, s);
       const pps = sum[F_PKTS] / span;
       const bps = (sum[F_BYTES] * 8) / span;
@@ -455,11 +470,9 @@ export class OutboundDetector {
         });
       }
     }
-    this.tickCount++;
-    if (this.tickCount % this.halfTicks === 0) {
-      // Retire the older half-window: its counters and sketches become the new current epoch.
-      this.epoch ^= 1;
-      const ep = this.epoch;
+    if (this.clock.advance()) {
+      // Retire the older half-window: its counters and sketches become the new current half.
+      const ep = this.clock.half;
       for (let s = 0; s < keys.capacity; s++) {
         if (!keys.used[s]) continue;
         c.fill(0, (s * 2 + ep) * FIELDS, (s * 2 + ep + 1) * FIELDS);

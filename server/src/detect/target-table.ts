@@ -11,11 +11,14 @@ import {
   samplingConfidence,
   type InfoCache,
 } from './events.js';
+import { FiringState } from './firing-state.js';
+import { HalfWindowClock } from './half-window.js';
 import { hashInt, hashWords } from './hash.js';
 import { HllPool } from './hll.js';
 import { KeyTable } from './key-table.js';
 import { IntCounter } from './int-counter.js';
 import { SourceSet } from './source-set.js';
+import { WatchPool } from './watch-pool.js';
 
 /** TCP flag bits as NetFlow/IPFIX export them. */
 export const TCP = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16 } as const;
@@ -86,8 +89,6 @@ export interface TargetStats {
 
 export const RECENT_SECONDS = 3;
 
-/** A firing key lets go of its kind after this many ticks below the sustain level (half the thresholds). */
-export const HOLD_TICKS = 3;
 /** Start listing a key's sources at this fraction of the lowest threshold, so the list is full when it fires. */
 export const WATCH_FRACTION = 0.25;
 
@@ -132,8 +133,6 @@ export function listLimit(w: Watch, tick: number, max: number): number {
 /** What is kept for a watched key: every source (up to a cap), per-ASN/link/proto/port tallies. */
 export class Watch {
   slot = -1;
-  /** Consecutive ticks the key has been below the sustain level while firing. */
-  quietTicks = 0;
   keyText = '';
   readonly sources: SourceSet;
   readonly asnBytes = new IntCounter(1024);
@@ -153,7 +152,6 @@ export class Watch {
 
   reset(): void {
     this.slot = -1;
-    this.quietTicks = 0;
     this.keyText = '';
     this.sources.clear();
     this.asnBytes.clear();
@@ -219,28 +217,26 @@ export class TargetTable {
   private readonly createdTick: Uint32Array;
   readonly hll: HllPool;
   readonly ampHll: HllPool;
-  /** Index into `watches` per slot, -1 when not watched. */
-  readonly watchOf: Int16Array;
-  readonly watches: Watch[];
-  private readonly freeWatches: number[];
+  /** Source lists and tallies of the keys near or over a threshold. */
+  readonly watches: WatchPool<Watch>;
   /** Reflected packets per slot × PORT_BUCKETS port buckets, per half-window (two halves like the sketches). */
   private readonly portPackets: Float64Array;
   private readonly portHalf: number;
   /** Last reflection port (proto × 65536 + port) counted in each bucket: the port of a dominant bucket. */
   private readonly portLast: Int32Array;
   private bucket = 0;
-  private hllHalf = 0;
   private readonly autoWatch: number;
   private readonly egressLinks: boolean;
   private readonly autoWatchMax: number;
   /** Watches taken by `add` since the last tick. */
   private autoWatched = 0;
-  private readonly halfTicks: number;
-  tickCount = 0;
+  readonly clock: HalfWindowClock;
   private readonly stride: number;
   /** Per-key baselines and firing memory for the owning detector. */
   readonly baselinePps: Float64Array;
   readonly baselineBps: Float64Array;
+  readonly firing: FiringState;
+  /** `firing.kind`: what each key fires, 0 when it does not. */
   readonly firingKind: Uint8Array;
   /** Customer index of the key (inbound targets), -1 when none. */
   readonly owner: Int16Array;
@@ -258,19 +254,18 @@ export class TargetTable {
     this.createdTick = new Uint32Array(C);
     this.baselinePps = new Float64Array(C);
     this.baselineBps = new Float64Array(C);
-    this.firingKind = new Uint8Array(C);
+    this.firing = new FiringState(C);
+    this.firingKind = this.firing.kind;
     this.owner = new Int16Array(C).fill(-1);
     this.windowPackets = new Float64Array(C);
     this.onset = new Float64Array(C);
     this.hll = new HllPool(opts.hllPrecision, C * 2);
     this.ampHll = new HllPool(Math.max(4, opts.hllPrecision - 3), C * 2);
-    this.watchOf = new Int16Array(C).fill(-1);
-    this.watches = [];
-    this.freeWatches = [];
+    this.watches = new WatchPool(C, opts.maxWatched, () => new Watch(opts.maxListedSources));
     this.portHalf = C * PORT_BUCKETS;
     this.portPackets = new Float64Array(2 * this.portHalf);
     this.portLast = new Int32Array(this.portHalf).fill(-1);
-    this.halfTicks = Math.max(1, Math.floor(this.window / 2));
+    this.clock = new HalfWindowClock(this.window);
     this.autoWatch = opts.autoWatchPackets ?? Infinity;
     this.egressLinks = opts.egressLinks ?? false;
     this.autoWatchMax = Math.floor(opts.maxWatched / 2);
@@ -278,7 +273,7 @@ export class TargetTable {
       C,
       // Never evict a key under watch; otherwise the quietest (last window + this second) goes first.
       (s) =>
-        this.watchOf[s] >= 0
+        this.watches.of[s] >= 0
           ? Infinity
           : this.windowPackets[s] + this.counters[s * this.stride + this.bucket * FIELDS + F_PKTS],
       (s) => this.resetSlot(s),
@@ -288,7 +283,7 @@ export class TargetTable {
   /** Bytes of state, all fixed at construction except the watch lists (bounded by maxWatched). */
   get memoryBytes(): number {
     let w = 0;
-    for (const x of this.watches)
+    for (const x of this.watches.all())
       w +=
         x.sources.memoryBytes +
         x.protoPackets.byteLength +
@@ -302,13 +297,13 @@ export class TargetTable {
       this.maxSampling.byteLength +
       this.createdTick.byteLength +
       this.baselinePps.byteLength * 2 +
-      this.firingKind.byteLength +
+      this.firing.bytes +
       this.owner.byteLength +
       this.windowPackets.byteLength +
       this.onset.byteLength +
       this.hll.bytes +
       this.ampHll.bytes +
-      this.watchOf.byteLength +
+      this.watches.of.byteLength +
       this.portPackets.byteLength +
       this.portLast.byteLength +
       w
@@ -322,7 +317,7 @@ export class TargetTable {
     this.onset[s] = 0;
     this.baselinePps[s] = 0;
     this.baselineBps[s] = 0;
-    this.firingKind[s] = 0;
+    this.firing.calm(s);
     this.clearPorts(s, 0);
     this.clearPorts(s, 1);
     this.portLast.fill(-1, s * PORT_BUCKETS, (s + 1) * PORT_BUCKETS);
@@ -330,7 +325,7 @@ export class TargetTable {
     this.hll.clear(2 * s + 1);
     this.ampHll.clear(2 * s);
     this.ampHll.clear(2 * s + 1);
-    if (this.watchOf[s] >= 0) this.unwatch(s);
+    this.watches.release(s);
   }
 
   /**
@@ -356,7 +351,7 @@ export class TargetTable {
     const keys = this.keys;
     const s = keys.upsert(keyWords, ko, kh);
     if (keys.isNew) {
-      this.createdTick[s] = this.tickCount;
+      this.createdTick[s] = this.clock.tickCount;
       this.owner[s] = owner;
     }
     const pk = b.packets[i];
@@ -372,7 +367,8 @@ export class TargetTable {
     // What the key asked for (answers its requests account for) is no attack, whatever its flags.
     if (!isEstablished(proto, b.tcpFlags[i])) c[o + F_ATTACK] += pk - asked;
     const sh = hashWords(srcWords, ko, 0x5bd1e995);
-    this.hll.add(2 * s + this.hllHalf, sh);
+    const half = this.clock.half;
+    this.hll.add(2 * s + half, sh);
     if (refl > 0) {
       c[o + F_AMP_PKTS] += refl;
       c[o + F_AMP_BYTES] += (by * refl) / pk;
@@ -380,20 +376,21 @@ export class TargetTable {
       // Reflected packets by port bucket: one bucket holds most of a reflection, a random-port
       // flood spreads over all of them (whatever order records or samples arrive in).
       const pb = s * PORT_BUCKETS + (hashInt(reflPort) & (PORT_BUCKETS - 1));
-      this.portPackets[this.hllHalf * this.portHalf + pb] += refl;
+      this.portPackets[half * this.portHalf + pb] += refl;
       this.portLast[pb] = reflPort;
-      this.ampHll.add(2 * s + this.hllHalf, sh);
+      this.ampHll.add(2 * s + half, sh);
     }
     if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
-    let wi = this.watchOf[s];
+    const watches = this.watches;
+    let wi = watches.of[s];
     if (wi < 0 && c[o + F_PKTS] >= this.autoWatch && this.autoWatched < this.autoWatchMax) {
       this.autoWatched++;
       this.watch(s, '');
-      wi = this.watchOf[s];
+      wi = watches.of[s];
     }
     if (wi >= 0) {
-      const w = this.watches[wi];
-      w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.tickCount);
+      const w = watches.at(wi);
+      w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.clock.tickCount);
       w.asnBytes.add(b.srcAsn[i], by);
       w.linkBytes.add((this.egressLinks ? egressLink(b, i) : b.inLink[i]) + 1, by);
       w.protoPackets[proto] += pk;
@@ -462,7 +459,7 @@ export class TargetTable {
       an += c[o + F_ANSWER];
     }
     this.windowPackets[s] = pk;
-    const age = this.tickCount - this.createdTick[s] + 1;
+    const age = this.clock.tickCount - this.createdTick[s] + 1;
     out.span = Math.max(1, Math.min(this.window, age));
     const r = Math.max(1, Math.min(RECENT_SECONDS, this.window, age));
     let rp = 0,
@@ -521,7 +518,7 @@ export class TargetTable {
   onsetMs(s: number, nowMs: number, minAttackPackets: number, minBytes: number): number {
     const c = this.counters;
     const base = s * this.stride;
-    const age = Math.min(this.window, this.tickCount - this.createdTick[s] + 1);
+    const age = Math.min(this.window, this.clock.tickCount - this.createdTick[s] + 1);
     let run = 1;
     let gap = 0;
     for (let k = 0; k < age; k++) {
@@ -539,11 +536,9 @@ export class TargetTable {
    * it starts firing, lists its sources, ends any hold. Undefined when every watch is in use.
    */
   fire(s: number, kind: number, nowMs: number, minAttackPackets: number, minBytes: number): Watch | undefined {
-    if (this.firingKind[s] === 0) this.onset[s] = this.onsetMs(s, nowMs, minAttackPackets, minBytes);
-    this.firingKind[s] = kind;
-    const w = this.watchFor(s) ?? this.watch(s, addrToString(this.keys.keys, s));
-    if (w) w.quietTicks = 0;
-    return w;
+    if (this.firing.kind[s] === 0) this.onset[s] = this.onsetMs(s, nowMs, minAttackPackets, minBytes);
+    this.firing.fire(s, kind);
+    return this.watchFor(s) ?? this.watch(s, addrToString(this.keys.keys, s));
   }
 
   /**
@@ -552,15 +547,15 @@ export class TargetTable {
    * source list, so a brief dip neither splits nor relabels the attack.
    */
   holding(s: number): boolean {
-    const w = this.watchFor(s);
-    return this.firingKind[s] !== 0 && w !== undefined && ++w.quietTicks < HOLD_TICKS;
+    // Held only while its source list is kept: without one it could not go on as the same attack.
+    return this.watches.of[s] >= 0 && this.firing.holding(s);
   }
 
   /** Key `s` is not (or no longer) firing: forgets its kind and onset; its sources are listed while it is `near` firing. */
   calm(s: number, near: boolean): void {
-    this.firingKind[s] = 0;
+    this.firing.calm(s);
     this.onset[s] = 0;
-    const watched = this.watchOf[s] >= 0;
+    const watched = this.watches.of[s] >= 0;
     if (near && !watched) this.watch(s, addrToString(this.keys.keys, s));
     else if (!near && watched) this.unwatch(s);
   }
@@ -584,48 +579,31 @@ export class TargetTable {
    * records queued behind it. Memory is then what `limits` says from the start.
    */
   reserveWatches(): void {
-    while (this.watches.length < this.opts.maxWatched) {
-      this.freeWatches.push(this.watches.length);
-      this.watches.push(new Watch(this.opts.maxListedSources));
-    }
+    this.watches.reserve();
   }
 
-  /** Start listing sources for the key in `slot`; false when every watch is in use. */
+  /** Start listing sources for the key in `slot`; undefined when every watch is in use. */
   watch(slot: number, keyText: string): Watch | undefined {
-    if (this.watchOf[slot] >= 0) return this.watches[this.watchOf[slot]];
-    let wi = this.freeWatches.pop();
-    if (wi === undefined) {
-      if (this.watches.length >= this.opts.maxWatched) return undefined;
-      wi = this.watches.length;
-      this.watches.push(new Watch(this.opts.maxListedSources));
-    }
-    const w = this.watches[wi];
-    w.reset();
-    w.slot = slot;
-    w.keyText = keyText;
-    this.watchOf[slot] = wi;
+    const w = this.watches.take(slot);
+    if (w && !w.keyText) w.keyText = keyText;
     return w;
   }
 
   unwatch(slot: number): void {
-    const wi = this.watchOf[slot];
-    if (wi < 0) return;
-    this.watches[wi].reset();
-    this.watchOf[slot] = -1;
-    this.freeWatches.push(wi);
+    this.watches.release(slot);
   }
 
   watchFor(slot: number): Watch | undefined {
-    const wi = this.watchOf[slot];
-    return wi >= 0 ? this.watches[wi] : undefined;
+    return this.watches.get(slot);
   }
 
   /**
    * Close the current one-second bucket. Call after evaluating the window (so the closing
-   * second counts), i.e. evaluate → advance. Keys with no traffic in the window are dropped.
+   * second counts), i.e. evaluate → advance. True when a half-window ended with it (the
+   * sketches of its older half were cleared), for state the owner keeps by half-window.
    */
-  advance(): void {
-    this.tickCount++;
+  advance(): boolean {
+    const rotated = this.clock.advance();
     this.autoWatched = 0;
     this.bucket = (this.bucket + 1) % this.window;
     const c = this.counters;
@@ -635,15 +613,16 @@ export class TargetTable {
       const o = s * this.stride + this.bucket * FIELDS;
       for (let f = 0; f < FIELDS; f++) c[o + f] = 0;
     }
-    if (this.tickCount % this.halfTicks === 0) {
-      this.hllHalf ^= 1;
+    if (rotated) {
+      const half = this.clock.half;
       for (let s = 0; s < keys.capacity; s++) {
         if (!keys.used[s]) continue;
-        this.hll.clear(2 * s + this.hllHalf);
-        this.ampHll.clear(2 * s + this.hllHalf);
-        this.clearPorts(s, this.hllHalf);
+        this.hll.clear(2 * s + half);
+        this.ampHll.clear(2 * s + half);
+        this.clearPorts(s, half);
       }
     }
+    return rotated;
   }
 
   /** Drop keys that saw nothing for a whole window and are not watched. */
@@ -651,7 +630,7 @@ export class TargetTable {
     const keys = this.keys;
     const c = this.counters;
     for (let s = 0; s < keys.capacity; s++) {
-      if (!keys.used[s] || this.watchOf[s] >= 0) continue;
+      if (!keys.used[s] || this.watches.of[s] >= 0) continue;
       let p = 0;
       const base = s * this.stride;
       for (let b = 0; b < this.window; b++) p += c[base + b * FIELDS + F_FLOWS];
@@ -702,7 +681,7 @@ export function keyView(
   return {
     ip,
     info: cache.get(ip),
-    top: w ? listSources(w.sources, listLimit(w, t.tickCount, maxListed), cache, enricher).top : [],
+    top: w ? listSources(w.sources, listLimit(w, t.clock.tickCount, maxListed), cache, enricher).top : [],
     asns: w ? asnShares(w.asnBytes.toMap(), cache.asnNames) : [],
     upstreams: w ? linkShares(w.linkBytes.toMap(), enricher, 1) : [],
     rate: { pps: Math.round(st.recentPackets / st.recentSpan), bps: Math.round((st.recentBytes * 8) / st.recentSpan) },
