@@ -219,6 +219,9 @@ export class TargetTable {
   readonly ampHll: HllPool;
   /** Source lists and tallies of the keys near or over a threshold. */
   readonly watches: WatchPool<Watch>;
+  /** `watches.of` and `watches.all()`, read directly by `add` (one load less per record). */
+  private readonly watchOf: Int32Array;
+  private readonly watchList: readonly Watch[];
   /** Reflected packets per slot × PORT_BUCKETS port buckets, per half-window (two halves like the sketches). */
   private readonly portPackets: Float64Array;
   private readonly portHalf: number;
@@ -262,6 +265,8 @@ export class TargetTable {
     this.hll = new HllPool(opts.hllPrecision, C * 2);
     this.ampHll = new HllPool(Math.max(4, opts.hllPrecision - 3), C * 2);
     this.watches = new WatchPool(C, opts.maxWatched, () => new Watch(opts.maxListedSources));
+    this.watchOf = this.watches.of;
+    this.watchList = this.watches.all();
     this.portHalf = C * PORT_BUCKETS;
     this.portPackets = new Float64Array(2 * this.portHalf);
     this.portLast = new Int32Array(this.portHalf).fill(-1);
@@ -381,15 +386,14 @@ export class TargetTable {
       this.ampHll.add(2 * s + half, sh);
     }
     if (rate > this.maxSampling[s]) this.maxSampling[s] = rate;
-    const watches = this.watches;
-    let wi = watches.of[s];
+    let wi = this.watchOf[s];
     if (wi < 0 && c[o + F_PKTS] >= this.autoWatch && this.autoWatched < this.autoWatchMax) {
       this.autoWatched++;
       this.watch(s, '');
-      wi = watches.of[s];
+      wi = this.watchOf[s];
     }
     if (wi >= 0) {
-      const w = watches.at(wi);
+      const w = this.watchList[wi];
       w.sources.add(srcWords, ko, sh, pk, by, b.srcAsn[i], b.srcCustomer[i], this.clock.tickCount);
       w.asnBytes.add(b.srcAsn[i], by);
       w.linkBytes.add((this.egressLinks ? egressLink(b, i) : b.inLink[i]) + 1, by);

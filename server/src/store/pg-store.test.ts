@@ -124,6 +124,24 @@ describe.skipIf(!bin)('PostgreSQL store', () => {
     expect((await a.listAudit('i1')).map((e) => e.detail)).toEqual(['from b']);
   });
 
+  it('rollups from several detect processes for the same minute and key add up, in every resolution', async () => {
+    const url = await db();
+    const t = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+    const [a, b] = await Promise.all([open(url, { now: () => t + 2 * HOUR }), open(url, { now: () => t + 2 * HOUR })]);
+    a.recordAbuse([row(t, '174', 100), row(t + 60_000, '174', 5)]);
+    b.recordAbuse([row(t, '174', 300)]);
+    await Promise.all([a.flush(), b.flush()]);
+    b.recordAbuse([row(t, '174', 1)]);
+    await b.flush();
+    const minutes = await a.abuseRows({ dimension: 'asn', key: '174', from: t - HOUR, to: t + HOUR });
+    expect(minutes.map((r) => [r.minute - t, r.bytes, r.flows])).toEqual([
+      [60_000, 5, 1],
+      [0, 401, 3],
+    ]);
+    const total = await b.abuseTotals({ dimension: 'asn', from: t - DAY, to: t + HOUR });
+    expect(total.find((x) => x.key === '174')?.bytes).toBe(406);
+  });
+
   it('refuses a schema newer than this build, naming both versions', async () => {
     const url = await db();
     await (await open(url)).close();
