@@ -64,7 +64,7 @@ const MAY_IMPORT = {
   realtime: ['auth', 'config', 'context.ts', 'flow', 'http', 'incidents'],
   // The flow bus carries enriched batches from inlets (ingest, enrich) to detect processes
   // (detect, incidents, writing to the store).
-  bus: ['config', 'context.ts', 'detect', 'enrich', 'flow', 'incidents', 'ingest', 'store'],
+  bus: ['config', 'context.ts', 'detect', 'enrich', 'flow', 'incidents', 'ingest', 'store', 'traffic'],
 };
 const at = (m) => `./server/src/${m}`;
 const boundaryZones = [

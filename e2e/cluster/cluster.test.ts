@@ -3,7 +3,8 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IncidentList } from '@downstream/shared';
+import { Health, IncidentList, Summary } from '@downstream/shared';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../server/src/sim/run-scenario.js';
 import { compose, demoNetworkConfig, fanIn, HOSTS, spamBots } from '../../server/src/sim/scenarios/index.js';
@@ -179,6 +180,29 @@ describe.skipIf(why !== undefined)(
         )
           break;
         await new Promise((r) => setTimeout(r, 500));
+      }
+      // While the replay runs: each API process shows the cluster's traffic (the inlets report
+      // it over the bus) in its live summary, and both inlets' exporters in /api/health.
+      for (const a of apis) {
+        const health = Health.parse(await (await fetch(`${a.url}/api/health`)).json());
+        expect(health.exporters.length, `${a.name} /api/health exporters`).toBeGreaterThanOrEqual(2);
+        const socket = io(`${a.url}/live`, { transports: ['websocket'] });
+        try {
+          const summary = await new Promise<Summary>((res, rej) => {
+            const t = setTimeout(() => rej(new Error(`${a.name}: no summary with traffic in 10 s`)), 10_000);
+            socket.on('summary', (raw: unknown) => {
+              const s = Summary.parse(raw);
+              if (s.packetsPerSecond > 0) {
+                clearTimeout(t);
+                res(s);
+              }
+            });
+          });
+          expect(summary.flowsPerSecond).toBeGreaterThan(0);
+          expect(summary.exporters).toBeGreaterThanOrEqual(1);
+        } finally {
+          socket.disconnect();
+        }
       }
       await Promise.all(runs.map((r) => r.stop()));
       for (const incs of last) {

@@ -16,6 +16,7 @@ import { partitionBatch } from '../detect/shard.js';
 import type { EnrichedBatch } from '../enrich/enriched-batch.js';
 import { startCollectors, type Collectors, type FlowBatch } from '../ingest/index.js';
 import { encodeBatch, frameBytesPerRecord } from './codec.js';
+import { startInletReporter } from './inlet-status.js';
 import { connectBus, ensureFlowStream, partitionSubject, type BusConfig } from './nats.js';
 import { BoundedPublisher } from './publisher.js';
 
@@ -115,7 +116,11 @@ export async function startInletRole(o: InletRoleOptions): Promise<InletRole> {
     });
     records += b.length;
   };
+  // Reports what arrives to the API processes; the exporters' health once the collectors run.
+  const started: { collectors?: Collectors } = {};
+  const reporter = startInletReporter({ nc, bus, inlet: id, exporters: () => started.collectors?.health() ?? [] });
   const onBatch = (batch: FlowBatch): void => {
+    reporter.count(batch);
     try {
       publishEnriched(enricher.enrich(batch));
     } catch (err) {
@@ -130,7 +135,11 @@ export async function startInletRole(o: InletRoleOptions): Promise<InletRole> {
     registry,
     onBatch,
     worker: o.worker,
+  }).catch((err: unknown) => {
+    reporter.stop();
+    throw err;
   });
+  started.collectors = collectors;
   log.info({ ports: collectors.ports, nats: bus.nats, partitions: bus.partitions }, 'inlet role running');
 
   return {
@@ -146,6 +155,7 @@ export async function startInletRole(o: InletRoleOptions): Promise<InletRole> {
     publishEnriched,
     async stop() {
       await collectors.stop();
+      reporter.stop();
       await publisher.drained(5000);
       publisher.close();
       await nc.drain().catch(() => undefined);

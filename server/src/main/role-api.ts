@@ -7,6 +7,9 @@ import { reportRoutes } from '../api/reports.js';
 import { assertBindAllowed } from '../auth/index.js';
 import type { Config } from '../config/config.js';
 import type { AppContext, CollectorSet } from '../context.js';
+import { startInletBoard, type InletBoard } from '../bus/inlet-status.js';
+import { connectBus } from '../bus/nats.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { createEnricher } from '../enrich/index.js';
 import { IncidentChangeFeed } from '../realtime/change-feed.js';
 import type { Realtime, RealtimeOptions } from '../realtime/index.js';
@@ -34,9 +37,6 @@ export interface RunningApi {
   http: HttpServer;
   close(): Promise<void>;
 }
-
-/** The api role has no collectors: exporters talk to the inlets. */
-const noCollectors: CollectorSet = { ports: {}, health: () => [], stop: async () => {} };
 
 /**
  * `serve --role api`: REST and socket.io from the shared store, no collectors, no detectors,
@@ -79,17 +79,44 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
       store,
       timelinePoints: config.detect.incidents.timelinePoints,
     });
+    // With a flow bus, the inlets' reports give summary its traffic and /api/health its
+    // exporters. Connected in the background: REST from the store does not wait for NATS.
+    const traffic = createTrafficMeter();
+    let inlets: InletBoard | undefined;
+    if (config.bus) {
+      const bus = config.bus;
+      let nc: NatsConnection | undefined;
+      let closed = false;
+      connectBus(bus, `api-${process.pid}`).then(
+        (c) => {
+          if (closed) return void c.close();
+          nc = c;
+          inlets = startInletBoard({ nc, bus, traffic, logger: logger.child({ module: 'inlets' }), registry });
+        },
+        (err: unknown) => logger.error({ err }, 'no inlet reports: cannot reach the flow bus'),
+      );
+      cleanups.push(async () => {
+        closed = true;
+        inlets?.stop();
+        await nc?.drain().catch(() => undefined);
+      });
+    }
+    const collectors: CollectorSet = {
+      ports: {},
+      health: () => inlets?.collectors.health() ?? [],
+      stop: async () => {},
+    };
     const ctx: AppContext = {
       config,
       logger,
       registry,
       version,
       startedAt: Date.now(),
-      collectors: noCollectors,
+      collectors,
       enricher: createEnricher(config.network),
       incidents,
       store,
-      traffic: createTrafficMeter(),
+      traffic,
       webRoot: opts.webRoot,
     };
     // Actions on this process's incidents (webhooks, remediation); stopped before the store closes.
