@@ -38,7 +38,7 @@ const MAY_IMPORT = {
   http: [],
   ingest: ['config', 'flow'],
   enrich: ['config', 'flow'],
-  detect: ['config', 'context.ts', 'enrich', 'flow', 'ingest'],
+  detect: ['config', 'context.ts', 'enrich', 'flow'],
   store: ['config', 'context.ts', 'flow'],
   incidents: ['config', 'store'],
   traffic: ['flow', 'ingest', 'incidents'],
@@ -73,9 +73,6 @@ const boundaryZones = [
     from: MODULES.filter((x) => x !== m && !allowed.includes(x)).map(at),
     message: `${m}/ may import only ${allowed.length ? allowed.join(', ') : 'shared/'}: see eslint.config.js`,
   })),
-  // detect/ still imports the flow batch through its old path (ingest/flow-batch.ts, a
-  // re-export) until the detector-kernel change moves it to flow/ and @downstream/shared.
-  { target: at('detect'), from: at('ingest'), except: ['./flow-batch.ts'], message: 'detect/ may not import ingest/' },
   // config/ assembles each module's own section schema (x/config.ts) and nothing else of it.
   ...['actions', 'detect', 'feeds'].map((m) => ({
     target: at('config'),

@@ -2,7 +2,7 @@ import type { DetectionEvent } from '@downstream/shared';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
 import { FlowDirection } from '../enrich/enriched-batch.js';
-import { addrFromString } from '../ingest/flow-batch.js';
+import { addrFromString } from '@downstream/shared';
 import { mulberry32 } from '../sim/scenarios/rng.js';
 import { createDetectors } from './index.js';
 import { createEnrichedBatch, ip, setRecord, stubEnricher } from './synthetic.js';

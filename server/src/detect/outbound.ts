@@ -2,7 +2,7 @@ import type { DetectionEvent } from '@downstream/shared';
 import ipaddr from 'ipaddr.js';
 import type { Enricher } from '../context.js';
 import { FlowDirection, ShardRole, type EnrichedBatch } from '../enrich/enriched-batch.js';
-import { addrToString } from '../ingest/flow-batch.js';
+import { addrToString } from '@downstream/shared';
 import type { CustomerThresholds, DetectConfig } from './config.js';
 import {
   InfoCache,

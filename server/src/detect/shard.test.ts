@@ -6,7 +6,8 @@ import { FlowDirection, ShardRole, type EnrichedBatch } from '../enrich/enriched
 import { createEnricher } from '../enrich/index.js';
 import { createIncidentManager } from '../incidents/index.js';
 import { MemoryStore } from '../incidents/memory-store.js';
-import { addrToString, type FlowBatch } from '../ingest/flow-batch.js';
+import { addrToString } from '@downstream/shared';
+import type { FlowBatch } from '../flow/flow-batch.js';
 import { createPipeline } from '../main/pipeline.js';
 import {
   amplification,

@@ -1,6 +1,7 @@
 import type { AddressInfo, Enricher } from '../context.js';
 import { FlowDirection, type EnrichedBatch } from '../enrich/enriched-batch.js';
-import { addrFromString, createFlowBatch, setV4, v4FromString, type FlowBatch } from '../ingest/flow-batch.js';
+import { addrFromString, setV4, v4FromString } from '@downstream/shared';
+import { createFlowBatch, type FlowBatch } from '../flow/flow-batch.js';
 import type { SimFlow } from '../sim/sim-flow.js';
 
 /** An empty EnrichedBatch of `capacity` records (tests and benchmarks feed detectors directly). */

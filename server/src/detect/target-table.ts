@@ -1,7 +1,7 @@
 import type { DetectionEvent, SourceAsnShare, SourceEndpoint } from '@downstream/shared';
 import type { AddressInfo, Enricher } from '../context.js';
 import type { EnrichedBatch } from '../enrich/enriched-batch.js';
-import { addrToString } from '../ingest/flow-batch.js';
+import { addrToString } from '@downstream/shared';
 import {
   asnShares,
   egressLink,

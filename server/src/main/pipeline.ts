@@ -11,7 +11,7 @@ import type { Config } from '../config/config.js';
 import type { DetectorSet, Enricher, IncidentManager, TrafficMeter } from '../context.js';
 import { createDetectors, registerDetectorMetrics } from '../detect/index.js';
 import type { DecoderOptions } from '../ingest/decoder.js';
-import type { FlowBatch } from '../ingest/flow-batch.js';
+import type { FlowBatch } from '../flow/flow-batch.js';
 import { startCollectors, type Collectors } from '../ingest/index.js';
 import { createPipelineMetrics, deliverTick, stageFailures, type PipelineMetrics } from './pipeline-stages.js';
 
