@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, si, siTicks, TIME_INCRS, timeTickLabels } from './format.js';
+import { age, si, siTicks, sourceCounts, TIME_INCRS, timeTickLabels } from './format.js';
 
 describe('format', () => {
   it('si', () => {
@@ -37,5 +37,22 @@ describe('time axis labels', () => {
       '00:30',
     ]);
     expect(timeTickLabels([at(0, 0, 0, 24), at(0, 0, 0, 25)], 86_400)).toEqual(['24 Nov', '25 Nov']);
+  });
+});
+
+describe('sourceCounts', () => {
+  const inc = (distinct: number, listed: number, peakSources?: number) => ({
+    sources: { distinct, top: Array.from({ length: listed }, () => ({})) },
+    evidence: peakSources === undefined ? {} : { peakSources },
+  });
+
+  it('never says total below now or peak: a capped list is not all the sources', () => {
+    // The detector estimates 3,097 sources now; it keeps at most 3,000 by name.
+    expect(sourceCounts(inc(3097, 3000))).toEqual({ now: 3097, peak: 3097, total: 3097, listed: 3000 });
+    expect(sourceCounts(inc(1200, 3000, 5000), 2500)).toEqual({ now: 1200, peak: 5000, total: 5000, listed: 2500 });
+  });
+
+  it('total is the listed sources when more were listed over the incident than were ever seen at once', () => {
+    expect(sourceCounts(inc(40, 12, 90), 400)).toEqual({ now: 40, peak: 90, total: 400, listed: 400 });
   });
 });

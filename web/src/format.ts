@@ -132,8 +132,10 @@ export function timeTickLabels(ticks: readonly number[], incr: number): string[]
 
 /**
  * The source counts of one incident, labelled the same on every page: `now` distinct sources in
- * the detector's latest window (what lists and the wall show), `peak` the most at once, `total`
- * the sources listed over the whole incident (the graph and call list).
+ * the detector's latest window (what lists and the wall show), `peak` the most at once, `listed`
+ * the sources kept over the whole incident (the graph and call list, capped by the detector's
+ * list size), `total` the sources over the whole incident: never fewer than the peak, which is
+ * an estimate of all of them where the list is capped.
  */
 export function sourceCounts(
   i: {
@@ -141,9 +143,10 @@ export function sourceCounts(
     evidence: Record<string, unknown>;
   },
   listed?: number,
-): { now: number; peak: number; total: number } {
+): { now: number; peak: number; total: number; listed: number } {
   const now = i.sources.distinct;
   const p = i.evidence.peakSources;
   const peak = Math.max(now, typeof p === 'number' ? p : 0);
-  return { now, peak, total: listed ?? i.sources.top.length };
+  const kept = listed ?? i.sources.top.length;
+  return { now, peak, total: Math.max(kept, peak), listed: kept };
 }

@@ -136,7 +136,14 @@ export function IncidentView() {
               </div>
               <div>
                 <dt>Sources total</dt>
-                <dd data-testid="incident-sources-total" title="Sources listed over the whole incident">
+                <dd
+                  data-testid="incident-sources-total"
+                  title={
+                    counts.listed < counts.total
+                      ? `At least the peak (estimated); ${int(counts.listed)} sources listed by name`
+                      : 'Sources listed over the whole incident'
+                  }
+                >
                   {int(counts.total)}
                 </dd>
               </div>
