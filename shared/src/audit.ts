@@ -17,8 +17,9 @@ export const AuditAction = z.union([
   z.enum(['subscriber.notice', 'subscriber.notice-failed']),
   z.templateLiteral(['walled-garden.', WalledGardenAction]),
   z.templateLiteral(['walled-garden.', WalledGardenAction, '-', z.enum(['nak', 'timeout', 'error'])]),
-  // Verified remediation: abuse again within the watch (recurrence) or after it (reopen).
-  z.templateLiteral(['remediation.', z.enum(['recurrence', 'reopen'])]),
+  // Verified remediation: abuse again within the watch (recurrence) or after it (reopen), or
+  // the watch ended with none (verified).
+  z.templateLiteral(['remediation.', z.enum(['recurrence', 'reopen', 'verified'])]),
   // An abuse report from another network attached to the incident (feeds/complaint-desk.ts).
   z.literal('complaint'),
 ]);
@@ -49,6 +50,7 @@ export function auditActionLabel(action: string): string {
   if (m) return `${m[1] === 'announce' ? 'announced' : 'withdrew'} ${m[2] === 'rtbh' ? 'RTBH' : 'FlowSpec'}`;
   if (action === 'remediation.recurrence') return 'saw an endpoint again within its remediation watch';
   if (action === 'remediation.reopen') return 'reopened an endpoint after its remediation watch';
+  if (action === 'remediation.verified') return 'verified an endpoint clean: no abuse during its remediation watch';
   if (action === 'complaint') return 'received a complaint';
   const r = /^remediation\.(\w+)$/.exec(action);
   if (r) return `marked an endpoint ${r[1]}`;

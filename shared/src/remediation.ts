@@ -16,9 +16,10 @@ export const RemediationEvent = z.object({
   /**
    * `status`: the entry moved (`from` null when it was created); `recurrence`: abuse again within
    * the watch after it was marked remediated; `reopen`: abuse again after the watch had ended;
-   * `complaint`: an abuse report about the endpoint was attached.
+   * `complaint`: an abuse report about the endpoint was attached; `verified`: the watch after it
+   * was marked remediated ended with no abuse from it (verified clean).
    */
-  kind: z.enum(['status', 'recurrence', 'reopen', 'complaint']),
+  kind: z.enum(['status', 'recurrence', 'reopen', 'complaint', 'verified']),
   from: RemediationStatus.nullable(),
   to: RemediationStatus.nullable(),
   by: z.string().nullable(),

@@ -13,6 +13,8 @@ import { WebhookNotifier } from './webhooks.js';
 /** How often one incident's endpoints are written to the remediation list while it is active. */
 const REMEDIATION_EVERY_MS = 5000;
 
+const VERIFY_EVERY_MS = 60_000;
+
 export class ReportError extends Error {
   constructor(
     message: string,
@@ -81,6 +83,21 @@ export class Actions {
     this.reconciled = this.reconcile().catch((err: unknown) =>
       ctx.logger.error({ err }, 'mitigation reconcile at start-up failed'),
     );
+    // Watches that ended quietly are verified clean: checked at start-up and every minute.
+    this.verifyWatches();
+    this.verifyTimer = setInterval(() => this.verifyWatches(), VERIFY_EVERY_MS);
+    this.verifyTimer.unref();
+  }
+
+  private readonly verifyTimer: NodeJS.Timeout;
+
+  private verifyWatches(): void {
+    try {
+      const n = this.watch.verifyEnded();
+      if (n > 0) this.ctx.logger.info({ entries: n }, 'remediation watch ended clean');
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'could not verify ended remediation watches');
+    }
   }
 
   /** Settles once start-up reconciliation has queued its withdrawals (reading incidents is async). */
@@ -213,6 +230,7 @@ export class Actions {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.verifyTimer);
     this.ctx.incidents.off('upsert', this.onUpsert);
     this.ctx.incidents.off('resolved', this.onResolved);
     await this.webhooks.drain();

@@ -122,3 +122,46 @@ describe('RemediationWatch', () => {
     ]);
   });
 });
+
+describe('RemediationWatch.verifyEnded', () => {
+  it('verifies an entry clean once its watch ends without abuse: history and audit, once per remediation', () => {
+    const { list, watch, audit, clock, idOf } = setup(7);
+    watch.recordIncident(spamAt('inc-1', T0));
+    const id = idOf('198.51.100.23');
+    list.setStatus(id, 'remediated', 'alice', 'cleaned', T0 + DAY_MS);
+    clock(T0 + 5 * DAY_MS);
+    expect(watch.verifyEnded()).toBe(0); // still watching
+    clock(T0 + 9 * DAY_MS);
+    expect(watch.verifyEnded()).toBe(1);
+    expect(watch.verifyEnded()).toBe(0); // once
+    const v = watch.history(id).filter((e) => e.kind === 'verified');
+    expect(v).toEqual([
+      expect.objectContaining({
+        at: T0 + 8 * DAY_MS,
+        by: 'system',
+        detail: expect.stringMatching(/no abuse .* 7\.0 d/),
+      }),
+    ]);
+    expect(audit.map((a) => [a.action, a.detail])).toEqual([
+      ['remediation.verified', expect.stringMatching(/^Residential pool A 198\.51\.100\.23: no abuse/)],
+    ]);
+    // Abuse long after: a new case; remediated again and quiet again, it is verified again.
+    watch.recordIncident(spamAt('inc-2', T0 + 20 * DAY_MS));
+    list.setStatus(id, 'remediated', 'alice', 'cleaned again', T0 + 21 * DAY_MS);
+    clock(T0 + 29 * DAY_MS);
+    expect(watch.verifyEnded()).toBe(1);
+    expect(watch.history(id).filter((e) => e.kind === 'verified')).toHaveLength(2);
+  });
+
+  it('an entry that recurred within its watch is not verified', () => {
+    const { list, watch, clock, idOf } = setup(7);
+    watch.recordIncident(spamAt('inc-1', T0));
+    const id = idOf('198.51.100.23');
+    list.setStatus(id, 'remediated', 'alice', 'cleaned', T0 + DAY_MS);
+    clock(T0 + 3 * DAY_MS);
+    watch.recordIncident(spamAt('inc-2', T0 + 3 * DAY_MS));
+    clock(T0 + 30 * DAY_MS);
+    expect(watch.verifyEnded()).toBe(0);
+    expect(list.get(id)!.status).toBe('open');
+  });
+});

@@ -100,7 +100,8 @@ function ageText(ms: number): string {
  * Verified remediation: an endpoint marked remediated is watched for `watchMs`. Abuse from it in
  * that time (a new outbound incident naming it, or a complaint about it) reopens the entry as a
  * recurrence, audited and counted; abuse after the watch ended reopens it as a new case. An
- * entry whose watch ends quietly is verified clean.
+ * entry whose watch ends quietly is verified clean: `verifyEnded` writes that to its history and
+ * the audit trail once.
  */
 export class RemediationWatch {
   private readonly rowOf: Database.Statement<
@@ -110,6 +111,10 @@ export class RemediationWatch {
   private readonly insertEvent: Database.Statement;
   private readonly eventsOf: Database.Statement<[number], EventRow>;
   private readonly recurrenceCounts: Database.Statement<[string], { entry_id: number; n: number }>;
+  private readonly endedUnverified: Database.Statement<
+    [number],
+    { id: number; customer: string; ip: string; status_at: number }
+  >;
   private readonly now: () => number;
 
   constructor(private readonly opts: RemediationWatchOptions) {
@@ -125,6 +130,42 @@ export class RemediationWatch {
       `SELECT entry_id, COUNT(*) AS n FROM remediation_events WHERE kind = 'recurrence'
        AND entry_id IN (SELECT value FROM json_each(?)) GROUP BY entry_id`,
     );
+    this.endedUnverified = opts.db.prepare(
+      `SELECT id, customer, ip, status_at FROM remediation r
+       WHERE status = 'remediated' AND status_at <= ?
+       AND NOT EXISTS (SELECT 1 FROM remediation_events e
+                       WHERE e.entry_id = r.id AND e.kind = 'verified' AND e.at >= r.status_at)`,
+    );
+  }
+
+  /**
+   * Entries whose watch ended (remediated at least `watchMs` ago, nothing since) are verified
+   * clean: each gets a `verified` event at the end of its watch and an audit entry, once per
+   * remediation. Returns how many it verified.
+   */
+  verifyEnded(nowMs = this.now()): number {
+    const rows = this.endedUnverified.all(nowMs - this.opts.watchMs);
+    for (const r of rows) {
+      const at = r.status_at + this.opts.watchMs;
+      const detail = `no abuse from it in the ${ageText(this.opts.watchMs)} after it was marked remediated`;
+      this.insertEvent.run({
+        entryId: r.id,
+        at,
+        kind: 'verified',
+        from: null,
+        to: null,
+        by: 'system',
+        detail,
+        incidentId: null,
+      });
+      this.opts.audit?.({
+        at: new Date(nowMs).toISOString(),
+        by: 'system',
+        action: 'remediation.verified',
+        detail: `${r.customer} ${r.ip}: ${detail}`,
+      });
+    }
+    return rows.length;
   }
 
   get watchMs(): number {

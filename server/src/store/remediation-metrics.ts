@@ -7,7 +7,7 @@ import type { DurationStats, RemediationMetrics } from '@downstream/shared';
 
 export interface HistoryEvent {
   at: number;
-  kind: 'status' | 'recurrence' | 'reopen' | 'complaint';
+  kind: 'status' | 'recurrence' | 'reopen' | 'complaint' | 'verified';
   from: string | null;
   to: string | null;
 }

@@ -49,6 +49,7 @@ const WHAT: Record<string, string> = {
   recurrence: 'recurrence',
   reopen: 'reopened (after the watch)',
   complaint: 'complaint attached',
+  verified: 'verified clean (no abuse during the watch)',
 };
 
 /** The expanded row: the entry's history and the complaints about it. */
