@@ -16,6 +16,12 @@ export const ExporterHealth = z.object({
   /** Decode errors split by reason, e.g. { truncated: 3, "unknown-template": 12 }. */
   errorsByReason: z.record(z.string(), z.number().int().nonnegative()).optional(),
   templates: z.number().int().nonnegative().optional(),
+  /**
+   * sFlow only: flow samples the agent says it dropped (over its sample budget, e.g. under a
+   * flood). Downstream scales the samples that follow to make up for them; many of them mean
+   * the agent's sampling rate is too low for the traffic.
+   */
+  sampleDrops: z.number().int().nonnegative().optional(),
 });
 export type ExporterHealth = z.infer<typeof ExporterHealth>;
 

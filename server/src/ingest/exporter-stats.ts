@@ -29,6 +29,8 @@ export class ExporterStats {
   /** Records (IPFIX, v5) or datagrams (v9, sFlow) the sequence numbers say were lost. */
   lost = 0;
   restarts = 0;
+  /** sFlow: samples the agent says it dropped (its `drops` counters), made up for by scaling. */
+  sampleDrops = 0;
   templates = 0;
   lastSeen = 0;
   readonly errorsByReason = new Map<DecodeErrorReason, number>();
@@ -56,6 +58,7 @@ export class ExporterStats {
       sequenceGaps: this.sequenceGaps,
       errorsByReason,
       templates: this.templates,
+      ...(this.protocol === 'sflow-v5' ? { sampleDrops: this.sampleDrops } : {}),
     };
   }
 }

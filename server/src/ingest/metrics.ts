@@ -23,7 +23,7 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
   const perExporter = (
     name: string,
     help: string,
-    field: 'datagrams' | 'records' | 'sequenceGaps' | 'lost' | 'restarts',
+    field: 'datagrams' | 'records' | 'sequenceGaps' | 'lost' | 'restarts' | 'sampleDrops',
   ): void => {
     reg(
       name,
@@ -75,6 +75,11 @@ export function registerIngestMetrics(registry: Registry, decoder: StatsSource):
     'downstream_ingest_sequence_lost_total',
     'Units the sequence numbers say were lost (v9/sFlow: datagrams, IPFIX/v5: records)',
     'lost',
+  );
+  perExporter(
+    'downstream_ingest_sflow_sample_drops_total',
+    'Flow samples an sFlow agent says it dropped (its drops counters; the decoder scales what follows to make up for them)',
+    'sampleDrops',
   );
   perExporter(
     'downstream_ingest_exporter_restarts_total',

@@ -195,5 +195,10 @@ describe('IPFIX, NetFlow v5 and sFlow v5 encode → decode', () => {
     expect(smallPk / (4 * 3_000)).toBeLessThan(1.2);
     expect(b.samplingRate[0]).toBe(1);
     expect(sent).toBeGreaterThan(0);
+    // Exporter health says how many the agent dropped: all of them but those before each data
+    // source's first sample (its counter's baseline).
+    const health = dec.health().find((h) => h.protocol === 'sflow-v5')!;
+    expect(health.sampleDrops).toBeGreaterThan(0.9 * enc.droppedSamples);
+    expect(health.sampleDrops).toBeLessThanOrEqual(enc.droppedSamples);
   });
 });

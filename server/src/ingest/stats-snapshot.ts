@@ -13,6 +13,7 @@ export interface StatsSnapshot {
   sequenceGaps: number;
   lost: number;
   restarts: number;
+  sampleDrops: number;
   templates: number;
   lastSeen: number;
   errorsByReason: [string, number][];
@@ -30,6 +31,7 @@ export function snapshotStats(s: ExporterStats): StatsSnapshot {
     sequenceGaps: s.sequenceGaps,
     lost: s.lost,
     restarts: s.restarts,
+    sampleDrops: s.sampleDrops,
     templates: s.templates,
     lastSeen: s.lastSeen,
     errorsByReason: [...s.errorsByReason],
@@ -46,6 +48,7 @@ export function statsFromSnapshot(x: StatsSnapshot): ExporterStats {
   s.sequenceGaps = x.sequenceGaps;
   s.lost = x.lost;
   s.restarts = x.restarts;
+  s.sampleDrops = x.sampleDrops;
   s.templates = x.templates;
   s.lastSeen = x.lastSeen;
   for (const [k, n] of x.errorsByReason) s.errorsByReason.set(k as DecodeErrorReason, n);

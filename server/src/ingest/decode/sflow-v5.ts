@@ -294,7 +294,12 @@ function droppedPerSample(e: Exporter, source: number, drops: number): number {
   }
   const step = (drops - st.drops) >>> 0;
   st.drops = drops;
-  st.perSample += DROP_SMOOTHING * ((step < 0x80000000 ? step : 0) - st.perSample);
+  const dropped = step < 0x80000000 ? step : 0;
+  if (dropped > 0) {
+    const s = e.stats.get('sflow-v5');
+    if (s) s.sampleDrops += dropped;
+  }
+  st.perSample += DROP_SMOOTHING * (dropped - st.perSample);
   // Below a thousandth of a sample: an agent that stopped dropping long ago.
   if (st.perSample < 1e-3) st.perSample = 0;
   return st.perSample;

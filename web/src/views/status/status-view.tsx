@@ -132,6 +132,16 @@ export function StatusView() {
                       <td className="num">
                         {int(e.records)}
                         {e.recordsPerSecond !== undefined && <span className="sub"> · {si(e.recordsPerSecond)}/s</span>}
+                        {e.sampleDrops !== undefined && e.sampleDrops > 0 && (
+                          <span
+                            className="sub cell-warn"
+                            data-testid="exporter-sample-drops"
+                            title="Flow samples the sFlow agent says it dropped (over its sample budget); Downstream scales the samples that follow to make up for them. Many mean the agent's sampling rate is too low for the traffic."
+                          >
+                            {' '}
+                            · {int(e.sampleDrops)} dropped by the agent
+                          </span>
+                        )}
                       </td>
                       <td
                         className={`num${e.newErrors > 0 ? ' cell-bad' : ''}`}
