@@ -49,7 +49,14 @@ export class Actions {
   private readonly onUpsert = (i: Incident): void => this.handleUpsert(i);
   private readonly onResolved = (i: Incident): void => this.handleResolved(i);
 
-  constructor(private readonly ctx: AppContext) {
+  /**
+   * `leader`: whether this process does what a cluster must do once (webhooks, automatic
+   * mitigation); always in a single process, the PostgreSQL lock holder among API processes.
+   */
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly leader: () => boolean = () => true,
+  ) {
     const a = ctx.config.actions;
     this.db = openActionsDb(a.remediation.path ?? join(ctx.config.storage.path, 'actions.sqlite'));
     this.remediation = new RemediationList(this.db);
@@ -126,7 +133,8 @@ export class Actions {
 
   private handleUpsert(incident: Incident): void {
     try {
-      this.webhooks.onUpsert(incident);
+      const leader = this.leader();
+      this.webhooks.onUpsert(incident, leader);
       if (this.ctx.config.actions.remediation.enabled && incident.direction === 'outbound') {
         const now = Date.now();
         const last = this.lastRecorded.get(incident.id) ?? 0;
@@ -135,7 +143,7 @@ export class Actions {
           this.watch.recordIncident(incident);
         }
       }
-      if (!this.autoTried.has(incident.id) && this.mitigator.shouldAuto(incident)) {
+      if (leader && !this.autoTried.has(incident.id) && this.mitigator.shouldAuto(incident)) {
         this.autoTried.add(incident.id);
         const type = this.ctx.config.actions.mitigation.auto.type;
         this.mitigator

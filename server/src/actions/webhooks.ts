@@ -83,8 +83,12 @@ export class WebhookNotifier {
     for (const i of incidents) this.known.set(i.id, RANK[i.severity]);
   }
 
-  /** Feed every incident upsert here; returns the event it caused, if any. */
-  onUpsert(incident: Incident): WebhookEvent | undefined {
+  /**
+   * Feed every incident upsert here; returns the event it caused, if any. With `send` false it
+   * only keeps track (a process that is not the cluster's actions leader), so a process that
+   * becomes leader does not announce incidents it has already seen as new.
+   */
+  onUpsert(incident: Incident, send = true): WebhookEvent | undefined {
     const before = this.known.get(incident.id);
     const rank = RANK[incident.severity];
     if (incident.status === 'resolved') {
@@ -96,7 +100,7 @@ export class WebhookNotifier {
     else if (rank > before) event = 'escalated';
     this.known.set(incident.id, Math.max(rank, before ?? -1));
     if (this.known.size > 100_000) this.known.delete(this.known.keys().next().value as string);
-    if (!event) return undefined;
+    if (!event || !send) return event;
     for (const hook of this.deps.hooks) {
       if (!hook.events.includes(event) || !hook.severities.includes(incident.severity)) continue;
       const p = this.deliver(hook, slackMessage(incident, event, this.deps.baseUrl)).finally(() =>

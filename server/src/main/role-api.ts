@@ -11,6 +11,8 @@ import { startInletBoard, type InletBoard } from '../bus/inlet-status.js';
 import { connectBus } from '../bus/nats.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createEnricher } from '../enrich/index.js';
+import { startPgLeadership, type Leadership } from '../store/index.js';
+import { Gauge } from 'prom-client';
 import { IncidentChangeFeed } from '../realtime/change-feed.js';
 import type { Realtime, RealtimeOptions } from '../realtime/index.js';
 import { createTrafficMeter } from '../traffic/index.js';
@@ -35,6 +37,8 @@ export interface RunningApi {
   realtime: Realtime;
   feed: IncidentChangeFeed;
   http: HttpServer;
+  /** With a PostgreSQL store: whether this API process is the one that sends webhooks and mitigates automatically. */
+  leadership?: Leadership;
   close(): Promise<void>;
 }
 
@@ -119,8 +123,32 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
       traffic,
       webRoot: opts.webRoot,
     };
+    // Several API processes on one PostgreSQL store: what must happen once per cluster (webhooks,
+    // automatic mitigation) happens in the one holding the store's advisory lock.
+    let leadership: Leadership | undefined;
+    if (config.storage.postgres) {
+      const l = startPgLeadership({
+        url: config.storage.postgres,
+        name: 'downstream:actions',
+        logger: logger.child({ module: 'leader' }),
+      });
+      leadership = l;
+      cleanups.push(() => l.stop());
+      new Gauge({
+        name: 'downstream_actions_leader',
+        help: 'Whether this API process runs the cluster-wide actions (webhooks, automatic mitigation): 1 yes, 0 no',
+        registers: [registry],
+        collect() {
+          this.set(l.isLeader ? 1 : 0);
+        },
+      });
+    }
     // Actions on this process's incidents (webhooks, remediation); stopped before the store closes.
-    const services = startServices(ctx, { feeds: false, subscriberActions: false });
+    const services = startServices(ctx, {
+      feeds: false,
+      subscriberActions: false,
+      ...(leadership ? { leader: () => leadership.isLeader } : {}),
+    });
     cleanups.push(services.stop);
     const front = await startHttpFront(ctx, services.auth, {
       app: {
@@ -144,6 +172,7 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
       realtime: front.realtime,
       feed,
       http: front.http,
+      leadership,
       close: () => (closing ??= cleanup()),
     };
   } catch (err) {

@@ -12,6 +12,8 @@ export interface ServiceSet {
   feeds: boolean;
   /** Automatic subscriber notices and walled garden (RADIUS CoA), on incidents. */
   subscriberActions: boolean;
+  /** Whether this process runs what a cluster does once (webhooks, automatic mitigation); default always. */
+  leader?: () => boolean;
 }
 
 export interface RunningServices extends ApiServices {
@@ -27,7 +29,7 @@ export interface RunningServices extends ApiServices {
  */
 export function startServices(ctx: AppContext, which: ServiceSet): RunningServices {
   const auth = createAuthenticator(ctx.config.auth.tokens);
-  const actions = new Actions(ctx);
+  const actions = new Actions(ctx, which.leader);
   const subscriberActions = new SubscriberActions(ctx, actions, { automatic: which.subscriberActions });
   const feeds = createFeeds(ctx);
   const complaints = openComplaints(ctx, actions, feeds);

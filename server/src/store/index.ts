@@ -10,4 +10,5 @@ export { DAY, FLUSH_INTERVAL_MS, HOUR, MINUTE, MINUTE_RETENTION_MS } from './con
 export { incidentKeys } from './incident-keys.js';
 export { DB_FILE, openSqliteFile, openStore, type SqliteStore, type StoreOptions } from './sqlite-store.js';
 export { openPgStore, StoreUnavailableError, type PgStore, type PgStoreOptions } from './pg-store.js';
+export { startPgLeadership, type Leadership } from './pg-leader.js';
 export type { ChangedIncident, Store } from './types.js';

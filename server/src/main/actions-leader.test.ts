@@ -1,0 +1,92 @@
+/**
+ * Two API processes on one PostgreSQL store: a new incident (written by a detect process)
+ * reaches both, and its webhook is sent once, by the one holding the store's advisory lock;
+ * when that process goes, the other takes over.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/config.js';
+import { openPgStore, type PgStore } from '../store/index.js';
+import { makeIncident } from '../testing/make-incident.js';
+import { POSTGRES_MISSING, postgresBinDir, sharedPostgres } from '../testing/postgres.js';
+import { startApiRole, type RunningApi } from './role-api.js';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const bin = postgresBinDir();
+if (!bin) console.warn(POSTGRES_MISSING);
+
+const until = async (cond: () => boolean, ms: number, what: string): Promise<void> => {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+describe.skipIf(!bin)('cluster-wide actions: one leader among API processes (PostgreSQL advisory lock)', () => {
+  const dirs: string[] = [];
+  const apis: RunningApi[] = [];
+  let receiver: Server | undefined;
+  let writer: PgStore | undefined;
+  afterAll(async () => {
+    for (const a of apis) await a.close().catch(() => undefined);
+    await writer?.close().catch(() => undefined);
+    await new Promise<void>((r) => (receiver ? receiver.close(() => r()) : r()));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('sends each webhook once across two API processes, and the survivor takes over when the leader goes', async () => {
+    const hooks: string[] = [];
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        hooks.push((JSON.parse(body) as { text: string }).text);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const url = await (await sharedPostgres()).createDatabase('leader');
+    const config = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ds-leader-'));
+      dirs.push(dir);
+      return parseConfig({
+        http: { host: '127.0.0.1', port: 0 },
+        storage: { path: dir, postgres: url },
+        actions: { webhooks: [{ url: hookUrl, retries: 0 }] },
+      });
+    };
+    const [a, b] = await Promise.all(
+      [config(), config()].map((c) => startApiRole(c, { logger, version: 'test', feed: { pollMs: 100 } })),
+    );
+    apis.push(a!, b!);
+    await until(() => a!.leadership!.isLeader !== b!.leadership!.isLeader, 10_000, 'one leader');
+    const [leader, other] = a!.leadership!.isLeader ? [a!, b!] : [b!, a!];
+
+    // A detect process writes incidents to the shared store; both API processes see them.
+    writer = await openPgStore({ url, retentionDays: 90, logger, timers: false });
+    await writer.upsertIncident(makeIncident('first', { target: { ip: '198.51.100.7' } }));
+    await writer.flush();
+    await until(() => apis.every((x) => x.ctx.incidents.active().some((i) => i.id === 'first')), 10_000, 'both');
+    await until(() => hooks.length >= 1, 10_000, 'the webhook');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(hooks).toHaveLength(1);
+    expect(hooks[0]).toMatch(/^New HIGH incident/);
+
+    await leader.close();
+    await until(() => other.leadership!.isLeader, 10_000, 'the survivor to lead');
+    await writer.upsertIncident(makeIncident('second', { target: { ip: '198.51.100.8' } }));
+    await writer.flush();
+    await until(() => hooks.length >= 2, 10_000, 'the survivor’s webhook');
+    await new Promise((r) => setTimeout(r, 500));
+    // The first incident is not announced again by the new leader: it had seen it.
+    expect(hooks).toHaveLength(2);
+    expect(hooks[1]).toContain('198.51.100.8');
+  }, 60_000);
+});
