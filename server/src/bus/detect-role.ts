@@ -25,7 +25,14 @@ import { addrFromString } from '@downstream/shared';
 import { decodeBatch } from './codec.js';
 import { keepingOperatorState } from './operator-state.js';
 import { startPartitionLeases, type PartitionLeases } from './leases.js';
-import { campaignEventSubject, connectBus, durableName, ensureFlowStream, type BusConfig } from './nats.js';
+import {
+  campaignEventSubject,
+  connectBus,
+  durableName,
+  ensureFlowStream,
+  parseJsonMessage,
+  type BusConfig,
+} from './nats.js';
 
 export interface DetectRoleOptions {
   config: Config & { bus: BusConfig };
@@ -187,12 +194,7 @@ export async function startDetectRole(o: DetectRoleOptions): Promise<DetectRole>
     callback: (err, m) => {
       if (err) return;
       const p = Number(m.subject.slice(m.subject.lastIndexOf('.') + 1));
-      let parsed: ReturnType<typeof DetectionEvent.safeParse>;
-      try {
-        parsed = DetectionEvent.safeParse(m.json());
-      } catch {
-        parsed = DetectionEvent.safeParse(undefined);
-      }
+      const parsed = parseJsonMessage(m, DetectionEvent);
       if (!parsed.success) {
         mForward.inc({ way: 'invalid' });
         return;

@@ -10,10 +10,10 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
-import type { FlowBatch } from '../flow/flow-batch.js';
+import { batchTotals, type FlowBatch } from '../flow/flow-batch.js';
 import type { CollectorSet } from '../ingest/types.js';
 import type { TrafficMeter } from '../traffic/types.js';
-import type { BusConfig } from './nats.js';
+import { parseJsonMessage, type BusConfig } from './nats.js';
 
 export const inletStatusSubject = (bus: BusConfig): string => `${bus.subject}-inlets`;
 
@@ -64,16 +64,10 @@ export function startInletReporter(o: {
   timer.unref();
   return {
     count(batch) {
-      const n = batch.length;
-      let p = 0;
-      let b = 0;
-      for (let i = 0; i < n; i++) {
-        p += batch.packets[i];
-        b += batch.bytes[i];
-      }
-      flows += n;
-      packets += p;
-      bytes += b;
+      const t = batchTotals(batch);
+      flows += batch.length;
+      packets += t.packets;
+      bytes += t.bytes;
     },
     stop() {
       clearInterval(timer);
@@ -116,12 +110,7 @@ export function startInletBoard(o: {
   const sub: Subscription = o.nc.subscribe(inletStatusSubject(o.bus), {
     callback: (err, m) => {
       if (err) return;
-      let parsed: ReturnType<typeof InletStatus.safeParse>;
-      try {
-        parsed = InletStatus.safeParse(m.json());
-      } catch {
-        parsed = InletStatus.safeParse(undefined);
-      }
+      const parsed = parseJsonMessage(m, InletStatus);
       if (!parsed.success) {
         reports.inc({ outcome: 'invalid' });
         if (!warned) {

@@ -13,7 +13,8 @@ import {
   StorageType,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import type { z } from 'zod';
 import type { Config } from '../config/config.js';
 
 export type BusConfig = NonNullable<Config['bus']>;
@@ -113,3 +114,14 @@ async function ensureConsumers(jsm: JetStreamManager, bus: BusConfig): Promise<v
 }
 
 export { jetstream };
+
+/** A core NATS message's JSON body checked against `schema`: what is not JSON fails like what does not match. */
+export function parseJsonMessage<T extends z.ZodType>(m: Msg, schema: T): z.ZodSafeParseResult<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = m.json();
+  } catch {
+    body = undefined;
+  }
+  return schema.safeParse(body);
+}

@@ -117,3 +117,17 @@ export function flowBatchBuffers(b: FlowBatch): ArrayBuffer[] {
   const c = columns(b);
   return FLOW_COLUMN_NAMES.map((name) => c[name].buffer as ArrayBuffer);
 }
+
+/** Packets and bytes of a batch's records, summed (the traffic meters' input). */
+export function batchTotals(b: FlowBatch): { packets: number; bytes: number } {
+  const n = b.length;
+  const pk = b.packets;
+  const by = b.bytes;
+  let packets = 0;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    packets += pk[i];
+    bytes += by[i];
+  }
+  return { packets, bytes };
+}

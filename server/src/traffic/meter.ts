@@ -2,7 +2,7 @@ import { IncidentKind, type Summary } from '@downstream/shared';
 import type { IncidentManager } from '../incidents/types.js';
 import type { CollectorSet } from '../ingest/types.js';
 import type { TrafficMeter } from './types.js';
-import type { FlowBatch } from '../flow/flow-batch.js';
+import { batchTotals, type FlowBatch } from '../flow/flow-batch.js';
 
 export interface TrafficMeterOptions {
   /** Length of the sliding window the rates are averaged over. */
@@ -48,17 +48,9 @@ export function createTrafficMeter(opts: TrafficMeterOptions = {}): TrafficMeter
 
   return {
     addBatch(batch: FlowBatch): void {
-      const n = batch.length;
-      if (n === 0) return;
-      let p = 0;
-      let b = 0;
-      const pk = batch.packets;
-      const by = batch.bytes;
-      for (let i = 0; i < n; i++) {
-        p += pk[i];
-        b += by[i];
-      }
-      addTotals(n, p, b);
+      if (batch.length === 0) return;
+      const t = batchTotals(batch);
+      addTotals(batch.length, t.packets, t.bytes);
     },
 
     addTotals,

@@ -8,6 +8,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../../config/config.js';
 import { batchBuffers, partitionBatch } from '../../detect/shard.js';
 import type { EnrichedBatch } from '../../enrich/enriched-batch.js';
+import { batchTotals } from '../../flow/flow-batch.js';
 import { createEnricher } from '../../enrich/index.js';
 import { FlowDecoder, type DecoderOptions, type InterfaceCounters } from '../../ingest/decoder.js';
 import { snapshotStats, type StatsSnapshot } from '../../ingest/stats-snapshot.js';
@@ -79,16 +80,10 @@ function main(): void {
   const flush = (): void => {
     const b = decoder.takeBatch();
     if (!b || b.length === 0) return;
-    const n = b.length;
-    let p = 0;
-    let by = 0;
-    for (let i = 0; i < n; i++) {
-      p += b.packets[i];
-      by += b.bytes[i];
-    }
-    traffic.flows += n;
-    traffic.packets += p;
-    traffic.bytes += by;
+    const t = batchTotals(b);
+    traffic.flows += b.length;
+    traffic.packets += t.packets;
+    traffic.bytes += t.bytes;
     const parts = partitionBatch(enricher.enrich(b), shards.length);
     parts.forEach((part, s) => {
       if (!part) return;
