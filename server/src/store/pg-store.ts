@@ -100,7 +100,21 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   // query connects afresh. Without a listener the error would take the process down.
   pool.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost (reconnects on next use)'));
 
-  const client = await pool.connect().catch((err: unknown) => {
+  // A checked-out client has no pool listener: a server that goes away while it is out emits
+  // 'error' on it (besides failing its query), which unhandled would take the process down.
+  const checkout = async (): Promise<pg.PoolClient> => {
+    const c = await pool.connect();
+    const onError = (err: Error): void => log.warn({ err }, 'PostgreSQL connection lost while in use');
+    c.on('error', onError);
+    const release = c.release.bind(c);
+    c.release = (err?: Error | boolean) => {
+      c.removeListener('error', onError);
+      release(err);
+    };
+    return c;
+  };
+
+  const client = await checkout().catch((err: unknown) => {
     void pool.end();
     throw new StoreUnavailableError(`connecting to PostgreSQL at ${redact(opts.url)}`, err);
   });
@@ -119,7 +133,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   const partitions = new Map<RollupTable, Set<number>>(ROLLUP_TABLES.map((t) => [t, new Set<number>()]));
 
   const tx = async <T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const c = await pool.connect();
+    const c = await checkout();
     try {
       await c.query('BEGIN');
       const r = await fn(c);
