@@ -96,8 +96,9 @@ export function FanInGraph(props: FanInGraphProps) {
     const order = layout.clusters
       .map((_, k) => k)
       .sort((a, b) => layout.clusters[b]!.share - layout.clusters[a]!.share);
-    const maxLabels = wall ? 20 : 16;
-    const labelled = new Set(order.slice(0, maxLabels));
+    // Every disc gets a label where its side's column has room (placeLabels drops the smallest
+    // first): a fixed cap left equal-sized discs unlabelled beside empty column space.
+    const labelled = new Set(order);
     const up = (props.upstreams ?? []).filter((u) => u.share > 0).slice(0, 2);
     const p = placeLabels(layout, {
       width,
@@ -133,7 +134,7 @@ export function FanInGraph(props: FanInGraphProps) {
       r: (c.r + 10) * placed.scale,
     }));
     return placed;
-  }, [layout, width, height, labelPx, wall, name, props.targetLabel, upstreamKey]);
+  }, [layout, width, height, labelPx, name, props.targetLabel, upstreamKey]);
 
   const layers = useMemo(
     () => [
