@@ -2,7 +2,7 @@ import type { TimelinePoint } from '@downstream/shared';
 import { useMemo } from 'react';
 import type uPlot from 'uplot';
 import { si, siTicks } from '../format.js';
-import { AXIS, breakGaps, legendValue, TIME_AXIS, TIME_SERIES, UPlotChart } from './uplot-chart.js';
+import { AXIS, breakGaps, fitToLabels, legendValue, TIME_AXIS, TIME_SERIES, UPlotChart } from './uplot-chart.js';
 
 export interface IncidentTimelineProps {
   points: readonly TimelinePoint[];
@@ -37,13 +37,13 @@ export function IncidentTimeline({ points, height = 220 }: IncidentTimelineProps
       ],
       axes: [
         { ...TIME_AXIS },
-        { ...AXIS, scale: 'pps', values: (_u, ticks) => siTicks(ticks), size: 60 },
+        { ...AXIS, scale: 'pps', values: (_u, ticks) => siTicks(ticks), size: fitToLabels(60) },
         {
           ...AXIS,
           scale: 'src',
           side: 1,
           values: (_u, ticks) => siTicks(ticks),
-          size: 60,
+          size: fitToLabels(60),
           grid: { show: false },
         },
       ],

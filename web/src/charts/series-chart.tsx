@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import uPlotLib from 'uplot';
 import type uPlot from 'uplot';
 import { si, siTicks } from '../format.js';
-import { AXIS, breakGaps, legendValue, TIME_AXIS, TIME_SERIES, UPlotChart } from './uplot-chart.js';
+import { AXIS, breakGaps, fitToLabels, legendValue, TIME_AXIS, TIME_SERIES, UPlotChart } from './uplot-chart.js';
 
 export interface SeriesLine {
   label: string;
@@ -56,7 +56,7 @@ export function SeriesChart({
           ...(stepped ? { paths: (u: uPlot, sidx: number, i0: number, i1: number) => stepPaths(u, sidx, i0, i1) } : {}),
         })),
       ],
-      axes: [{ ...TIME_AXIS }, { ...AXIS, values: (_u, ticks) => siTicks(ticks, unit), size: 70 }],
+      axes: [{ ...TIME_AXIS }, { ...AXIS, values: (_u, ticks) => siTicks(ticks, unit), size: fitToLabels(70) }],
     }),
     [key, unit, stepped, rangeKey],
   );

@@ -1,6 +1,6 @@
 import type uPlot from 'uplot';
 import { describe, expect, it } from 'vitest';
-import { breakGaps, legendValue } from './uplot-chart.js';
+import { breakGaps, fitToLabels, legendValue } from './uplot-chart.js';
 
 describe('breakGaps', () => {
   it('inserts a null after a gap longer than 2.5 usual steps, and nothing elsewhere', () => {
@@ -25,5 +25,16 @@ describe('legendValue', () => {
     expect(fmt(u, null, 1, null)).toBe('20 pps');
     expect(fmt(u, 10, 1, 0)).toBe('10 pps');
     expect(fmt(u, null, 1, 2)).toBe('–');
+  });
+});
+
+describe('fitToLabels', () => {
+  it('widens the axis for long tick labels and keeps the minimum for short ones', () => {
+    const size = fitToLabels(60);
+    const u = {} as never;
+    expect(size(u, ['0', '1 k'], 1, 0)).toBe(60);
+    const wide = size(u, ['300.25 k', '300.3 k', '300.35 k'], 1, 0);
+    expect(wide).toBeGreaterThan(60);
+    expect(wide).toBeGreaterThanOrEqual(8 * 7);
   });
 });

@@ -54,6 +54,19 @@ export const AXIS: uPlot.Axis = {
   ticks: { stroke: 'rgba(125,143,161,0.25)', width: 1 },
 };
 
+/**
+ * A y axis as wide as its longest tick label: a fixed width clipped labels such as "300.35 k"
+ * (ticks close together on a large value) to "00.35 k". Sized for uPlot's 12 px axis font.
+ */
+export function fitToLabels(
+  min = 40,
+): (u: uPlot, values: string[] | null, axisIdx: number, cycleNum: number) => number {
+  return (_u, values) => {
+    const longest = Math.max(0, ...(values ?? []).map((v) => String(v).length));
+    return Math.max(min, Math.ceil(longest * 7.5 + 20));
+  };
+}
+
 /** The x axis of every time chart: whole-second steps, HH:MM:SS / HH:MM / date labels. */
 export const TIME_AXIS: uPlot.Axis = {
   ...AXIS,
