@@ -10,6 +10,8 @@ import Database from 'better-sqlite3';
 export function openActionsDb(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
+  // Processes of one box may share the file (storage.path): wait for another's lock, do not fail.
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(`

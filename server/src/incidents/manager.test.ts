@@ -278,7 +278,7 @@ describe('incident manager', () => {
     const s = setup();
     play(s, 60, (at) => [fanIn(at)]); // one full minute at 300 kpps
     play(s, 1, () => []); // the next minute closes it
-    const rows = s.store.rollups.filter((r) => r.minute === T0);
+    const rows = s.store.summedRollups().filter((r) => r.minute === T0);
     const get = (dimension: string, key: string) => rows.find((r) => r.dimension === dimension && r.key === key);
     expect(get('endpoint', '198.51.100.10')?.packets).toBe(60 * 300_000);
     expect(get('customer', 'Residential')?.bytes).toBe((60 * 150_000_000) / 8);
@@ -397,7 +397,7 @@ describe('incident manager', () => {
     // A full minute of fan-in at 300 kpps; FastNetMon reports the same flood every 5 s.
     play(s, 60, (at) => [fanIn(at), ...((at - T0) % 5000 === 0 ? [feedOn(at, 'volumetric')] : [])]);
     play(s, 1, () => []);
-    const rows = s.store.rollups.filter((r) => r.minute === T0);
+    const rows = s.store.summedRollups().filter((r) => r.minute === T0);
     const get = (dimension: string, key: string) => rows.find((r) => r.dimension === dimension && r.key === key);
     expect(get('endpoint', '198.51.100.10')?.packets).toBe(60 * 300_000);
     expect(get('customer', 'Residential')?.packets).toBe(60 * 300_000);
@@ -413,7 +413,7 @@ describe('incident manager', () => {
     play(s, 1, (at) => [feedOn(at, 'volumetric')]);
     s.clock.now = T0 + 60_000;
     play(s, 1, () => []);
-    const row = s.store.rollups.find((r) => r.dimension === 'endpoint' && r.key === '198.51.100.10');
+    const row = s.store.summedRollups().find((r) => r.dimension === 'endpoint' && r.key === '198.51.100.10');
     expect(row).toMatchObject({ kind: 'volumetric', packets: 250_000 });
   });
 });

@@ -65,4 +65,19 @@ export class MemoryStore implements IncidentStore {
   recordAbuse(rows: AbuseRollupRow[]): void {
     this.rollups.push(...rows);
   }
+
+  /** The rows as a store keeps them: those of the same minute, kind, dimension and key added up. */
+  summedRollups(): AbuseRollupRow[] {
+    const by = new Map<string, AbuseRollupRow>();
+    for (const r of this.rollups) {
+      const k = `${r.minute}|${r.kind}|${r.dimension}|${r.key}`;
+      const s = by.get(k);
+      if (s) {
+        s.packets += r.packets;
+        s.bytes += r.bytes;
+        s.flows += r.flows;
+      } else by.set(k, { ...r });
+    }
+    return [...by.values()];
+  }
 }

@@ -60,9 +60,9 @@ function run(rate: number, seconds: number) {
   clock.now = T0 + 61_000;
   m.tick(clock.now);
   const row = (dimension: string, key: string, kind?: string) =>
-    store.rollups.find(
-      (r) => r.minute === T0 && r.dimension === dimension && r.key === key && (!kind || r.kind === kind),
-    );
+    store
+      .summedRollups()
+      .find((r) => r.minute === T0 && r.dimension === dimension && r.key === key && (!kind || r.kind === kind));
   return { events, row };
 }
 

@@ -8,10 +8,14 @@ const MAX_ENDPOINTS = 200;
 /**
  * Per-minute abuse volume by ASN, upstream, customer and endpoint, accumulated from detection
  * events (each event stands for one second at its window rate) and handed to the store when
- * the minute closes.
+ * the minute closes — and the running minute's so far every `partialMs`, so the wall's "last
+ * hour" shows an attack in its first minute. Stores add rows of the same minute and key up.
  */
 export class RollupAccumulator {
   private readonly rows = new Map<string, AbuseRollupRow>();
+  private lastPartial = 0;
+
+  constructor(private readonly partialMs = 10_000) {}
 
   /** `kind`: the incident's, which may be more specific than the event's own (one incident per target). */
   add(e: DetectionEvent, atMs: number, seconds = 1, kind: DetectionEvent['kind'] = e.kind): void {
@@ -53,8 +57,15 @@ export class RollupAccumulator {
     }
   }
 
-  /** Rows of minutes that ended before `nowMs` (all rows when `all`), removed from the accumulator. */
+  /**
+   * Rows of minutes that ended before `nowMs` — and the running minute's too once `partialMs`
+   * passed since the last time, or when `all` — removed from the accumulator.
+   */
   take(nowMs: number, all = false): AbuseRollupRow[] {
+    if (nowMs - this.lastPartial >= this.partialMs) {
+      this.lastPartial = nowMs;
+      all = true;
+    }
     const cur = Math.floor(nowMs / MINUTE) * MINUTE;
     const out: AbuseRollupRow[] = [];
     for (const [k, r] of this.rows) {

@@ -76,12 +76,14 @@ export function openSqliteFile(path: string): { db: Database.Database; file: str
     file = join(path, DB_FILE);
   }
   const db = new Database(file);
+  // First: switching a fresh file to WAL takes the write lock, and another process opening the
+  // same file at that moment must wait for it, not fail with "database is locked".
+  db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   // FULL: each commit is fsynced, so an operator action survives even a power cut, not just a
   // process crash. Affordable because everything frequent (rollups, incident refreshes) is
   // batched into one transaction per second.
   db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
   return { db, file };
 }
 
