@@ -23,15 +23,17 @@ describe('ASN pages', () => {
     const map = page.getByTestId('asn-heatmap');
     await map.waitFor({ timeout: 15_000 });
     expect(Number(await map.getAttribute('data-rows'))).toBeGreaterThan(0);
-    // uPlot's canvas has the heatmap cells painted: count warm pixels.
-    const warm = await page.evaluate(() => {
-      const c = document.querySelector('[data-testid="asn-heatmap"] canvas') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let n = 0;
-      for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && d[i]! > 120 && d[i]! > d[i + 2]! + 40) n++;
-      return n;
-    });
-    expect(warm).toBeGreaterThan(100);
+    // uPlot's canvas has the heatmap cells painted: count warm pixels. Polled: the rows can
+    // arrive (the running minute reaches the store every 10 s) a frame before they are drawn.
+    const warm = () =>
+      page.evaluate(() => {
+        const c = document.querySelector('[data-testid="asn-heatmap"] canvas') as HTMLCanvasElement;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3]! > 0 && d[i]! > 120 && d[i]! > d[i + 2]! + 40) n++;
+        return n;
+      });
+    await expect.poll(warm, { timeout: 30_000 }).toBeGreaterThan(100);
     const rows = page.getByTestId('asn-row');
     expect(await rows.count()).toBe(Number(await map.getAttribute('data-rows')));
     // Ranked by bytes: the API's order.
