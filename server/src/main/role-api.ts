@@ -1,25 +1,24 @@
 import type { Server as HttpServer } from 'node:http';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { historyRoutes } from '../api/history.js';
 import { reportCardRoutes } from '../api/report-card.js';
 import { reportRoutes } from '../api/reports.js';
 import { assertBindAllowed } from '../auth/index.js';
-import type { Config } from '../config/config.js';
-import type { AppContext, CollectorSet } from '../context.js';
 import { startInletBoard, type InletBoard } from '../bus/inlet-status.js';
 import { connectBus } from '../bus/nats.js';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { Config } from '../config/config.js';
+import type { AppContext, CollectorSet } from '../context.js';
 import { createEnricher } from '../enrich/index.js';
-import { startPgLeadership, type Leadership } from '../store/index.js';
-import { Gauge } from 'prom-client';
 import { IncidentChangeFeed } from '../realtime/change-feed.js';
 import type { Realtime, RealtimeOptions } from '../realtime/index.js';
+import { startPgLeadership, type Leadership } from '../store/index.js';
 import { createTrafficMeter } from '../traffic/index.js';
 import { startHttpFront } from './http-server.js';
 import { openConfiguredStore } from './open-store.js';
-import { StoreIncidents } from './store-incidents.js';
 import { startServices } from './services.js';
+import { StoreIncidents } from './store-incidents.js';
 
 export interface ApiRoleOptions {
   logger: Logger;
