@@ -65,10 +65,14 @@ export class Actions {
       list: this.remediation,
       watchMs: a.remediation.watch_days * DAY_MS,
       // Recurrences are found on the detection path: written, not awaited; a failure is logged.
+      // Every API process of a cluster keeps its own list and finds the same recurrences and
+      // ended watches: only the leader writes them to the shared audit trail.
       audit: (e) =>
-        ctx.store
-          .appendAudit(e)
-          .catch((err: unknown) => ctx.logger.error({ err, entry: e }, 'could not write audit entry')),
+        leader()
+          ? ctx.store
+              .appendAudit(e)
+              .catch((err: unknown) => ctx.logger.error({ err, entry: e }, 'could not write audit entry'))
+          : undefined,
     });
     this.mitigator = new Mitigator({
       db: this.db,
