@@ -142,6 +142,45 @@ describe.skipIf(!bin)('PostgreSQL store', () => {
     expect(total.find((x) => x.key === '174')?.bytes).toBe(406);
   });
 
+  it('a connection cut while the store holds it in a transaction fails that flush, keeps its rows, and leaves nothing unhandled', async () => {
+    const url = await db();
+    const s = await open(url);
+    await s.upsertIncident(makeIncident('t1'));
+    await s.flush();
+    // Hold the store's transaction on a lock, then end its backend: the pool has lent that
+    // client out, so only the store's own listener stands between the 'error' and the process.
+    const locker = await sql(url);
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE');
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await s.upsertIncident({ ...makeIncident('t1'), peak: { pps: 7, bps: 7 } });
+      const flushing = s.flush();
+      const waiting = async () =>
+        (
+          await locker.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`,
+          )
+        ).rows[0]!.n;
+      for (let k = 0; k < 100 && (await waiting()) === 0; k++) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting()).toBe(1);
+      await locker.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      await expect(flushing).rejects.toBeInstanceOf(StoreUnavailableError);
+      await locker.query('ROLLBACK');
+      await s.flush(); // the kept refresh goes out on the next flush
+      expect((await s.getIncident('t1'))?.peak.pps).toBe(7);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('refuses a schema newer than this build, naming both versions', async () => {
     const url = await db();
     await (await open(url)).close();
