@@ -115,7 +115,12 @@ export function AsnHeatmap({ buckets, stepMs, rows, unit = 'B', height, onSelect
       plugins: [heatmapPlugin],
       legend: { show: false },
       cursor: { points: { show: false }, drag: { x: false, y: false }, y: false },
-      scales: { x: { time: true }, y: { auto: false, range: () => [0, Math.max(1, n())], dir: -1, ori: 1 } },
+      scales: {
+        // The data are bucket starts: without a step of room the last bucket (the running
+        // minute, which the store now has every 10 s) would sit past the edge, clipped.
+        x: { time: true, range: (_u, lo, hi) => [lo, hi + stepMs / 1000] },
+        y: { auto: false, range: () => [0, Math.max(1, n())], dir: -1, ori: 1 },
+      },
       series: [{}, { scale: 'y', show: false }],
       axes: [
         // Tick spacing grows with the font so 4K labels do not run together.
