@@ -26,13 +26,14 @@ import { minuteKeptFrom, retentionCuts } from './retention.js';
 import { classify, StoreUnavailableError } from './errors.js';
 import { storeMetrics } from './store-metrics.js';
 import { parseSpan } from './sqlite-store.js';
-import type {
-  AuditEntry,
-  AuditRecord,
-  ChangedIncident,
-  IncidentKeyCount,
-  SimulatedHistoryImport,
-  Store,
+import {
+  auditEntryFromRow,
+  type AuditEntry,
+  type AuditRecord,
+  type ChangedIncident,
+  type IncidentKeyCount,
+  type SimulatedHistoryImport,
+  type Store,
 } from './types.js';
 
 export interface PgStoreOptions {
@@ -468,12 +469,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
         incident_id: string | null;
         detail: string | null;
       }>('SELECT at, by, action, incident_id, detail FROM audit WHERE incident_id = $1 ORDER BY seq', [incidentId]);
-      return rows.map((r) => {
-        const e: AuditEntry = { at: r.at, by: r.by, action: r.action };
-        if (r.incident_id !== null) e.incidentId = r.incident_id;
-        if (r.detail !== null) e.detail = r.detail;
-        return e;
-      });
+      return rows.map(auditEntryFromRow);
     },
 
     recordAbuse(rows) {

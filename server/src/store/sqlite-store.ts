@@ -25,13 +25,14 @@ import { minuteKeptFrom, retentionCuts } from './retention.js';
 import { classify } from './errors.js';
 import { createSqliteSchema } from './sqlite-schema.js';
 import { changeClock, storeMetrics } from './store-metrics.js';
-import type {
-  AuditEntry,
-  AuditRecord,
-  ChangedIncident,
-  IncidentKeyCount,
-  SimulatedHistoryImport,
-  Store,
+import {
+  auditEntryFromRow,
+  type AuditEntry,
+  type AuditRecord,
+  type ChangedIncident,
+  type IncidentKeyCount,
+  type SimulatedHistoryImport,
+  type Store,
 } from './types.js';
 
 export interface StoreOptions {
@@ -306,12 +307,7 @@ export function openStore(opts: StoreOptions): SqliteStore {
     },
 
     async listAudit(incidentId: string): Promise<AuditEntry[]> {
-      return st.listAudit.all(incidentId).map((r) => {
-        const e: AuditEntry = { at: r.at, by: r.by, action: r.action };
-        if (r.incident_id !== null) e.incidentId = r.incident_id;
-        if (r.detail !== null) e.detail = r.detail;
-        return e;
-      });
+      return st.listAudit.all(incidentId).map(auditEntryFromRow);
     },
 
     recordAbuse(rows) {

@@ -150,3 +150,17 @@ export interface AbuseRowsQuery {
   to: number;
   limit?: number;
 }
+
+/** An audit row as both stores keep it (columns at, by, action, incident_id, detail): optional fields stay absent. */
+export function auditEntryFromRow(r: {
+  at: string;
+  by: string;
+  action: string;
+  incident_id: string | null;
+  detail: string | null;
+}): AuditEntry {
+  const e: AuditEntry = { at: r.at, by: r.by, action: r.action };
+  if (r.incident_id !== null) e.incidentId = r.incident_id;
+  if (r.detail !== null) e.detail = r.detail;
+  return e;
+}
