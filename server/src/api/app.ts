@@ -2,7 +2,6 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ApiError,
   AuditList,
   Health,
   Incident,
@@ -24,6 +23,7 @@ import { requireRole, sameOriginWrites, type AuthEnv, type Authenticator } from 
 import type { AppContext } from '../context.js';
 import { withSubscribers } from '../subscribers/annotate.js';
 import { errorBody, jsonError, zodDetails } from '../http/errors.js';
+import { ApiErrorC, json, roleErrors, security } from './openapi-parts.js';
 import { mountApiDocs } from './api-docs.js';
 import { StoreUnavailableError } from '../store/errors.js';
 
@@ -33,21 +33,10 @@ const IncidentDetailC = IncidentDetail.meta({ id: 'IncidentDetail' });
 const IncidentListC = IncidentList.meta({ id: 'IncidentList' });
 const HealthC = Health.meta({ id: 'Health' });
 const AuditListC = AuditList.meta({ id: 'AuditList' });
-const ApiErrorC = ApiError.meta({ id: 'ApiError' });
-
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const errors = {
-  400: json(ApiErrorC, 'Invalid request; `details` names each offending field'),
-  401: json(ApiErrorC, 'Missing or unrecognised token'),
-  403: json(ApiErrorC, 'Token role too low'),
-};
+const errors = roleErrors();
 const notFound = { 404: json(ApiErrorC, 'No such incident') };
-const security = [{ bearer: [] as string[] }];
 
 export interface AppOptions {
   /** Extra route groups mounted under a prefix (feeds, history…); see server.ts. */

@@ -7,7 +7,6 @@
  * `Nd`. Conventions are documented once, in shared/src/history.ts.
  */
 import {
-  ApiError,
   AsnHeatmap,
   AsnHistory,
   CustomerScorecard,
@@ -29,6 +28,7 @@ import { asnDb } from '../enrich/asn-db.js';
 import { DAY, HOUR, MINUTE, MINUTE_RETENTION_MS } from '../store/index.js';
 import { withSubscribers } from '../subscribers/annotate.js';
 import { errorBody, zodDetails } from '../http/errors.js';
+import { json, roleErrors, security } from './openapi-parts.js';
 import { remediationMetricsFor } from './remediation-data.js';
 import type { ApiServices } from './services.js';
 
@@ -131,17 +131,7 @@ export function resolveRange(q: RawRange, d: RangeDefaults, now: number): Range 
   return { from, to, step, stepMs, issues };
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const ApiErrorC = ApiError.meta({ id: 'ApiError' });
-const errors = {
-  400: json(ApiErrorC, 'Invalid request; `details` names each offending parameter'),
-  401: json(ApiErrorC, 'Missing or unrecognised token'),
-  403: json(ApiErrorC, 'Token role too low'),
-};
-const security = [{ bearer: [] as string[] }];
+const errors = roleErrors('parameter');
 const Kind = IncidentKind.optional();
 const IncidentLimit = z.coerce
   .number()

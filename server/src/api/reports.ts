@@ -1,5 +1,4 @@
 import {
-  ApiError,
   Mitigation,
   MitigationRequest,
   RemediationEntry,
@@ -19,6 +18,7 @@ import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import type { ApiServices } from './services.js';
 import { jsonError, zodDetails } from '../http/errors.js';
+import { ApiErrorC, json, roleErrors, security } from './openapi-parts.js';
 
 const Id = z.string().min(1).max(200);
 
@@ -163,17 +163,7 @@ export function reportRoutes(
 
 /** The action endpoints in /api/openapi.json (documentation; validation is done above). */
 function document(app: OpenAPIHono<AuthEnv>): void {
-  const security = [{ bearer: [] as string[] }];
-  const json = (schema: z.ZodType, description: string) => ({
-    description,
-    content: { 'application/json': { schema } },
-  });
-  const errors = {
-    400: json(ApiError, 'Invalid request; `details` names each offending field'),
-    401: json(ApiError, 'Missing or unrecognised token'),
-    403: json(ApiError, 'Token role too low'),
-    404: json(ApiError, 'No such incident or entry'),
-  };
+  const errors = { ...roleErrors(), 404: json(ApiErrorC, 'No such incident or entry') };
   const id = z.object({ id: z.string() });
   const r = app.openAPIRegistry;
   r.registerPath({
@@ -220,7 +210,7 @@ function document(app: OpenAPIHono<AuthEnv>): void {
     request: { params: id, body: { content: { 'application/json': { schema: MitigationRequest } } } },
     responses: {
       201: json(Mitigation, 'Announced'),
-      409: json(ApiError, 'Mitigation not enabled, not possible, or ExaBGP unreachable'),
+      409: json(ApiErrorC, 'Mitigation not enabled, not possible, or ExaBGP unreachable'),
       ...errors,
     },
   });
@@ -287,6 +277,6 @@ function document(app: OpenAPIHono<AuthEnv>): void {
       params: z.object({ id: z.coerce.number().int() }),
       body: { content: { 'application/json': { schema: RemediationUpdate } } },
     },
-    responses: { 200: json(RemediationEntry, 'Updated entry'), 409: json(ApiError, 'Move not allowed'), ...errors },
+    responses: { 200: json(RemediationEntry, 'Updated entry'), 409: json(ApiErrorC, 'Move not allowed'), ...errors },
   });
 }

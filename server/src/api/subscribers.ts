@@ -1,5 +1,4 @@
 import {
-  ApiError,
   NotifyRequest,
   RemediationSubscriber,
   SubscriberLookup,
@@ -19,6 +18,7 @@ import type { AppContext } from '../context.js';
 import type { Subscribers } from '../subscribers/index.js';
 import type { ApiServices } from './services.js';
 import { jsonError, zodDetails } from '../http/errors.js';
+import { ApiErrorC, json, roleErrors, security } from './openapi-parts.js';
 
 const RowId = z.coerce.number().int().positive();
 
@@ -124,17 +124,7 @@ export function subscriberRoutes(
 }
 
 function document(app: OpenAPIHono<AuthEnv>): void {
-  const security = [{ bearer: [] as string[] }];
-  const json = (schema: z.ZodType, description: string) => ({
-    description,
-    content: { 'application/json': { schema } },
-  });
-  const errors = {
-    400: json(ApiError, 'Invalid request; `details` names each offending field'),
-    401: json(ApiError, 'Missing or unrecognised token'),
-    403: json(ApiError, 'Token role too low'),
-    404: json(ApiError, 'No such remediation entry'),
-  };
+  const errors = { ...roleErrors(), 404: json(ApiErrorC, 'No such remediation entry') };
   const id = z.object({ id: z.coerce.number().int() });
   const r = app.openAPIRegistry;
   r.registerPath({
@@ -169,8 +159,8 @@ function document(app: OpenAPIHono<AuthEnv>): void {
     request: { params: id, body: { content: { 'application/json': { schema: NotifyRequest } }, required: false } },
     responses: {
       201: json(SubscriberNotice, 'Sent (and audited)'),
-      409: json(ApiError, 'Notices not enabled, entry remediated, no subscriber or no e-mail address known'),
-      502: json(ApiError, 'The SMTP server or the contact lookup hook failed (audited)'),
+      409: json(ApiErrorC, 'Notices not enabled, entry remediated, no subscriber or no e-mail address known'),
+      502: json(ApiErrorC, 'The SMTP server or the contact lookup hook failed (audited)'),
       ...errors,
     },
   });
@@ -186,7 +176,7 @@ function document(app: OpenAPIHono<AuthEnv>): void {
         WalledGardenStep,
         'The exchange with the BNG: result ack, nak (with Error-Cause), timeout or error; audited',
       ),
-      409: json(ApiError, 'Walled garden not configured, or no RADIUS session for the address'),
+      409: json(ApiErrorC, 'Walled garden not configured, or no RADIUS session for the address'),
       ...errors,
     },
   });
