@@ -1,9 +1,10 @@
 /**
  * Fault: PostgreSQL restarts (an immediate stop — no checkpoint, recovery from WAL — then a start)
- * while operators post notes and acknowledgements at a steady rate through the REST API of a
- * server on `storage.postgres`. Every request answered 2xx is in the store afterwards (audit entry
- * and the incident's notes); requests during the outage are answered 503, never 2xx; the server
- * recovers without a restart.
+ * while operators post notes and acknowledgements, and move a remediation entry back and forth,
+ * at a steady rate through the REST API of a server on `storage.postgres`. Every request answered
+ * 2xx is in the store afterwards (audit entry and the incident's notes; the remediation entry's
+ * history in the shared actions tables); requests during the outage are answered 503, never 2xx;
+ * the server recovers without a restart.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/config.js';
 import { startServer, type RunningServer } from '../src/main/server.js';
 import { openPgStore } from '../src/store/pg-store.js';
+import { openPgDb } from '../src/store/sql-db.js';
 import { detectionEvent } from '../src/testing/fake-context.js';
 import { POSTGRES_MISSING, postgresBinDir, startPostgres, type PgServer } from '../src/testing/postgres.js';
 
@@ -55,9 +57,32 @@ describe.skipIf(!bin)('PostgreSQL restart under operator load', () => {
       server.ctx.incidents.ingest(detectionEvent(key));
     for (const i of server.ctx.incidents.active()) ids.push(i.id);
     expect(ids).toHaveLength(3);
+    // An infected customer endpoint: its remediation entry lives in PostgreSQL too.
+    server.ctx.incidents.ingest({
+      ...detectionEvent('198.51.100.23'),
+      detector: 'spam-bot',
+      kind: 'spam-bot',
+      direction: 'outbound',
+      target: undefined,
+      sources: {
+        distinct: 1,
+        top: [{ ip: '198.51.100.23', asn: 64500, customer: 'Residential pool A', packets: 900, bytes: 90_000 }],
+        asns: [{ asn: 64500, name: 'EXAMPLE-ISP', share: 1 }],
+      },
+    });
     await server.step(Date.now());
+    const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+    let entryId: number | undefined;
+    for (let t = Date.now(); entryId === undefined && Date.now() - t < 10_000; ) {
+      const r = (await (await fetch(`${server.url}/api/remediation`, { headers: auth })).json()) as {
+        entries: { id: number; ip: string }[];
+      };
+      entryId = r.entries.find((e) => e.ip === '198.51.100.23')?.id;
+      if (entryId === undefined) await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(entryId, 'the remediation entry of the outbound incident').toBeDefined();
 
-    type Outcome = { id: string; text: string; status: number; at: number };
+    type Outcome = { id: string; text: string; status: number; at: number; remediation?: true };
     const outcomes: Outcome[] = [];
     let seq = 0;
     let stop = false;
@@ -87,6 +112,32 @@ describe.skipIf(!bin)('PostgreSQL restart under operator load', () => {
         await new Promise((r) => setTimeout(r, 25));
       }
     });
+    // A fourth marks the endpoint remediated and reopens it, each move with a note of its own.
+    let remediated = false;
+    operators.push(
+      (async () => {
+        while (!stop) {
+          const status = remediated ? 'open' : 'remediated';
+          const text = `rem ${++seq}`;
+          let code: number;
+          try {
+            const r = await fetch(`${server.url}/api/remediation/${entryId}`, {
+              method: 'POST',
+              headers: auth,
+              body: JSON.stringify({ status, note: text }),
+              signal: AbortSignal.timeout(20_000),
+            });
+            code = r.status;
+            await r.arrayBuffer();
+          } catch {
+            code = 0;
+          }
+          if (code === 200) remediated = !remediated;
+          outcomes.push({ id: String(entryId), text, status: code, at: Date.now(), remediation: true });
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      })(),
+    );
 
     const until = async (cond: () => boolean, what: string, ms = 30_000) => {
       const end = Date.now() + ms;
@@ -121,12 +172,27 @@ describe.skipIf(!bin)('PostgreSQL restart under operator load', () => {
 
     // Read back through a store of its own, as another process would.
     await server.close();
+    const actionsDb = openPgDb({ url, logger });
+    try {
+      const history = new Set(
+        (
+          await actionsDb.all<{ detail: string | null }>('SELECT detail FROM remediation_events WHERE entry_id = $1', [
+            entryId!,
+          ])
+        ).map((e) => e.detail),
+      );
+      const acked = ok.filter((o) => o.remediation);
+      expect(acked.length).toBeGreaterThan(10);
+      for (const o of acked) expect(history.has(o.text), `remediation move ${o.text} in the history`).toBe(true);
+    } finally {
+      await actionsDb.close();
+    }
     const check = await openPgStore({ url, retentionDays: 90, logger, timers: false });
     try {
       for (const id of ids) {
         const audit = new Set((await check.listAudit(id)).map((a) => a.detail ?? ''));
         const notes = new Set(((await check.getIncident(id))?.notes ?? []).map((n) => n.text));
-        for (const o of ok.filter((x) => x.id === id)) {
+        for (const o of ok.filter((x) => x.id === id && !x.remediation)) {
           expect(
             [...audit].some((d) => d === o.text || d.endsWith(`: ${o.text}`)),
             `audit of ${o.text}`,

@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import type { Incident, Mitigation, ReportRecipient } from '@downstream/shared';
-import type Database from 'better-sqlite3';
 import type { AppContext } from '../context.js';
+import type { SqlDb } from '../store/sql-db.js';
 import type { MitigationRequestParsed } from './exabgp.js';
 import { Mitigator } from './mitigation.js';
 import { RdapContacts } from './rdap.js';
@@ -37,7 +36,8 @@ export interface Report {
  * webhooks and ExaBGP mitigation. Listens to the incident manager's upsert/resolved events.
  */
 export class Actions {
-  readonly db: Database.Database;
+  /** The actions database: the shared PostgreSQL store with storage.postgres, else SQLite (remediation.ts). */
+  readonly db: SqlDb;
   readonly remediation: RemediationList;
   /** Verified remediation: incidents reach the list through the watch (recurrences). */
   readonly watch: RemediationWatch;
@@ -52,27 +52,30 @@ export class Actions {
   /**
    * `leader`: whether this process does what a cluster must do once (webhooks, automatic
    * mitigation); always in a single process, the PostgreSQL lock holder among API processes.
+   * Remediation needs no leader: with storage.postgres every API process shares one list, and
+   * each change (a recurrence, a verified watch) is made, and audited, by the one process whose
+   * transaction made it.
    */
   constructor(
     private readonly ctx: AppContext,
     private readonly leader: () => boolean = () => true,
   ) {
     const a = ctx.config.actions;
-    this.db = openActionsDb(a.remediation.path ?? join(ctx.config.storage.path, 'actions.sqlite'));
+    this.db = openActionsDb({
+      postgres: ctx.config.storage.postgres,
+      path: a.remediation.path,
+      storagePath: ctx.config.storage.path,
+      logger: ctx.logger,
+    });
     this.remediation = new RemediationList(this.db);
     this.watch = new RemediationWatch({
-      db: this.db,
       list: this.remediation,
       watchMs: a.remediation.watch_days * DAY_MS,
       // Recurrences are found on the detection path: written, not awaited; a failure is logged.
-      // Every API process of a cluster keeps its own list and finds the same recurrences and
-      // ended watches: only the leader writes them to the shared audit trail.
       audit: (e) =>
-        leader()
-          ? ctx.store
-              .appendAudit(e)
-              .catch((err: unknown) => ctx.logger.error({ err, entry: e }, 'could not write audit entry'))
-          : undefined,
+        ctx.store
+          .appendAudit(e)
+          .catch((err: unknown) => ctx.logger.error({ err, entry: e }, 'could not write audit entry')),
     });
     this.mitigator = new Mitigator({
       db: this.db,
@@ -101,14 +104,36 @@ export class Actions {
   }
 
   private readonly verifyTimer: NodeJS.Timeout;
+  /** Writes to the actions database under way (recording incidents, verifying watches): awaited at close. */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Settles when the writes started so far (incident recording, watch checks) are done (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
 
   private verifyWatches(): void {
-    try {
-      const n = this.watch.verifyEnded();
-      if (n > 0) this.ctx.logger.info({ entries: n }, 'remediation watch ended clean');
-    } catch (err) {
-      this.ctx.logger.error({ err }, 'could not verify ended remediation watches');
-    }
+    this.track(
+      this.watch.verifyEnded().then(
+        (n) => {
+          if (n > 0) this.ctx.logger.info({ entries: n }, 'remediation watch ended clean');
+        },
+        (err: unknown) => this.ctx.logger.error({ err }, 'could not verify ended remediation watches'),
+      ),
+    );
+  }
+
+  private record(incident: Incident): void {
+    this.track(
+      this.watch
+        .recordIncident(incident)
+        .catch((err: unknown) => this.ctx.logger.error({ err, incident: incident.id }, 'remediation update failed')),
+    );
   }
 
   /** Settles once start-up reconciliation has queued its withdrawals (reading incidents is async). */
@@ -120,7 +145,7 @@ export class Actions {
    */
   private async reconcile(): Promise<void> {
     const stale = new Set<string>();
-    for (const m of this.mitigator.list(undefined, true)) {
+    for (const m of await this.mitigator.list(undefined, true)) {
       const inc = await this.ctx.incidents.get(m.incidentId);
       if (!inc || inc.status === 'resolved') stale.add(m.incidentId);
     }
@@ -144,30 +169,42 @@ export class Actions {
         const last = this.lastRecorded.get(incident.id) ?? 0;
         if (now - last >= REMEDIATION_EVERY_MS) {
           this.lastRecorded.set(incident.id, now);
-          this.watch.recordIncident(incident);
+          this.record(incident);
         }
       }
-      if (leader && !this.autoTried.has(incident.id) && this.mitigator.shouldAuto(incident)) {
-        this.autoTried.add(incident.id);
-        const type = this.ctx.config.actions.mitigation.auto.type;
-        this.mitigator
-          .mitigate(incident, { type, action: 'discard', note: 'automatic (actions.mitigation.auto)' }, 'auto')
-          .catch((err: Error) => this.ctx.logger.error({ err, incident: incident.id }, 'automatic mitigation failed'));
-      }
+      if (leader && !this.autoTried.has(incident.id)) this.autoMitigate(incident);
     } catch (err) {
       this.ctx.logger.error({ err, incident: incident.id }, 'incident actions failed');
     }
+  }
+
+  private autoMitigate(incident: Incident): void {
+    const a = this.ctx.config.actions.mitigation;
+    // Cheap checks first: most incidents never need the database's answer.
+    if (!this.mitigator.enabled || !a.auto.enabled || incident.direction !== 'inbound') return;
+    this.autoTried.add(incident.id);
+    this.track(
+      this.mitigator
+        .shouldAuto(incident)
+        .then((yes) =>
+          yes
+            ? this.mitigator.mitigate(
+                incident,
+                { type: a.auto.type, action: 'discard', note: 'automatic (actions.mitigation.auto)' },
+                'auto',
+              )
+            : // Not yet (severity may still rise): the next update asks again.
+              void this.autoTried.delete(incident.id),
+        )
+        .catch((err: Error) => this.ctx.logger.error({ err, incident: incident.id }, 'automatic mitigation failed')),
+    );
   }
 
   private handleResolved(incident: Incident): void {
     this.webhooks.onResolved(incident);
     this.lastRecorded.delete(incident.id);
     this.autoTried.delete(incident.id);
-    try {
-      if (this.ctx.config.actions.remediation.enabled) this.watch.recordIncident(incident);
-    } catch (err) {
-      this.ctx.logger.error({ err, incident: incident.id }, 'remediation update failed');
-    }
+    if (this.ctx.config.actions.remediation.enabled) this.record(incident);
     this.mitigator
       .withdrawAll(incident.id, 'system', 'incident resolved')
       .catch((err: Error) => this.ctx.logger.error({ err, incident: incident.id }, 'withdraw on resolve failed'));
@@ -230,7 +267,7 @@ export class Actions {
 
   /** Mitigations of an incident; an unknown incident is a 404, not an empty list. */
   async mitigations(id: string): Promise<Mitigation[]> {
-    const list = this.mitigator.list(id);
+    const list = await this.mitigator.list(id);
     // Mitigation rows can outlive a purged incident: they are still its history.
     if (list.length === 0) await this.incident(id);
     return list;
@@ -246,6 +283,8 @@ export class Actions {
     this.ctx.incidents.off('upsert', this.onUpsert);
     this.ctx.incidents.off('resolved', this.onResolved);
     await this.webhooks.drain();
-    this.db.close();
+    await this.reconciled;
+    await this.settled();
+    await this.db.close();
   }
 }

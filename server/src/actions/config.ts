@@ -54,7 +54,7 @@ export const ActionsConfig = z
     remediation: z
       .strictObject({
         enabled: z.boolean().default(true),
-        /** SQLite file; default `<storage.path>/actions.sqlite`. */
+        /** SQLite file; default `<storage.path>/actions.sqlite`. Not used with storage.postgres: the actions tables are then in that database. */
         path: z.string().min(1).optional(),
         /**
          * Days an endpoint marked remediated is watched: abuse from it within them reopens it as a

@@ -3,10 +3,14 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SqlDb } from '../store/sql-db.js';
+import type { AuditRecord } from '../store/types.js';
+import { ACTIONS_ENGINES } from '../testing/actions-db.js';
 import { fakeContext, sampleIncident } from '../testing/recording-context.js';
 import { Actions } from './actions.js';
 import { ActionsConfig } from './config.js';
 import { exabgpLines, MitigationError } from './exabgp.js';
+import { Mitigator } from './mitigation.js';
 
 const dirs: string[] = [];
 const fds: number[] = [];
@@ -134,7 +138,7 @@ describe('Mitigation through a FIFO', () => {
     ctx.emit('resolved', { ...inc, status: 'resolved' });
     await actions.mitigator.withdrawAll('nothing', 'x'); // waits for the queued withdraw
     expect(pipe.read()).toBe('withdraw route 198.51.100.7/32 next-hop 192.0.2.1\n');
-    expect(actions.mitigator.list(inc.id)[0]).toMatchObject({ withdrawnBy: 'system' });
+    expect((await actions.mitigator.list(inc.id))[0]).toMatchObject({ withdrawnBy: 'system' });
     expect(ctx.audit.map((a) => [a.action, a.by, a.incidentId, a.detail])).toEqual([
       [
         'mitigation.announce.rtbh',
@@ -195,6 +199,7 @@ describe('Mitigation through a FIFO', () => {
     });
     const offActions = new Actions(off);
     off.emit('upsert', sampleIncident({ severity: 'critical' }));
+    await offActions.settled();
     await offActions.mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe('');
     await offActions.close();
@@ -214,6 +219,7 @@ describe('Mitigation through a FIFO', () => {
     on.emit('upsert', sampleIncident({ id: 'crit', severity: 'critical', target: { ip: '198.51.100.9' } }));
     on.emit('upsert', sampleIncident({ id: 'crit', severity: 'critical', target: { ip: '198.51.100.9' } }));
     on.emit('upsert', sampleIncident({ id: 'out', severity: 'critical', kind: 'scanner', direction: 'outbound' }));
+    await onActions.settled(); // the automatic mitigation asks the database first
     await onActions.mitigator.withdrawAll('none', 'x');
     expect(pipe.read()).toBe(
       'announce flow route { match { destination 198.51.100.9/32; protocol tcp; destination-port =80; } then { discard; } }\n',
@@ -258,3 +264,176 @@ describe('Mitigation through a FIFO', () => {
     await actions.close();
   });
 });
+
+/** The Mitigator on each engine of the actions database: rows, dedupe, withdraw, restart. */
+for (const engine of ACTIONS_ENGINES) {
+  describe(`Mitigator (${engine.name})`, () => {
+    const sent: string[] = [];
+    const audit: AuditRecord[] = [];
+    afterEach(() => {
+      sent.length = 0;
+      audit.length = 0;
+    });
+    let clock = Date.parse('2026-11-24T21:10:00Z');
+    const mitigator = (db: SqlDb, raw: Record<string, unknown> = {}) =>
+      new Mitigator({
+        db,
+        config: mitigationConfig({ enabled: true, pipe: '/unused', ...raw }),
+        store: { appendAudit: async (e) => void audit.push(e) },
+        sink: { send: async (line) => void sent.push(line) },
+        now: () => (clock += 1000),
+      });
+
+    it('announces once per line, lists newest first, withdraws and audits', async () => {
+      const { db } = await engine.fresh();
+      const m = mitigator(db);
+      const inc = sampleIncident();
+      const other = sampleIncident({ id: 'other', target: { ip: '198.51.100.9' } });
+      const rtbh = await m.mitigate(inc, { type: 'rtbh', action: 'discard', note: 'customer asked' }, 'alice');
+      expect(rtbh).toMatchObject({
+        incidentId: inc.id,
+        type: 'rtbh',
+        prefix: '198.51.100.7/32',
+        announce: 'announce route 198.51.100.7/32 next-hop 192.0.2.1 community [65535:666]',
+        withdraw: 'withdraw route 198.51.100.7/32 next-hop 192.0.2.1',
+        announcedBy: 'alice',
+        withdrawnAt: null,
+        withdrawnBy: null,
+      });
+      expect(typeof rtbh.id).toBe('number');
+      expect(rtbh.announcedAt).toMatch(/^2026-11-24T21:10:\d\d\.000Z$/);
+      // The same request twice at once is one announce and one row (announce/withdraw are serialised).
+      const [a, b] = await Promise.all([
+        m.mitigate(inc, { type: 'flowspec', action: 'discard' }, 'bob'),
+        m.mitigate(inc, { type: 'flowspec', action: 'discard' }, 'carol'),
+      ]);
+      expect(b).toEqual(a);
+      await m.mitigate(other, { type: 'rtbh', action: 'discard' }, 'dave');
+      expect(sent).toHaveLength(3);
+      const all = await m.list();
+      expect(all.map((x) => [x.incidentId, x.type, x.announcedBy])).toEqual([
+        ['other', 'rtbh', 'dave'],
+        [inc.id, 'flowspec', 'bob'],
+        [inc.id, 'rtbh', 'alice'],
+      ]);
+      expect((await m.list(inc.id)).map((x) => x.type)).toEqual(['flowspec', 'rtbh']);
+
+      const done = await m.withdrawAll(inc.id, 'erin', 'attack over');
+      expect(done.map((x) => [x.type, x.withdrawnBy])).toEqual([
+        ['flowspec', 'erin'],
+        ['rtbh', 'erin'],
+      ]);
+      expect(sent.slice(3)).toEqual([a.withdraw, rtbh.withdraw]);
+      expect(await m.list(inc.id, true)).toEqual([]);
+      expect((await m.list(inc.id)).map((x) => x.withdrawnBy)).toEqual(['erin', 'erin']);
+      expect((await m.list(undefined, true)).map((x) => x.incidentId)).toEqual(['other']);
+      expect(await m.withdrawAll(inc.id, 'erin')).toEqual([]); // nothing left to withdraw
+      expect(audit.map((e) => [e.action, e.by, e.incidentId])).toEqual([
+        ['mitigation.announce.rtbh', 'alice', inc.id],
+        ['mitigation.announce.flowspec', 'bob', inc.id],
+        ['mitigation.announce.rtbh', 'dave', 'other'],
+        ['mitigation.withdraw.flowspec', 'erin', inc.id],
+        ['mitigation.withdraw.rtbh', 'erin', inc.id],
+      ]);
+      expect(audit[0]!.detail).toBe(`${rtbh.announce} — customer asked`);
+      expect(audit[4]!.detail).toBe(`${rtbh.withdraw} — attack over`);
+      // Withdrawn, the same request is announced again: a new row.
+      const again = await m.mitigate(inc, { type: 'rtbh', action: 'discard' }, 'frank');
+      expect(again.id).not.toBe(rtbh.id);
+      expect((await m.list(inc.id, true)).map((x) => x.announcedBy)).toEqual(['frank']);
+      await db.close();
+    });
+
+    it('keeps announced routes across a restart, so a new process can withdraw them', async () => {
+      const { db, reopen } = await engine.fresh();
+      const inc = sampleIncident();
+      const first = await mitigator(db).mitigate(inc, { type: 'rtbh', action: 'discard' }, 'alice');
+      await db.close();
+
+      const again = await reopen();
+      const m = mitigator(again);
+      expect(await m.list(undefined, true)).toEqual([first]);
+      // Still announced: the same request is not announced a second time.
+      expect(await m.mitigate(inc, { type: 'rtbh', action: 'discard' }, 'bob')).toEqual(first);
+      expect(sent).toEqual([first.announce]);
+      const [w] = await m.withdrawAll(inc.id, 'system', 'incident resolved while Downstream was down');
+      expect(w).toMatchObject({ id: first.id, withdrawnBy: 'system' });
+      expect(sent).toEqual([first.announce, first.withdraw]);
+      await again.close();
+
+      const third = await reopen();
+      const rows = await mitigator(third).list(inc.id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ id: first.id, withdrawnBy: 'system', withdrawnAt: w!.withdrawnAt });
+      await third.close();
+    });
+
+    it('announces and withdraws once when two processes share the table and act at once', async () => {
+      const { db, reopen } = await engine.fresh();
+      const otherDb = await reopen();
+      const a = mitigator(db);
+      const b = mitigator(otherDb);
+      const inc = sampleIncident();
+      // Two operators on two API processes press the same button; then the incident resolves and
+      // every process withdraws what is announced for it.
+      const [x, y] = await Promise.all([
+        a.mitigate(inc, { type: 'rtbh', action: 'discard' }, 'alice'),
+        b.mitigate(inc, { type: 'rtbh', action: 'discard' }, 'bob'),
+      ]);
+      expect(y.id).toBe(x.id);
+      expect(sent).toEqual([x.announce]);
+      expect(await b.list(inc.id)).toHaveLength(1);
+      const [wa, wb] = await Promise.all([a.withdrawAll(inc.id, 'system'), b.withdrawAll(inc.id, 'system')]);
+      expect(wa.length + wb.length).toBe(1);
+      expect(sent).toEqual([x.announce, x.withdraw]);
+      expect(audit.filter((e) => e.action === 'mitigation.withdraw.rtbh')).toHaveLength(1);
+      expect(await a.list(inc.id, true)).toEqual([]);
+      await otherDb.close();
+      await db.close();
+    });
+
+    it('keeps no row for a route the sink refused, and the route active when its withdraw was refused', async () => {
+      const { db } = await engine.fresh();
+      let fail = true;
+      const m = new Mitigator({
+        db,
+        config: mitigationConfig({ enabled: true, pipe: '/unused' }),
+        store: { appendAudit: async (e) => void audit.push(e) },
+        sink: {
+          send: async (line) => {
+            if (fail) throw new Error('exabgp pipe closed');
+            sent.push(line);
+          },
+        },
+      });
+      const inc = sampleIncident();
+      await expect(m.mitigate(inc, { type: 'rtbh', action: 'discard' }, 'alice')).rejects.toThrow('exabgp pipe closed');
+      expect(await m.list(inc.id)).toEqual([]);
+      fail = false;
+      const row = await m.mitigate(inc, { type: 'rtbh', action: 'discard' }, 'alice');
+      fail = true;
+      await expect(m.withdrawAll(inc.id, 'bob')).rejects.toThrow('exabgp pipe closed');
+      expect(await m.list(inc.id, true)).toEqual([row]);
+      await db.close();
+    });
+
+    it('is automatic only when configured, once per incident', async () => {
+      const { db } = await engine.fresh();
+      const crit = sampleIncident({ severity: 'critical' });
+      const off = mitigator(db);
+      expect(await off.shouldAuto(crit)).toBe(false);
+      const m = mitigator(db, { auto: { enabled: true, min_severity: 'high' } });
+      expect(await m.shouldAuto(sampleIncident({ severity: 'medium' }))).toBe(false);
+      expect(await m.shouldAuto(sampleIncident({ kind: 'scanner', direction: 'outbound' }))).toBe(false);
+      expect(await m.shouldAuto({ ...crit, status: 'resolved' })).toBe(false);
+      expect(await m.shouldAuto(crit)).toBe(true);
+      await m.mitigate(crit, { type: 'rtbh', action: 'discard' }, 'auto');
+      expect(await m.shouldAuto(crit)).toBe(false);
+      // An operator's withdraw is not undone by the next update.
+      await m.withdrawAll(crit.id, 'alice');
+      expect(await m.shouldAuto(crit)).toBe(false);
+      expect(await m.shouldAuto(sampleIncident({ id: 'other', severity: 'high' }))).toBe(true);
+      await db.close();
+    });
+  });
+}

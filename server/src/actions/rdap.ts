@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { SqlDb } from '../store/sql-db.js';
 import type { ActionsConfig } from './config.js';
 
 /*
@@ -57,20 +57,25 @@ export function abuseEmailOf(body: unknown): string | undefined {
  */
 export class RdapContacts {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqlDb,
     private readonly cfg: ActionsConfig['reports']['rdap'],
     private readonly logger?: Logger,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
-    db.exec(
-      'CREATE TABLE IF NOT EXISTS rdap_contacts (asn INTEGER PRIMARY KEY, email TEXT, fetched_at INTEGER NOT NULL)',
-    );
+    db.migrate('rdap', {
+      sqlite: [
+        'CREATE TABLE IF NOT EXISTS rdap_contacts (asn INTEGER PRIMARY KEY, email TEXT, fetched_at INTEGER NOT NULL)',
+      ],
+      pg: ['CREATE TABLE rdap_contacts (asn bigint PRIMARY KEY, email text, fetched_at bigint NOT NULL)'],
+    });
   }
 
   async lookup(asn: number, now = Date.now()): Promise<string | null> {
     if (!this.cfg.enabled) return null;
-    const row = this.db.prepare('SELECT email, fetched_at FROM rdap_contacts WHERE asn = ?').get(asn) as
-      { email: string | null; fetched_at: number } | undefined;
+    const row = await this.db.get<{ email: string | null; fetched_at: number }>(
+      'SELECT email, fetched_at FROM rdap_contacts WHERE asn = $1',
+      [asn],
+    );
     const ttl = row?.email ? this.cfg.cache_days * 86_400_000 : 86_400_000;
     if (row && now - row.fetched_at < ttl) return row.email;
     let email: string | null = null;
@@ -87,11 +92,11 @@ export class RdapContacts {
       this.logger?.warn({ asn, err: (err as Error).message }, 'RDAP lookup failed');
       return row?.email ?? null;
     }
-    this.db
-      .prepare(
-        'INSERT INTO rdap_contacts (asn, email, fetched_at) VALUES (?, ?, ?) ON CONFLICT(asn) DO UPDATE SET email = excluded.email, fetched_at = excluded.fetched_at',
-      )
-      .run(asn, email, now);
+    await this.db.run(
+      `INSERT INTO rdap_contacts (asn, email, fetched_at) VALUES ($1, $2, $3)
+       ON CONFLICT (asn) DO UPDATE SET email = excluded.email, fetched_at = excluded.fetched_at`,
+      [asn, email, now],
+    );
     return email;
   }
 }

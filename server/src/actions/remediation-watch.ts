@@ -1,51 +1,13 @@
 import type { Incident, RemediationEntry, RemediationEvent, RemediationStatus } from '@downstream/shared';
-import type Database from 'better-sqlite3';
 import type { AuditRecord } from '../context.js';
+import { placeholders, type SqlDb, type SqlRunner } from '../store/sql-db.js';
 import type { RemediationList } from './remediation.js';
 
 export const DAY_MS = 86_400_000;
 
-/**
- * The history of every remediation entry, kept by SQLite triggers on the remediation table so
- * that every status change is recorded whoever makes it (the operator's POST, the notifier that
- * moves a row to `notified`, a reopen by a new incident) without each writer having to remember.
- * Recurrences, reopens and complaints are written by RemediationWatch and the complaint desk.
- */
-export function installRemediationHistory(db: Database.Database): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS remediation_events (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      entry_id INTEGER NOT NULL,
-      at INTEGER NOT NULL,
-      kind TEXT NOT NULL,
-      from_status TEXT,
-      to_status TEXT,
-      by TEXT,
-      detail TEXT,
-      incident_id TEXT
-    );
-    CREATE INDEX IF NOT EXISTS remediation_events_entry ON remediation_events (entry_id, seq);
-    CREATE TRIGGER IF NOT EXISTS remediation_history_insert AFTER INSERT ON remediation BEGIN
-      INSERT INTO remediation_events (entry_id, at, kind, from_status, to_status, by)
-      VALUES (new.id, new.status_at, 'status', NULL, new.status, COALESCE(new.status_by, 'system'));
-    END;
-    CREATE TRIGGER IF NOT EXISTS remediation_history_status AFTER UPDATE OF status ON remediation
-    WHEN old.status IS NOT new.status BEGIN
-      INSERT INTO remediation_events (entry_id, at, kind, from_status, to_status, by, detail)
-      VALUES (new.id, new.status_at, 'status', old.status, new.status, new.status_by,
-              CASE WHEN new.note IS NOT old.note THEN new.note END);
-    END;
-  `);
-  // Entries written before the history existed: what is known of them (created; current status).
-  db.exec(`
-    INSERT INTO remediation_events (entry_id, at, kind, from_status, to_status, by)
-      SELECT id, first_seen, 'status', NULL, 'open', 'system' FROM remediation r
-      WHERE NOT EXISTS (SELECT 1 FROM remediation_events e WHERE e.entry_id = r.id);
-    INSERT INTO remediation_events (entry_id, at, kind, from_status, to_status, by)
-      SELECT id, status_at, 'status', 'open', status, status_by FROM remediation r
-      WHERE status != 'open' AND (SELECT COUNT(*) FROM remediation_events e WHERE e.entry_id = r.id) = 1;
-  `);
-}
+// verifyEnded's check-then-insert runs under this transaction lock on PostgreSQL, so API
+// processes verifying at once write each verification once (SQLite's write lock does the same).
+const VERIFY_LOCK = 0x76657269; // 'veri'
 
 interface EventRow {
   entry_id: number;
@@ -81,7 +43,6 @@ const toEvent = (r: EventRow): StoredRemediationEvent => ({
 });
 
 export interface RemediationWatchOptions {
-  db: Database.Database;
   list: RemediationList;
   /** actions.remediation.watch_days in ms. */
   watchMs: number;
@@ -104,38 +65,36 @@ function ageText(ms: number): string {
  * the audit trail once.
  */
 export class RemediationWatch {
-  private readonly rowOf: Database.Statement<
-    [string, string],
-    { id: number; status: RemediationStatus; status_at: number }
-  >;
-  private readonly insertEvent: Database.Statement;
-  private readonly eventsOf: Database.Statement<[number], EventRow>;
-  private readonly recurrenceCounts: Database.Statement<[string], { entry_id: number; n: number }>;
-  private readonly endedUnverified: Database.Statement<
-    [number],
-    { id: number; customer: string; ip: string; status_at: number }
-  >;
   private readonly now: () => number;
+  private readonly db: SqlDb;
 
   constructor(private readonly opts: RemediationWatchOptions) {
-    installRemediationHistory(opts.db);
     this.now = opts.now ?? Date.now;
-    this.rowOf = opts.db.prepare('SELECT id, status, status_at FROM remediation WHERE customer = ? AND ip = ?');
-    this.insertEvent = opts.db.prepare(
+    this.db = opts.list.db;
+  }
+
+  private async insertEvent(
+    q: SqlRunner,
+    e: {
+      entryId: number;
+      at: number;
+      kind: RemediationEvent['kind'];
+      from: RemediationStatus | null;
+      to: RemediationStatus | null;
+      by: string;
+      detail: string;
+      incidentId: string | null;
+    },
+  ): Promise<void> {
+    await q.run(
       `INSERT INTO remediation_events (entry_id, at, kind, from_status, to_status, by, detail, incident_id)
-       VALUES (@entryId, @at, @kind, @from, @to, @by, @detail, @incidentId)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [e.entryId, e.at, e.kind, e.from, e.to, e.by, e.detail, e.incidentId],
     );
-    this.eventsOf = opts.db.prepare('SELECT * FROM remediation_events WHERE entry_id = ? ORDER BY at, seq');
-    this.recurrenceCounts = opts.db.prepare(
-      `SELECT entry_id, COUNT(*) AS n FROM remediation_events WHERE kind = 'recurrence'
-       AND entry_id IN (SELECT value FROM json_each(?)) GROUP BY entry_id`,
-    );
-    this.endedUnverified = opts.db.prepare(
-      `SELECT id, customer, ip, status_at FROM remediation r
-       WHERE status = 'remediated' AND status_at <= ?
-       AND NOT EXISTS (SELECT 1 FROM remediation_events e
-                       WHERE e.entry_id = r.id AND e.kind = 'verified' AND e.at >= r.status_at)`,
-    );
+  }
+
+  private audit(records: AuditRecord[]): void {
+    for (const r of records) void this.opts.audit?.(r);
   }
 
   /**
@@ -143,29 +102,42 @@ export class RemediationWatch {
    * clean: each gets a `verified` event at the end of its watch and an audit entry, once per
    * remediation. Returns how many it verified.
    */
-  verifyEnded(nowMs = this.now()): number {
-    const rows = this.endedUnverified.all(nowMs - this.opts.watchMs);
-    for (const r of rows) {
-      const at = r.status_at + this.opts.watchMs;
-      const detail = `no abuse from it in the ${ageText(this.opts.watchMs)} after it was marked remediated`;
-      this.insertEvent.run({
-        entryId: r.id,
-        at,
-        kind: 'verified',
-        from: null,
-        to: null,
-        by: 'system',
-        detail,
-        incidentId: null,
-      });
-      this.opts.audit?.({
-        at: new Date(nowMs).toISOString(),
-        by: 'system',
-        action: 'remediation.verified',
-        detail: `${r.customer} ${r.ip}: ${detail}`,
-      });
-    }
-    return rows.length;
+  async verifyEnded(nowMs = this.now()): Promise<number> {
+    const audits: AuditRecord[] = [];
+    const n = await this.db.tx(async (q) => {
+      if (q.dialect === 'pg') await q.run('SELECT pg_advisory_xact_lock($1)', [VERIFY_LOCK]);
+      const rows = await q.all<{ id: number; customer: string; ip: string; status_at: number }>(
+        `SELECT id, customer, ip, status_at FROM remediation r
+         WHERE status = 'remediated' AND status_at <= $1
+         AND NOT EXISTS (SELECT 1 FROM remediation_events e
+                         WHERE e.entry_id = r.id AND e.kind = 'verified' AND e.at >= r.status_at)
+         ORDER BY id`,
+        [nowMs - this.opts.watchMs],
+      );
+      for (const r of rows) {
+        const at = r.status_at + this.opts.watchMs;
+        const detail = `no abuse from it in the ${ageText(this.opts.watchMs)} after it was marked remediated`;
+        await this.insertEvent(q, {
+          entryId: r.id,
+          at,
+          kind: 'verified',
+          from: null,
+          to: null,
+          by: 'system',
+          detail,
+          incidentId: null,
+        });
+        audits.push({
+          at: new Date(nowMs).toISOString(),
+          by: 'system',
+          action: 'remediation.verified',
+          detail: `${r.customer} ${r.ip}: ${detail}`,
+        });
+      }
+      return rows.length;
+    });
+    this.audit(audits);
+    return n;
   }
 
   get watchMs(): number {
@@ -173,21 +145,24 @@ export class RemediationWatch {
   }
 
   /** RemediationList.recordIncident, plus the watch: what was remediated and is open again. */
-  recordIncident(incident: Incident): number {
-    if (incident.direction !== 'outbound') return 0;
-    const before = new Map<number, { status: RemediationStatus; statusAt: number; customer: string; ip: string }>();
-    for (const s of incident.sources.top) {
-      if (!s.customer) continue;
-      const r = this.rowOf.get(s.customer, s.ip);
-      if (r?.status === 'remediated')
-        before.set(r.id, { status: r.status, statusAt: r.status_at, customer: s.customer, ip: s.ip });
-    }
-    const n = this.opts.list.recordIncident(incident);
-    for (const [id, b] of before) {
-      const after = this.rowOf.get(b.customer, b.ip);
-      if (!after || after.status !== 'open') continue;
-      this.classify(id, b.customer, b.ip, b.statusAt, after.status_at, `${incident.kind} incident`, incident.id);
-    }
+  async recordIncident(incident: Incident): Promise<number> {
+    const audits: AuditRecord[] = [];
+    const n = await this.opts.list.recordIncident(incident, async (q, reopened) => {
+      for (const r of reopened)
+        audits.push(
+          await this.classify(
+            q,
+            r.id,
+            r.customer,
+            r.ip,
+            r.remediatedAt,
+            r.at,
+            `${incident.kind} incident`,
+            incident.id,
+          ),
+        );
+    });
+    this.audit(audits);
     return n;
   }
 
@@ -195,18 +170,44 @@ export class RemediationWatch {
    * Abuse from an entry's endpoint at `at` reported by someone else (a complaint): reopens a
    * remediated entry when the abuse is after the remediation. Returns what happened.
    */
-  abuseReported(entryId: number, at: number, by: string, what: string): 'recurrence' | 'reopen' | 'none' {
-    const e = this.opts.list.get(entryId);
-    if (!e || e.status !== 'remediated') return 'none';
-    const remediatedAt = Date.parse(e.statusAt);
-    if (at <= remediatedAt) return 'none';
-    this.opts.list.setStatus(entryId, 'open', by, undefined, at);
-    // As a new incident's traffic would: the entry shows it was seen again after remediation.
-    this.opts.db.prepare('UPDATE remediation SET recurred = 1 WHERE id = ?').run(entryId);
-    return this.classify(entryId, e.customer, e.ip, remediatedAt, at, what, null);
+  async abuseReported(
+    entryId: number,
+    at: number,
+    by: string,
+    what: string,
+  ): Promise<'recurrence' | 'reopen' | 'none'> {
+    const audits: AuditRecord[] = [];
+    const kind = await this.db.tx((q) => this.abuseReportedIn(q, audits, entryId, at, by, what));
+    this.audit(audits);
+    return kind;
   }
 
-  private classify(
+  /** abuseReported in the caller's transaction; the audit entries to write once it commits go to `audits`. */
+  async abuseReportedIn(
+    q: SqlRunner,
+    audits: AuditRecord[],
+    entryId: number,
+    at: number,
+    by: string,
+    what: string,
+  ): Promise<'recurrence' | 'reopen' | 'none'> {
+    const cur = await q.get<{ status: RemediationStatus }>('SELECT status FROM remediation WHERE id = $1 FOR UPDATE', [
+      entryId,
+    ]);
+    if (cur?.status !== 'remediated') return 'none';
+    const e = (await this.opts.list.get(entryId, q))!;
+    const remediatedAt = Date.parse(e.statusAt);
+    if (at <= remediatedAt) return 'none';
+    await this.opts.list.setStatus(entryId, 'open', by, undefined, at, q);
+    // As a new incident's traffic would: the entry shows it was seen again after remediation.
+    await this.opts.list.markRecurred(entryId, q);
+    const audit = await this.classify(q, entryId, e.customer, e.ip, remediatedAt, at, what, null);
+    audits.push(audit);
+    return audit.action === 'remediation.recurrence' ? 'recurrence' : 'reopen';
+  }
+
+  private async classify(
+    q: SqlRunner,
     id: number,
     customer: string,
     ip: string,
@@ -214,27 +215,41 @@ export class RemediationWatch {
     at: number,
     what: string,
     incidentId: string | null,
-  ): 'recurrence' | 'reopen' {
+  ): Promise<AuditRecord> {
     const after = at - remediatedAt;
     const within = after <= this.opts.watchMs;
     const kind = within ? 'recurrence' : 'reopen';
     const detail = within
       ? `${what} ${ageText(after)} after it was marked remediated (watch ${ageText(this.opts.watchMs)})`
       : `${what} ${ageText(after)} after it was marked remediated, after the watch ended: a new case`;
-    this.insertEvent.run({ entryId: id, at, kind, from: 'remediated', to: 'open', by: 'system', detail, incidentId });
-    this.opts.audit?.({
+    await this.insertEvent(q, {
+      entryId: id,
+      at,
+      kind,
+      from: 'remediated',
+      to: 'open',
+      by: 'system',
+      detail,
+      incidentId,
+    });
+    return {
       at: new Date(this.now()).toISOString(),
       by: 'system',
       action: `remediation.${kind}`,
       ...(incidentId ? { incidentId } : {}),
       detail: `${customer} ${ip}: ${detail}`,
-    });
-    return kind;
+    };
   }
 
   /** Record that a complaint was attached to an entry (its history shows it). */
-  complaintAttached(entryId: number, at: number, detail: string, incidentId: string | null): void {
-    this.insertEvent.run({
+  async complaintAttached(
+    entryId: number,
+    at: number,
+    detail: string,
+    incidentId: string | null,
+    q: SqlRunner = this.db,
+  ): Promise<void> {
+    await this.insertEvent(q, {
       entryId,
       at,
       kind: 'complaint',
@@ -253,11 +268,19 @@ export class RemediationWatch {
   }
 
   /** Entries with their recurrence count and watch state. */
-  decorate(entries: RemediationEntry[], complaints?: Map<number, number>): RemediationEntry[] {
+  async decorate(entries: RemediationEntry[], complaints?: Map<number, number>): Promise<RemediationEntry[]> {
     if (entries.length === 0) return entries;
-    const counts = new Map(
-      this.recurrenceCounts.all(JSON.stringify(entries.map((e) => e.id))).map((r) => [r.entry_id, r.n]),
-    );
+    const counts = new Map<number, number>();
+    // In slices: both engines cap the parameters of one statement.
+    for (let i = 0; i < entries.length; i += 1000) {
+      const ids = entries.slice(i, i + 1000).map((e) => e.id);
+      const rows = await this.db.all<{ entry_id: number; n: number }>(
+        `SELECT entry_id, COUNT(*) AS n FROM remediation_events WHERE kind = 'recurrence'
+         AND entry_id IN (${placeholders(ids.length)}) GROUP BY entry_id`,
+        ids,
+      );
+      for (const r of rows) counts.set(r.entry_id, r.n);
+    }
     return entries.map((e) => ({
       ...e,
       recurrences: counts.get(e.id) ?? 0,
@@ -266,14 +289,14 @@ export class RemediationWatch {
     }));
   }
 
-  history(entryId: number): StoredRemediationEvent[] {
-    return this.eventsOf.all(entryId).map(toEvent);
+  async history(entryId: number): Promise<StoredRemediationEvent[]> {
+    return (
+      await this.db.all<EventRow>('SELECT * FROM remediation_events WHERE entry_id = $1 ORDER BY at, seq', [entryId])
+    ).map(toEvent);
   }
 
   /** Every entry's events (for the metrics), oldest first per entry. */
-  allEvents(): StoredRemediationEvent[] {
-    return (
-      this.opts.db.prepare('SELECT * FROM remediation_events ORDER BY entry_id, at, seq').all() as EventRow[]
-    ).map(toEvent);
+  async allEvents(): Promise<StoredRemediationEvent[]> {
+    return (await this.db.all<EventRow>('SELECT * FROM remediation_events ORDER BY entry_id, at, seq')).map(toEvent);
   }
 }

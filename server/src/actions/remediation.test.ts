@@ -1,29 +1,36 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../context.js';
+import type { SqlDb } from '../store/sql-db.js';
+import { ACTIONS_ENGINES } from '../testing/actions-db.js';
 import { outboundIncident, sampleIncident } from '../testing/recording-context.js';
-import { RemediationList, RemediationTransitionError, openActionsDb } from './remediation.js';
+import { RemediationList, RemediationTransitionError } from './remediation.js';
+import { DAY_MS, RemediationWatch } from './remediation-watch.js';
 
-const dirs: string[] = [];
+/** Every db a test opens, closed after it (once: a test that closes one itself, to reopen, is fine). */
+const opened: SqlDb[] = [];
+function track(db: SqlDb): SqlDb {
+  const close = db.close.bind(db);
+  let closing: Promise<void> | undefined;
+  db.close = () => (closing ??= close());
+  opened.push(db);
+  return db;
+}
 afterEach(async () => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await Promise.all(opened.splice(0).map((db) => db.close()));
 });
 
-function open() {
-  const dir = mkdtempSync(join(tmpdir(), 'remediation-'));
-  dirs.push(dir);
-  const path = join(dir, 'sub', 'actions.sqlite');
-  return { path, db: openActionsDb(path) };
-}
+describe.each(ACTIONS_ENGINES)('RemediationList on $name', (engine) => {
+  async function open() {
+    const h = await engine.fresh();
+    return { db: track(h.db), reopen: async () => track(await h.reopen()) };
+  }
 
-describe('RemediationList', () => {
   it('records outbound customer endpoints only, with evidence and first/last seen', async () => {
-    const { db } = open();
+    const { db } = await open();
     const list = new RemediationList(db);
-    expect(list.recordIncident(sampleIncident())).toBe(0); // inbound: nothing to remediate
-    expect(list.recordIncident(outboundIncident())).toBe(2);
-    const entries = list.list();
+    expect(await list.recordIncident(sampleIncident())).toBe(0); // inbound: nothing to remediate
+    expect(await list.recordIncident(outboundIncident())).toBe(2);
+    const entries = await list.list();
     expect(entries.map((e) => [e.customer, e.ip, e.status])).toEqual([
       ['=cmd|evil', '198.51.100.24', 'open'],
       ['Residential pool A', '198.51.100.23', 'open'],
@@ -37,32 +44,32 @@ describe('RemediationList', () => {
       lastSeen: '2026-11-24T21:05:00.000Z',
       recurred: false,
     });
-    expect(list.list({ customer: 'Residential pool A' })).toHaveLength(1);
-    db.close();
+    expect(await list.list({ customer: 'Residential pool A' })).toHaveLength(1);
+    await db.close();
   });
 
   it('moves open → notified → remediated, persists, and reopens as recurred when seen again', async () => {
-    const { db, path } = open();
+    const { db, reopen } = await open();
     const list = new RemediationList(db);
-    list.recordIncident(outboundIncident());
-    const id = list.list({ customer: 'Residential pool A' })[0].id;
+    await list.recordIncident(outboundIncident());
+    const id = (await list.list({ customer: 'Residential pool A' }))[0].id;
     const t0 = Date.parse('2026-11-24T21:10:00Z');
-    expect(list.setStatus(id, 'notified', 'alice', 'called the customer', t0)).toMatchObject({
+    expect(await list.setStatus(id, 'notified', 'alice', 'called the customer', t0)).toMatchObject({
       status: 'notified',
       statusBy: 'alice',
       note: 'called the customer',
     });
-    list.setStatus(id, 'remediated', 'alice', undefined, t0 + 1000);
-    db.close();
+    await list.setStatus(id, 'remediated', 'alice', undefined, t0 + 1000);
+    await db.close();
 
-    const db2 = openActionsDb(path);
+    const db2 = await reopen();
     const list2 = new RemediationList(db2);
-    expect(list2.get(id)).toMatchObject({ status: 'remediated', note: 'called the customer' });
+    expect(await list2.get(id)).toMatchObject({ status: 'remediated', note: 'called the customer' });
     // Same incident updated without newer traffic: stays remediated.
-    list2.recordIncident(outboundIncident());
-    expect(list2.get(id)!.status).toBe('remediated');
+    await list2.recordIncident(outboundIncident());
+    expect((await list2.get(id))!.status).toBe('remediated');
     // A new incident with traffic after the remediation: back to open, flagged.
-    list2.recordIncident(
+    await list2.recordIncident(
       outboundIncident({
         id: 'inc-spam-2',
         kind: 'scanner',
@@ -70,7 +77,7 @@ describe('RemediationList', () => {
         lastSeen: '2026-11-25T08:01:00.000Z',
       }),
     );
-    expect(list2.get(id)).toMatchObject({
+    expect(await list2.get(id)).toMatchObject({
       status: 'open',
       recurred: true,
       kinds: ['spam-bot', 'scanner'],
@@ -79,35 +86,86 @@ describe('RemediationList', () => {
       lastSeen: '2026-11-25T08:01:00.000Z',
       firstSeen: '2026-11-24T21:00:00.000Z',
     });
-    expect(list2.list({ status: 'open' })).toHaveLength(2);
-    db2.close();
+    expect(await list2.list({ status: 'open' })).toHaveLength(2);
+    await db2.close();
   });
 
   it('answers undefined for an unknown id, accepts re-setting the same status, refuses remediated → notified', async () => {
-    const { db } = open();
+    const { db } = await open();
     const list = new RemediationList(db);
-    list.recordIncident(outboundIncident());
-    expect(list.setStatus(9999, 'notified', 'x')).toBeUndefined();
-    const id = list.list()[0].id;
-    expect(list.setStatus(id, 'open', 'x')).toMatchObject({ status: 'open', statusBy: 'x' });
-    list.setStatus(id, 'remediated', 'x');
-    expect(() => list.setStatus(id, 'notified', 'x')).toThrow(RemediationTransitionError);
-    expect(list.get(id)!.status).toBe('remediated');
-    db.close();
+    await list.recordIncident(outboundIncident());
+    expect(await list.setStatus(9999, 'notified', 'x')).toBeUndefined();
+    const id = (await list.list())[0].id;
+    expect(await list.setStatus(id, 'open', 'x')).toMatchObject({ status: 'open', statusBy: 'x' });
+    await list.setStatus(id, 'remediated', 'x');
+    await expect(list.setStatus(id, 'notified', 'x')).rejects.toThrow(RemediationTransitionError);
+    expect((await list.get(id))!.status).toBe('remediated');
+    await db.close();
   });
 
   it('exports CSV with quoting and spreadsheet-formula neutralised', async () => {
-    const { db } = open();
+    const { db } = await open();
     const list = new RemediationList(db);
-    list.recordIncident(outboundIncident({ evidence: { summary: 'SMTP, "bulk"\nto 812 hosts' } }));
-    const csv = list.csv();
+    await list.recordIncident(outboundIncident({ evidence: { summary: 'SMTP, "bulk"\nto 812 hosts' } }));
+    const csv = await list.csv();
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
       'id,customer,ip,kinds,incidents,evidence,packets,bytes,first_seen,last_seen,status,status_at,status_by,recurred,note',
     );
     expect(csv).toContain(`'=cmd|evil,198.51.100.24`);
     expect(csv).toContain('"SMTP, ""bulk""\nto 812 hosts"');
-    expect(list.csv({ customer: 'Residential pool A' }).trimEnd().split('\r\n')).toHaveLength(2);
-    db.close();
+    expect((await list.csv({ customer: 'Residential pool A' })).trimEnd().split('\r\n')).toHaveLength(2);
+    await db.close();
+  });
+
+  it('two connections recording and remediating at once: one entry per endpoint, traffic counted once, one recurrence', async () => {
+    const h = await engine.fresh();
+    const a = new RemediationList(track(h.db));
+    const b = new RemediationList(track(await h.reopen()));
+    const t0 = Date.parse('2026-11-24T22:00:00Z');
+    const audit: AuditEntry[] = [];
+    const watchOf = (list: RemediationList) =>
+      new RemediationWatch({ list, watchMs: 14 * DAY_MS, audit: (e) => void audit.push(e), now: () => t0 });
+    const wa = watchOf(a);
+    const wb = watchOf(b);
+    const inc = outboundIncident();
+    expect(await Promise.all([a.recordIncident(inc), b.recordIncident(inc)])).toEqual([2, 2]);
+    const entries = await a.list();
+    expect(entries.map((e) => [e.customer, e.ip, e.packets, e.bytes, e.incidents])).toEqual([
+      ['=cmd|evil', '198.51.100.24', 100, 10000, ['inc-spam-1']],
+      ['Residential pool A', '198.51.100.23', 900, 90000, ['inc-spam-1']],
+    ]);
+    expect(await b.list()).toEqual(entries);
+
+    const id = entries[1]!.id;
+    const [ra, rb] = await Promise.all([
+      a.setStatus(id, 'remediated', 'alice', 'cleaned', t0),
+      b.setStatus(id, 'remediated', 'bob', 'cleaned', t0),
+    ]);
+    expect([ra!.status, rb!.status]).toEqual(['remediated', 'remediated']);
+
+    // The same PC spams again, seen by both processes.
+    const again = outboundIncident({
+      id: 'inc-spam-2',
+      firstSeen: '2026-11-25T08:00:00.000Z',
+      lastSeen: '2026-11-25T08:01:00.000Z',
+    });
+    await Promise.all([wa.recordIncident(again), wb.recordIncident(again)]);
+    expect(await a.get(id)).toMatchObject({
+      status: 'open',
+      recurred: true,
+      packets: 1800,
+      incidents: ['inc-spam-1', 'inc-spam-2'],
+    });
+    const history = await wb.history(id);
+    expect(history.filter((e) => e.kind === 'recurrence')).toHaveLength(1);
+    expect(history.map((e) => [e.kind, e.from, e.to])).toEqual([
+      ['status', null, 'open'],
+      ['status', 'open', 'remediated'],
+      ['status', 'remediated', 'open'],
+      ['recurrence', 'remediated', 'open'],
+    ]);
+    expect(audit.map((e) => e.action)).toEqual(['remediation.recurrence']);
+    expect((await wa.decorate([(await a.get(id))!]))[0]!.recurrences).toBe(1);
   });
 });

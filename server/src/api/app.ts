@@ -25,7 +25,7 @@ import { withSubscribers } from '../subscribers/annotate.js';
 import { errorBody, jsonError, zodDetails } from '../http/errors.js';
 import { ApiErrorC, json, roleErrors, security } from './openapi-parts.js';
 import { mountApiDocs } from './api-docs.js';
-import { StoreUnavailableError } from '../store/errors.js';
+import { failureResponse } from './failure.js';
 
 // Named components in the OpenAPI document; `.meta` returns a copy, the shared schemas stay as they are.
 const IncidentC = Incident.meta({ id: 'Incident' });
@@ -69,15 +69,7 @@ export function createApp(ctx: AppContext, auth: Authenticator, opts: AppOptions
       const message = err.message || 'request failed';
       return jsonError(c, status as 400, message, [{ path: 'request', message }]);
     }
-    if (err instanceof StoreUnavailableError) {
-      // The action was not recorded: say so, so the operator (or script) retries it.
-      ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'store unavailable');
-      return jsonError(c, 503, 'store unavailable: the action may not be recorded, retry it', [
-        { path: 'storage', message: err.message },
-      ]);
-    }
-    ctx.logger.error({ err, method: c.req.method, path: c.req.path }, 'unhandled error in request');
-    return jsonError(c, 500, 'internal error');
+    return failureResponse(c, err, ctx.logger, 'unhandled error in request');
   });
 
   const corsOrigins = ctx.config.http.cors_origins;

@@ -94,10 +94,10 @@ const ComplaintQuery = z.strictObject({
 export function complaintRoutes(services: Pick<ApiServices, 'auth' | 'complaints'>): OpenAPIHono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const viewer = requireRole(services.auth, 'viewer');
-  app.get('/complaints', viewer, (c) => {
+  app.get('/complaints', viewer, async (c) => {
     const q = ComplaintQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    return c.json({ complaints: services.complaints.desk.list(q.data) }, 200);
+    return c.json({ complaints: await services.complaints.desk.list(q.data) }, 200);
   });
   app.openAPIRegistry.registerPath({
     method: 'get',

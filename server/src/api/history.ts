@@ -379,7 +379,7 @@ export function historyRoutes(ctx: AppContext, services: Pick<ApiServices, 'auth
     }),
     async (c) => {
       const range = customersRange.resolve(c.req.valid('query') as RawRange);
-      const m = remediationMetricsFor(ctx, services, range.from, range.to);
+      const m = await remediationMetricsFor(ctx, services, range.from, range.to);
       return c.json(
         { from: iso(range.from), to: iso(range.to), watchDays: ctx.config.actions.remediation.watch_days, ...m },
         200,

@@ -11,13 +11,13 @@ import type { ApiServices } from './services.js';
  */
 
 /** Every remediation entry's history, for the metrics. */
-function entryHistories({ actions }: Pick<ApiServices, 'actions'>): {
+async function entryHistories({ actions }: Pick<ApiServices, 'actions'>): Promise<{
   entries: EntryHistory[];
   customerOf: Map<number, string>;
-} {
-  const customerOf = new Map(actions.remediation.list({ limit: 1_000_000 }).map((e) => [e.id, e.customer]));
+}> {
+  const customerOf = new Map((await actions.remediation.list({ limit: 1_000_000 })).map((e) => [e.id, e.customer]));
   const byId = new Map<number, EntryHistory>();
-  for (const ev of actions.watch.allEvents()) {
+  for (const ev of await actions.watch.allEvents()) {
     const customer = customerOf.get(ev.entryId);
     if (customer === undefined) continue;
     let h = byId.get(ev.entryId);
@@ -28,15 +28,15 @@ function entryHistories({ actions }: Pick<ApiServices, 'actions'>): {
 }
 
 /** Time to notify, time to remediate and recurrence rate per customer and downstream, [from, to). */
-export function remediationMetricsFor(
+export async function remediationMetricsFor(
   ctx: AppContext,
   services: Pick<ApiServices, 'actions'>,
   from: number,
   to: number,
   now = Date.now(),
-): GroupedMetrics {
+): Promise<GroupedMetrics> {
   return groupMetrics({
-    entries: entryHistories(services).entries,
+    entries: (await entryHistories(services)).entries,
     watchMs: services.actions.watch.watchMs,
     now,
     from,
@@ -56,7 +56,7 @@ export async function reportCardFor(
   const first = Math.floor(from / DAY) * DAY;
   const days: number[] = [];
   for (let t = first; t < to; t += DAY) days.push(t);
-  const entries = actions.remediation.list({ limit: 1_000_000 });
+  const entries = await actions.remediation.list({ limit: 1_000_000 });
   const names = [...new Set([...ctx.config.network.customers.map((c) => c.name), ...entries.map((e) => e.customer)])];
   const abuse = new Map<string, { perDay: number[]; byKind: Partial<Record<IncidentKind, number>> }>();
   for (const kind of OUTBOUND_KINDS) {
@@ -69,7 +69,7 @@ export async function reportCardFor(
       a.byKind[kind] = (a.byKind[kind] ?? 0) + r.bytes;
     }
   }
-  const { entries: histories, customerOf } = entryHistories(services);
+  const { entries: histories, customerOf } = await entryHistories(services);
   const remediated = new Map<string, Set<number>>();
   for (const h of histories)
     for (const e of h.events) {
@@ -94,6 +94,6 @@ export async function reportCardFor(
       to,
       customers: ctx.config.network.customers,
     }),
-    complaints: services.complaints.desk.countsByCustomer(from, to),
+    complaints: await services.complaints.desk.countsByCustomer(from, to),
   });
 }

@@ -61,14 +61,14 @@ export function reportCardRoutes(
       'Content-Disposition': `attachment; filename="${name}"`,
     });
   });
-  app.get('/remediation/:id/history', viewer, (c) => {
+  app.get('/remediation/:id/history', viewer, async (c) => {
     const id = z.coerce.number().int().positive().safeParse(c.req.param('id'));
     if (!id.success) return jsonError(c, 400, 'invalid id', zodDetails(id.error, 'params.id'));
-    const e = actions.remediation.get(id.data);
+    const e = await actions.remediation.get(id.data);
     if (!e)
       return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
-    const [entry] = actions.watch.decorate([e], services.complaints.desk.countsByEntry([e.id]));
-    const events = actions.watch.history(e.id).map((h) => ({
+    const [entry] = await actions.watch.decorate([e], await services.complaints.desk.countsByEntry([e.id]));
+    const events = (await actions.watch.history(e.id)).map((h) => ({
       at: new Date(h.at).toISOString(),
       kind: h.kind,
       from: h.from,

@@ -110,8 +110,10 @@ describe('reportRoutes', () => {
   });
 
   it('remediation list from outbound incidents: JSON, status moves with audit, CSV', async () => {
-    const { ctx, req } = setup();
+    const { ctx, services, req } = setup();
     ctx.emit('upsert', outboundIncident());
+    // The remediation list is written asynchronously as the incident arrives.
+    await services.actions.settled();
     const list = (await (await req('/api/remediation?customer=Residential%20pool%20A')).json()) as {
       entries: { id: number; ip: string }[];
     };

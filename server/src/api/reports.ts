@@ -18,6 +18,7 @@ import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import type { ApiServices } from './services.js';
 import { jsonError, zodDetails } from '../http/errors.js';
+import { failureResponse } from './failure.js';
 import { ApiErrorC, json, roleErrors, security } from './openapi-parts.js';
 
 const Id = z.string().min(1).max(200);
@@ -63,8 +64,7 @@ export function reportRoutes(
       return jsonError(c, 409, err.message, [{ path: 'mitigation', message: err.message }]);
     if (err instanceof RemediationTransitionError)
       return jsonError(c, 409, err.message, [{ path: 'body.status', message: err.message }]);
-    ctx.logger.error({ err, path: c.req.path }, 'action request failed');
-    return jsonError(c, 500, 'internal error');
+    return failureResponse(c, err, ctx.logger, 'action request failed');
   });
 
   const param = (c: Context<AuthEnv>): string | Response => {
@@ -115,27 +115,28 @@ export function reportRoutes(
     return c.json({ withdrawn: await actions.withdraw(id, c.get('principal').name) }, 200);
   });
 
-  app.get('/mitigations', viewer, (c) =>
-    c.json({ mitigations: actions.mitigator.list(undefined, c.req.query('active') === 'true') }, 200),
+  app.get('/mitigations', viewer, async (c) =>
+    c.json({ mitigations: await actions.mitigator.list(undefined, c.req.query('active') === 'true') }, 200),
   );
 
-  app.get('/remediation.csv', viewer, (c) => {
+  app.get('/remediation.csv', viewer, async (c) => {
     const q = RemediationQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    return c.body(actions.remediation.csv(q.data), 200, {
+    return c.body(await actions.remediation.csv(q.data), 200, {
       'Content-Type': 'text/csv; charset=utf-8',
       'Content-Disposition': 'attachment; filename="remediation.csv"',
     });
   });
 
-  app.get('/remediation/summary', viewer, (c) => c.json({ customers: actions.remediation.summary() }, 200));
+  app.get('/remediation/summary', viewer, async (c) => c.json({ customers: await actions.remediation.summary() }, 200));
 
-  app.get('/remediation', viewer, (c) => {
+  app.get('/remediation', viewer, async (c) => {
     const q = RemediationQuery.safeParse(c.req.query());
     if (!q.success) return jsonError(c, 400, 'invalid query', zodDetails(q.error, 'query'));
-    const entries = actions.remediation.list(q.data);
-    const counts = complaints.desk.countsByEntry(entries.map((e) => e.id));
-    return c.json({ entries: actions.watch.decorate(entries, counts).map((e) => subs.annotate(e)) }, 200);
+    const entries = await actions.remediation.list(q.data);
+    const counts = await complaints.desk.countsByEntry(entries.map((e) => e.id));
+    const decorated = await actions.watch.decorate(entries, counts);
+    return c.json({ entries: await Promise.all(decorated.map((e) => subs.annotate(e))) }, 200);
   });
 
   app.post('/remediation/:id', operator, async (c) => {
@@ -146,7 +147,7 @@ export function reportRoutes(
     const r = RemediationUpdate.safeParse(b.value);
     if (!r.success) return jsonError(c, 400, 'invalid remediation update', zodDetails(r.error, 'body'));
     const principal = c.get('principal').name;
-    const e = actions.remediation.setStatus(id.data, r.data.status, principal, r.data.note);
+    const e = await actions.remediation.setStatus(id.data, r.data.status, principal, r.data.note);
     if (!e)
       return jsonError(c, 404, 'no such remediation entry', [{ path: 'params.id', message: `no entry ${id.data}` }]);
     await ctx.store.appendAudit({
@@ -155,7 +156,7 @@ export function reportRoutes(
       action: `remediation.${r.data.status}`,
       detail: `${e.customer} ${e.ip}${r.data.note ? ` — ${r.data.note}` : ''}`,
     });
-    return c.json(subs.annotate(e), 200);
+    return c.json(await subs.annotate(e), 200);
   });
 
   return app;

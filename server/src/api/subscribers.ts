@@ -18,6 +18,7 @@ import type { AppContext } from '../context.js';
 import type { Subscribers } from '../subscribers/index.js';
 import type { ApiServices } from './services.js';
 import { jsonError, zodDetails } from '../http/errors.js';
+import { failureResponse } from './failure.js';
 import { ApiErrorC, json, roleErrors, security } from './openapi-parts.js';
 
 const RowId = z.coerce.number().int().positive();
@@ -64,8 +65,7 @@ export function subscriberRoutes(
   app.onError((err, c) => {
     // No `details`: these name a state of the world (no session, SMTP down), not a request field.
     if (err instanceof SubscriberActionError) return jsonError(c, err.status, err.message);
-    ctx.logger.error({ err, path: c.req.path }, 'subscriber request failed');
-    return jsonError(c, 500, 'internal error');
+    return failureResponse(c, err, ctx.logger, 'subscriber request failed');
   });
 
   const rowId = (c: Context<AuthEnv>): number | Response => {

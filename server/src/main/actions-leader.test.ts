@@ -1,7 +1,8 @@
 /**
  * Two API processes on one PostgreSQL store: a new incident (written by a detect process)
  * reaches both, and its webhook is sent once, by the one holding the store's advisory lock;
- * when that process goes, the other takes over.
+ * when that process goes, the other takes over. The remediation list is one list in the shared
+ * store: every API process records the same incidents into it, once, and sees every operator's change.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -88,5 +89,80 @@ describe.skipIf(!bin)('cluster-wide actions: one leader among API processes (Pos
     // The first incident is not announced again by the new leader: it had seen it.
     expect(hooks).toHaveLength(2);
     expect(hooks[1]).toContain('198.51.100.8');
+  }, 60_000);
+
+  it('keeps one remediation list for both API processes: recorded once, changed on one, seen on the other, one recurrence', async () => {
+    const url = await (await sharedPostgres()).createDatabase('shared_rem');
+    const config = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ds-shared-rem-'));
+      dirs.push(dir);
+      return parseConfig({ http: { host: '127.0.0.1', port: 0 }, storage: { path: dir, postgres: url } });
+    };
+    const [a, b] = await Promise.all(
+      [config(), config()].map((c) => startApiRole(c, { logger, version: 'test', feed: { pollMs: 100 } })),
+    );
+    apis.push(a!, b!);
+    type Entry = { id: number; ip: string; status: string; packets: number; recurrences: number };
+    const entries = async (api: RunningApi): Promise<Entry[]> =>
+      ((await (await fetch(`${api.url}/api/remediation`)).json()) as { entries: Entry[] }).entries;
+
+    const store = await openPgStore({ url, retentionDays: 90, logger, timers: false });
+    try {
+      const t0 = Date.now();
+      // A botnet participation by two customer hosts (100 and 50 packets), seen by both API processes.
+      await store.upsertIncident(
+        makeIncident('bots', { firstSeen: new Date(t0 - 60_000).toISOString(), lastSeen: new Date(t0).toISOString() }),
+      );
+      await store.flush();
+      let seen: Entry[][] = [];
+      for (let i = 0; i < 100 && !(seen.length === 2 && seen.every((l) => l.length === 2)); i++) {
+        seen = await Promise.all([entries(a!), entries(b!)]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await Promise.all([a!, b!].map((x) => x.services.actions.settled()));
+      seen = await Promise.all([entries(a!), entries(b!)]);
+      expect(seen[0]).toEqual(seen[1]);
+      // Recorded by both processes, counted once.
+      expect(seen[0]!.map((e) => [e.ip, e.packets]).sort()).toEqual([
+        ['198.51.100.10', 100],
+        ['198.51.100.11', 50],
+      ]);
+
+      // The operator on A marks one remediated; B shows it at once.
+      const id = seen[0]!.find((e) => e.ip === '198.51.100.10')!.id;
+      const r = await fetch(`${a!.url}/api/remediation/${id}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: a!.url },
+        body: JSON.stringify({ status: 'remediated', note: 'reinstalled' }),
+      });
+      expect(r.status).toBe(200);
+      expect((await entries(b!)).find((e) => e.id === id)).toMatchObject({ status: 'remediated' });
+
+      // The same host attacks again an hour later: both processes see the incident, one reopens the entry.
+      await store.upsertIncident(
+        makeIncident('bots-again', {
+          firstSeen: new Date(Date.now() + 3_600_000 - 60_000).toISOString(),
+          lastSeen: new Date(Date.now() + 3_600_000).toISOString(),
+        }),
+      );
+      await store.flush();
+      await until(
+        () => [a!, b!].every((x) => x.ctx.incidents.active().some((i) => i.id === 'bots-again')),
+        10_000,
+        'the second incident on both',
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await Promise.all([a!, b!].map((x) => x.services.actions.settled()));
+      const after = await entries(b!);
+      expect(after.find((e) => e.id === id)).toMatchObject({ status: 'open', recurrences: 1 });
+      const history = (await (await fetch(`${a!.url}/api/remediation/${id}/history`)).json()) as {
+        events: { kind: string }[];
+      };
+      expect(history.events.filter((e) => e.kind === 'recurrence')).toHaveLength(1);
+      const audit = (await store.listAudit('bots-again')).filter((e) => e.action === 'remediation.recurrence');
+      expect(audit, 'one recurrence in the shared audit trail, not one per API process').toHaveLength(1);
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 });

@@ -18,6 +18,7 @@ import { createTrafficMeter } from '../traffic/index.js';
 import { startHttpFront } from './http-server.js';
 import { openConfiguredStore } from './open-store.js';
 import { startServices } from './services.js';
+import type { ApiServices } from '../api/services.js';
 import { StoreIncidents } from './store-incidents.js';
 
 export interface ApiRoleOptions {
@@ -38,6 +39,8 @@ export interface RunningApi {
   http: HttpServer;
   /** With a PostgreSQL store: whether this API process is the one that sends webhooks and mitigates automatically. */
   leadership?: Leadership;
+  /** What the routes act through (remediation list, mitigations…): tests wait on `services.actions.settled()`. */
+  services: ApiServices;
   close(): Promise<void>;
 }
 
@@ -172,6 +175,7 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
       feed,
       http: front.http,
       leadership,
+      services,
       close: () => (closing ??= cleanup()),
     };
   } catch (err) {

@@ -92,7 +92,12 @@ export function partitionOf(table: RollupTable, name: string): number | undefine
 
 const LOCK_SCHEMA = 0x646f776e; // 'down'
 
-export async function migratePg(client: PoolClient, component = 'store'): Promise<number> {
+export function migratePg(client: PoolClient): Promise<number> {
+  return migratePgSteps(client, 'store', STEPS);
+}
+
+/** Runs a component's steps not yet recorded in schema_versions, under the schema advisory lock. */
+export async function migratePgSteps(client: PoolClient, component: string, steps: readonly string[]): Promise<number> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_SCHEMA]);
@@ -101,13 +106,13 @@ export async function migratePg(client: PoolClient, component = 'store'): Promis
       component,
     ]);
     const current = r.rows[0]?.version ?? 0;
-    if (current > STEPS.length) {
+    if (current > steps.length) {
       throw new Error(
-        `${component} schema is version ${current}, newer than this build knows (${STEPS.length}): refusing to run an older Downstream on it`,
+        `${component} schema is version ${current}, newer than this build knows (${steps.length}): refusing to run an older Downstream on it`,
       );
     }
-    for (let v = current; v < STEPS.length; v++) {
-      await client.query(STEPS[v]);
+    for (let v = current; v < steps.length; v++) {
+      await client.query(steps[v]);
       await client.query(
         `INSERT INTO schema_versions (component, version) VALUES ($1, $2)
          ON CONFLICT (component) DO UPDATE SET version = excluded.version`,
@@ -119,5 +124,5 @@ export async function migratePg(client: PoolClient, component = 'store'): Promis
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
-  return STEPS.length;
+  return steps.length;
 }
