@@ -73,7 +73,7 @@ describe.skipIf(!bin)('PostgreSQL restart under operator load', () => {
     await server.step(Date.now());
     const auth = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
     let entryId: number | undefined;
-    for (let t = Date.now(); entryId === undefined && Date.now() - t < 10_000; ) {
+    for (let t = Date.now(); entryId === undefined && Date.now() - t < 10_000;) {
       const r = (await (await fetch(`${server.url}/api/remediation`, { headers: auth })).json()) as {
         entries: { id: number; ip: string }[];
       };
