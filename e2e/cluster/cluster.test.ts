@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Health, IncidentList, Summary } from '@downstream/shared';
+import { Health, IncidentList, RemediationEntry, RemediationList, Summary } from '@downstream/shared';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../../server/src/sim/run-scenario.js';
@@ -215,6 +215,44 @@ describe.skipIf(why !== undefined)(
       }
       // The same incidents, by id, from both API processes.
       expect(last[0].map((i) => i.id).sort()).toEqual(last[1].map((i) => i.id).sort());
+
+      // One remediation list in the shared store: every bot named by the campaign once, the same
+      // rows from both API processes, and an operator's change on one shown by the other.
+      const named = new Set(
+        last[0]
+          .find((i) => i.kind === 'spam-bot')!
+          .sources.top.filter((s) => s.customer)
+          .map((s) => s.ip),
+      );
+      expect(named.size).toBeGreaterThan(0);
+      const remediation = async (url: string) =>
+        RemediationList.parse(await (await fetch(`${url}/api/remediation`)).json()).entries;
+      let lists: RemediationEntry[][] = [];
+      for (const end = Date.now() + 30_000; Date.now() < end;) {
+        lists = await Promise.all(apis.map((a) => remediation(a.url!)));
+        if (lists.every((l) => [...named].every((ip) => l.some((e) => e.ip === ip)))) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      for (const l of lists)
+        expect(
+          l
+            .filter((e) => named.has(e.ip))
+            .map((e) => e.ip)
+            .sort(),
+        ).toEqual([...named].sort());
+      const rows = (l: RemediationEntry[]) => l.map((e) => `${e.id} ${e.customer} ${e.ip}`).sort();
+      expect(rows(lists[0]!)).toEqual(rows(lists[1]!));
+      const entry = lists[0]!.find((e) => named.has(e.ip))!;
+      const moved = await fetch(`${apis[0]!.url}/api/remediation/${entry.id}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: apis[0]!.url! },
+        body: JSON.stringify({ status: 'notified', note: 'called from the e2e cluster test' }),
+      });
+      expect(moved.status).toBe(200);
+      expect((await remediation(apis[1]!.url!)).find((e) => e.id === entry.id)).toMatchObject({
+        status: 'notified',
+        note: 'called from the e2e cluster test',
+      });
     });
   },
 );

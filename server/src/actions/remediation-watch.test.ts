@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../context.js';
-import type { SqlDb } from '../store/sql-db.js';
-import { ACTIONS_ENGINES } from '../testing/actions-db.js';
+import { ACTIONS_ENGINES, closingAfterEach } from '../testing/actions-db.js';
 import { outboundIncident } from '../testing/recording-context.js';
 import { RemediationList } from './remediation.js';
 import { DAY_MS, RemediationWatch } from './remediation-watch.js';
@@ -9,18 +8,7 @@ import { DAY_MS, RemediationWatch } from './remediation-watch.js';
 const T0 = Date.parse('2026-11-24T21:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Every db a test opens, closed after it (once: a test that closes one itself, to reopen, is fine). */
-const opened: SqlDb[] = [];
-function track(db: SqlDb): SqlDb {
-  const close = db.close.bind(db);
-  let closing: Promise<void> | undefined;
-  db.close = () => (closing ??= close());
-  opened.push(db);
-  return db;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((db) => db.close()));
-});
+const track = closingAfterEach();
 
 type Engine = (typeof ACTIONS_ENGINES)[number];
 

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DAY, FLUSH_INTERVAL_MS, isoMs, MAINTAIN_INTERVAL_MS, META_SIMULATED } from './constants.js';
 import { incidentKeys, keysSignature, splitCustomerEndpoint } from './incident-keys.js';
+import { checkoutClient, pgTypes } from './pg-pool.js';
 import { migratePg, PARTITION_SPAN, partitionName, partitionOf, partitionStart } from './pg-schema.js';
 import { pendingOf, RollupBuffer, sumPerTable, type PendingRollup } from './rollup-buffer.js';
 import { pgRollupReader } from './pg-rollups.js';
@@ -56,12 +57,6 @@ export interface PgStore extends Store {
   readonly pool: pg.Pool;
 }
 
-// bigint (int8) columns as JS numbers: every one of ours is ms since epoch or a count, far below 2^53.
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
-
 /** Runs tasks one after another: an incident's versions are committed in the order they were made. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -95,25 +90,13 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
     query_timeout: 30_000,
     // A server that vanished without closing the socket (host down, network cut) is noticed.
     keepAlive: true,
-    types,
+    types: pgTypes,
   });
   // A connection broken by a server restart errors while idle; the pool drops it and the next
   // query connects afresh. Without a listener the error would take the process down.
   pool.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost (reconnects on next use)'));
 
-  // A checked-out client has no pool listener: a server that goes away while it is out emits
-  // 'error' on it (besides failing its query), which unhandled would take the process down.
-  const checkout = async (): Promise<pg.PoolClient> => {
-    const c = await pool.connect();
-    const onError = (err: Error): void => log.warn({ err }, 'PostgreSQL connection lost while in use');
-    c.on('error', onError);
-    const release = c.release.bind(c);
-    c.release = (err?: Error | boolean) => {
-      c.removeListener('error', onError);
-      release(err);
-    };
-    return c;
-  };
+  const checkout = (): Promise<pg.PoolClient> => checkoutClient(pool, log);
 
   const client = await checkout().catch((err: unknown) => {
     void pool.end();

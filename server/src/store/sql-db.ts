@@ -18,6 +18,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { classify, StoreUnavailableError } from './errors.js';
 import { migrate } from './migrations.js';
+import { checkoutClient, pgTypes } from './pg-pool.js';
 import { migratePgSteps } from './pg-schema.js';
 
 export type Dialect = 'sqlite' | 'pg';
@@ -186,12 +187,6 @@ function gateOf(path: string): Gate {
   return g;
 }
 
-// bigint (int8) columns as JS numbers: ids, ms since epoch and counts, all far below 2^53.
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
-
 /** The shared store's PostgreSQL database (storage.postgres), on a pool of its own. */
 export function openPgDb(o: { url: string; logger: Logger; maxConnections?: number }): SqlDb {
   const pool = new pg.Pool({
@@ -201,7 +196,7 @@ export function openPgDb(o: { url: string; logger: Logger; maxConnections?: numb
     query_timeout: 30_000,
     keepAlive: true,
     application_name: 'downstream actions',
-    types,
+    types: pgTypes,
   });
   // Idle connections broken by a server restart: dropped by the pool, remade on next use.
   pool.on('error', (err) => o.logger.warn({ err }, 'PostgreSQL connection lost (reconnects on next use)'));
@@ -227,18 +222,9 @@ export function openPgDb(o: { url: string; logger: Logger; maxConnections?: numb
   });
   const direct = on(pool);
   const checkout = async (): Promise<pg.PoolClient> => {
-    const c = await pool.connect().catch((err: unknown) => {
+    return checkoutClient(pool, o.logger).catch((err: unknown) => {
       throw new StoreUnavailableError('connecting to PostgreSQL', err);
     });
-    // A checked-out client has no pool listener: a server going away would emit an unhandled 'error'.
-    const onError = (err: Error): void => o.logger.warn({ err }, 'PostgreSQL connection lost while in use');
-    c.on('error', onError);
-    const release = c.release.bind(c);
-    c.release = (err?: Error | boolean) => {
-      c.removeListener('error', onError);
-      release(err);
-    };
-    return c;
   };
   return {
     dialect: 'pg',

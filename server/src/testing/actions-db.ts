@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { afterEach } from 'vitest';
 import { openPgDb, openSqliteDb, type SqlDb } from '../store/sql-db.js';
 import { POSTGRES_MISSING, postgresBinDir, sharedPostgres } from './postgres.js';
 
@@ -50,3 +51,18 @@ const havePostgres = postgresBinDir() !== undefined;
 if (!havePostgres) console.warn(POSTGRES_MISSING);
 
 export const ACTIONS_ENGINES: readonly ActionsEngine[] = havePostgres ? [sqlite, postgres] : [sqlite];
+
+/** Registers an afterEach that closes every db given to the returned function (each once: a test may close one itself to reopen it). */
+export function closingAfterEach(): (db: SqlDb) => SqlDb {
+  const opened: SqlDb[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((db) => db.close()));
+  });
+  return (db) => {
+    const close = db.close.bind(db);
+    let closing: Promise<void> | undefined;
+    db.close = () => (closing ??= close());
+    opened.push(db);
+    return db;
+  };
+}
