@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../context.js';
 import { ACTIONS_ENGINES, closingAfterEach } from '../testing/actions-db.js';
 import { outboundIncident, sampleIncident } from '../testing/recording-context.js';
-import { RemediationList, RemediationTransitionError } from './remediation.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { openSqliteDb } from '../store/sql-db.js';
+import { sharedPostgres } from '../testing/postgres.js';
+import { openActionsDb, RemediationList, RemediationTransitionError } from './remediation.js';
 import { DAY_MS, RemediationWatch } from './remediation-watch.js';
 
 const track = closingAfterEach();
@@ -155,5 +161,40 @@ describe.each(ACTIONS_ENGINES)('RemediationList on $name', (engine) => {
     ]);
     expect(audit.map((e) => e.action)).toEqual(['remediation.recurrence']);
     expect((await wa.decorate([(await a.get(id))!]))[0]!.recurrences).toBe(1);
+  });
+});
+
+describe.skipIf(!ACTIONS_ENGINES.some((e) => e.name === 'postgres'))('openActionsDb with storage.postgres', () => {
+  it('uses PostgreSQL, and warns of an actions file left from before and of a path it does not use', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ds-actions-move-'));
+    try {
+      const file = join(dir, 'kept', 'actions.sqlite');
+      const before = openSqliteDb(file);
+      const old = new RemediationList(before);
+      await old.recordIncident(outboundIncident());
+      await before.close();
+      const lines: { msg: string; path?: string; file?: string }[] = [];
+      const logger = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+      const db = openActionsDb({
+        postgres: await (await sharedPostgres()).createDatabase('move'),
+        path: file,
+        storagePath: dir,
+        logger,
+      });
+      try {
+        expect(db.dialect).toBe('pg');
+        // The list in PostgreSQL starts empty: the old file's rows were not copied (and the log says so).
+        expect(await new RemediationList(db).list()).toEqual([]);
+      } finally {
+        await db.close();
+      }
+      expect(lines.map((l) => l.msg)).toEqual([
+        'actions.remediation.path is not used with storage.postgres',
+        'an actions database from before storage.postgres is here: its remediation list, mitigations and complaints are not in PostgreSQL',
+      ]);
+      expect(lines[1]!.file).toBe(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

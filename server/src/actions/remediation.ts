@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Incident, IncidentKind, RemediationEntry, RemediationStatus } from '@downstream/shared';
 import type { Logger } from 'pino';
@@ -10,8 +11,17 @@ import { openPgDb, openSqliteDb, type SchemaSteps, type SqlDb, type SqlRunner } 
  * the incident store), kept apart from incident retention so it can be backed up on its own.
  */
 export function openActionsDb(o: { postgres?: string; path?: string; storagePath: string; logger: Logger }): SqlDb {
-  if (o.postgres) return openPgDb({ url: o.postgres, logger: o.logger.child({ module: 'actions-db' }) });
-  return openSqliteDb(o.path ?? join(o.storagePath, 'actions.sqlite'));
+  const file = o.path ?? join(o.storagePath, 'actions.sqlite');
+  if (!o.postgres) return openSqliteDb(file);
+  // Moving a box onto the shared store does not carry its operator state along: say so, once,
+  // where the operator looks, rather than let the old list seem lost.
+  if (o.path) o.logger.warn({ path: o.path }, 'actions.remediation.path is not used with storage.postgres');
+  if (existsSync(file))
+    o.logger.warn(
+      { file },
+      'an actions database from before storage.postgres is here: its remediation list, mitigations and complaints are not in PostgreSQL',
+    );
+  return openPgDb({ url: o.postgres, logger: o.logger.child({ module: 'actions-db' }) });
 }
 
 /**
