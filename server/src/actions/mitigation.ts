@@ -16,7 +16,7 @@ import {
 const ACTIVE_UNIQUE =
   'CREATE UNIQUE INDEX mitigations_active ON mitigations (incident_id, announce) WHERE withdrawn_at IS NULL';
 
-const SCHEMA: SchemaSteps = {
+export const MITIGATIONS_SCHEMA: SchemaSteps = {
   sqlite: [
     `CREATE TABLE IF NOT EXISTS mitigations (
       id INTEGER PRIMARY KEY,
@@ -103,7 +103,7 @@ export class Mitigator {
   constructor(private readonly deps: MitigatorDeps) {
     const c = deps.config;
     this.sink = deps.sink ?? (c.pipe ? pipeSink(c.pipe) : c.command ? commandSink(c.command) : undefined);
-    deps.db.migrate('mitigations', SCHEMA);
+    deps.db.migrate('mitigations', MITIGATIONS_SCHEMA);
   }
 
   get enabled(): boolean {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { SqlDb } from '../store/sql-db.js';
+import type { SchemaSteps, SqlDb } from '../store/sql-db.js';
 import type { ActionsConfig } from './config.js';
 
 /*
@@ -51,6 +51,13 @@ export function abuseEmailOf(body: unknown): string | undefined {
   return undefined;
 }
 
+export const RDAP_SCHEMA: SchemaSteps = {
+  sqlite: [
+    'CREATE TABLE IF NOT EXISTS rdap_contacts (asn INTEGER PRIMARY KEY, email TEXT, fetched_at INTEGER NOT NULL)',
+  ],
+  pg: ['CREATE TABLE rdap_contacts (asn bigint PRIMARY KEY, email text, fetched_at bigint NOT NULL)'],
+};
+
 /**
  * Abuse contacts of ASNs from RDAP, cached in the actions database (negative answers for a day)
  * so a report page does not hit the registries every time.
@@ -62,12 +69,7 @@ export class RdapContacts {
     private readonly logger?: Logger,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
-    db.migrate('rdap', {
-      sqlite: [
-        'CREATE TABLE IF NOT EXISTS rdap_contacts (asn INTEGER PRIMARY KEY, email TEXT, fetched_at INTEGER NOT NULL)',
-      ],
-      pg: ['CREATE TABLE rdap_contacts (asn bigint PRIMARY KEY, email text, fetched_at bigint NOT NULL)'],
-    });
+    db.migrate('rdap', RDAP_SCHEMA);
   }
 
   async lookup(asn: number, now = Date.now()): Promise<string | null> {

@@ -190,7 +190,7 @@ describe.skipIf(!ACTIONS_ENGINES.some((e) => e.name === 'postgres'))('openAction
       }
       expect(lines.map((l) => l.msg)).toEqual([
         'actions.remediation.path is not used with storage.postgres',
-        'an actions database from before storage.postgres is here: its remediation list, mitigations and complaints are not in PostgreSQL',
+        'an actions database from before storage.postgres is here: its remediation list, mitigations and complaints are not in PostgreSQL (downstream import-actions copies them)',
       ]);
       expect(lines[1]!.file).toBe(file);
     } finally {

@@ -4,6 +4,11 @@ import type { Incident, IncidentKind, RemediationEntry, RemediationStatus } from
 import type { Logger } from 'pino';
 import { openPgDb, openSqliteDb, type SchemaSteps, type SqlDb, type SqlRunner } from '../store/sql-db.js';
 
+/** The SQLite file of the actions database without storage.postgres (and what `import-actions` reads). */
+export function actionsSqlitePath(o: { path?: string; storagePath: string }): string {
+  return o.path ?? join(o.storagePath, 'actions.sqlite');
+}
+
 /**
  * The actions database (remediation list and its history, mitigations, complaints, notices):
  * the shared PostgreSQL store when `storage.postgres` is set, so every API process of a cluster
@@ -11,7 +16,7 @@ import { openPgDb, openSqliteDb, type SchemaSteps, type SqlDb, type SqlRunner } 
  * the incident store), kept apart from incident retention so it can be backed up on its own.
  */
 export function openActionsDb(o: { postgres?: string; path?: string; storagePath: string; logger: Logger }): SqlDb {
-  const file = o.path ?? join(o.storagePath, 'actions.sqlite');
+  const file = actionsSqlitePath(o);
   if (!o.postgres) return openSqliteDb(file);
   // Moving a box onto the shared store does not carry its operator state along: say so, once,
   // where the operator looks, rather than let the old list seem lost.
@@ -19,7 +24,7 @@ export function openActionsDb(o: { postgres?: string; path?: string; storagePath
   if (existsSync(file))
     o.logger.warn(
       { file },
-      'an actions database from before storage.postgres is here: its remediation list, mitigations and complaints are not in PostgreSQL',
+      'an actions database from before storage.postgres is here: its remediation list, mitigations and complaints are not in PostgreSQL (downstream import-actions copies them)',
     );
   return openPgDb({ url: o.postgres, logger: o.logger.child({ module: 'actions-db' }) });
 }
@@ -29,7 +34,7 @@ export function openActionsDb(o: { postgres?: string; path?: string; storagePath
  * kept by triggers, so every status change is recorded whoever makes it (the operator's POST,
  * the notifier moving a row to `notified`, a reopen by a new incident).
  */
-const SCHEMA: SchemaSteps = {
+export const REMEDIATION_SCHEMA: SchemaSteps = {
   sqlite: [
     `CREATE TABLE IF NOT EXISTS remediation (
       id INTEGER PRIMARY KEY,
@@ -205,7 +210,7 @@ export interface Reopened {
  */
 export class RemediationList {
   constructor(readonly db: SqlDb) {
-    db.migrate('remediation', SCHEMA);
+    db.migrate('remediation', REMEDIATION_SCHEMA);
   }
 
   /**

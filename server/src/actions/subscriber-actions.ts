@@ -21,7 +21,7 @@ import { NoticeMailer } from './notify.js';
 import type { RemediationList } from './remediation.js';
 
 /** Notices and walled-garden steps, in the actions database beside the remediation rows they act on. */
-const MIGRATIONS: SchemaSteps = {
+export const SUBSCRIBER_ACTIONS_SCHEMA: SchemaSteps = {
   sqlite: [
     `CREATE TABLE subscriber_notices (
        id INTEGER PRIMARY KEY,
@@ -184,7 +184,7 @@ export class SubscriberActions {
     this.remediation = actions.remediation;
     this.cfg = ctx.config.subscribers;
     this.log = ctx.logger.child({ module: 'subscriber-actions' });
-    this.db.migrate('subscriber-actions', MIGRATIONS);
+    this.db.migrate('subscriber-actions', SUBSCRIBER_ACTIONS_SCHEMA);
     if (automatic && (this.cfg.notify.auto.enabled || this.cfg.walled_garden.auto.enabled))
       ctx.incidents.on('upsert', this.onUpsert);
   }

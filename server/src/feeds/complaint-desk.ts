@@ -79,7 +79,7 @@ const toComplaint = (r: Row): Complaint => ({
  * Which incidents and remediation entries a complaint names are link tables (besides the JSON
  * columns the complaint is returned with), so "complaints of X" is an index lookup on both engines.
  */
-const SCHEMA: SchemaSteps = {
+export const COMPLAINTS_SCHEMA: SchemaSteps = {
   sqlite: [
     `CREATE TABLE IF NOT EXISTS complaints (
       id INTEGER PRIMARY KEY,
@@ -147,7 +147,7 @@ export class ComplaintDesk {
 
   constructor(private readonly deps: ComplaintDeskDeps) {
     this.now = deps.now ?? Date.now;
-    deps.db.migrate('complaints', SCHEMA);
+    deps.db.migrate('complaints', COMPLAINTS_SCHEMA);
   }
 
   /** Parse, match, attach; throws ComplaintParseError (400) or ComplaintRateLimited (429). */

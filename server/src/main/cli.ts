@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfigFile, type Config } from '../config/config.js';
 import { replayPcap } from '../ingest/replay.js';
 import { createLogger } from '../logger.js';
+import { importActions, importedLine } from './import-actions.js';
 import { ROLES, RoleConfigError, startRole, type Role } from './roles.js';
 import { startServer } from './server.js';
 import { demoConfig } from '../sim/demo.js';
@@ -161,6 +162,26 @@ program
   .action((file: string) => {
     loadConfigFile(file);
     process.stdout.write(`${file}: valid\n`);
+  });
+
+program
+  .command('import-actions')
+  .description(
+    'copy the actions database of a box moving onto storage.postgres (remediation list and history, mitigations, complaints, notices, RDAP cache) from its SQLite file into that PostgreSQL database, once, into empty tables',
+  )
+  .requiredOption('--config <file>', 'YAML config file (the one with storage.postgres)')
+  .option(
+    '--from <path>',
+    'SQLite actions file (default: actions.remediation.path, else <storage.path>/actions.sqlite)',
+  )
+  .action(async (o) => {
+    const config = loadConfigFile(o.config);
+    const tables = await importActions({
+      config,
+      from: o.from as string | undefined,
+      logger: createLogger(config.log.level),
+    });
+    for (const t of tables) process.stdout.write(`${importedLine(t)}\n`);
   });
 
 program
