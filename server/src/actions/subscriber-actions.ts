@@ -204,8 +204,8 @@ export class SubscriberActions {
   }
 
   /** Who held the row's address at its last abuse (else while its abuse lasted). */
-  binding(e: RemediationEntry): SubscriberBinding | undefined {
-    return this.ctx.subscribers?.holder(e.ip, Date.parse(e.firstSeen), Date.parse(e.lastSeen));
+  binding(e: RemediationEntry): Promise<SubscriberBinding | undefined> {
+    return this.ctx.subscribers?.holder(e.ip, Date.parse(e.firstSeen), Date.parse(e.lastSeen)) ?? Promise.resolve(undefined);
   }
 
   private async notices(id: number): Promise<SubscriberNotice[]> {
@@ -235,7 +235,7 @@ export class SubscriberActions {
 
   /** The row with the subscriber who held its address, the last notice and the walled-garden state. */
   async annotate(e: RemediationEntry): Promise<RemediationEntry> {
-    const b = this.binding(e);
+    const b = await this.binding(e);
     const last = (await this.db.get<{ at: number | null }>(
       "SELECT MAX(at_ms) AS at FROM subscriber_notices WHERE remediation_id = $1 AND result = 'sent'",
       [e.id],
@@ -251,7 +251,7 @@ export class SubscriberActions {
 
   async state(id: number): Promise<RemediationSubscriber> {
     const e = await this.entry(id);
-    const b = this.binding(e) ?? null;
+    const b = (await this.binding(e)) ?? null;
     let contact: SubscriberContact | null = null;
     if (b) {
       try {
@@ -289,7 +289,7 @@ export class SubscriberActions {
     const e = await this.entry(id);
     if (e.status === 'remediated')
       throw new SubscriberActionError('the endpoint is marked remediated: reopen it before notifying', 409, 'status');
-    const b = this.binding(e);
+    const b = await this.binding(e);
     if (!b)
       throw new SubscriberActionError(
         `nobody is known to have held ${e.ip} between ${e.firstSeen} and ${e.lastSeen} (no RADIUS session or DHCP lease)`,
@@ -378,7 +378,7 @@ export class SubscriberActions {
     // The subscriber who held the address at the abuse, wherever they are connected now: their
     // address may have changed since, and the one at the abuse may belong to someone else.
     const held = await this.lastAck(e.id);
-    const who = action === 'hold' ? this.binding(e)?.subscriber : held?.subscriber;
+    const who = action === 'hold' ? (await this.binding(e))?.subscriber : held?.subscriber;
     if (!who)
       throw new SubscriberActionError(
         action === 'hold'
@@ -387,7 +387,7 @@ export class SubscriberActions {
         409,
         'subscriber',
       );
-    const open = this.ctx.subscribers?.openSessions(who) ?? [];
+    const open = (await this.ctx.subscribers?.openSessions(who)) ?? [];
     // Releasing a session the BNG already ended is still sent: its NAK (or ACK) is the record.
     const b =
       open[0] ??

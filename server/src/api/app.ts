@@ -143,7 +143,7 @@ export function createApp(ctx: AppContext, auth: Authenticator, opts: AppOptions
       const inc = await ctx.incidents.get(id);
       if (!inc)
         return c.json(errorBody('incident not found', [{ path: 'params.id', message: `no incident ${id}` }]), 404);
-      return c.json(withSubscribers(ctx.subscribers, inc), 200);
+      return c.json(await withSubscribers(ctx.subscribers, inc), 200);
     },
   );
 

@@ -419,7 +419,7 @@ export function historyRoutes(ctx: AppContext, services: Pick<ApiServices, 'auth
         total.flows += r.flows;
         byKind[r.kind] = (byKind[r.kind] ?? 0) + r.bytes;
       }
-      const incidents = (await store.incidentsFor('endpoint', ip, q.limit ?? 100))
+      const found = (await store.incidentsFor('endpoint', ip, q.limit ?? 100))
         .filter((i) => seenIn(i, range))
         .map((i) => {
           // The page's own endpoint stays listed (with its subscriber) even beyond the top 20.
@@ -429,7 +429,8 @@ export function historyRoutes(ctx: AppContext, services: Pick<ApiServices, 'auth
             own && !t.sources.top.includes(own) ? { ...t, sources: { ...t.sources, top: [...t.sources.top, own] } } : t;
           return withSubscribers(ctx.subscribers, keep, ip);
         });
-      const subscribers = ctx.subscribers?.during(ip, range.from, range.to);
+      const incidents = await Promise.all(found);
+      const subscribers = await ctx.subscribers?.during(ip, range.from, range.to);
       return c.json(
         {
           ip,

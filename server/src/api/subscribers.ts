@@ -13,6 +13,7 @@ import type { Context } from 'hono';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { SubscriberActionError } from '../actions/subscriber-actions.js';
+import type { SharedSubscriberDirectory } from '../subscribers/shared-bindings.js';
 import { requireRole, type AuthEnv } from '../auth/index.js';
 import type { AppContext } from '../context.js';
 import type { Subscribers } from '../subscribers/index.js';
@@ -81,15 +82,16 @@ export function subscriberRoutes(
     const at = parseAt(q.data.at);
     if (at === undefined)
       return jsonError(c, 400, 'invalid query', [{ path: 'query.at', message: 'expected ISO-8601 or epoch ms' }]);
-    const binding = ctx.subscribers?.holder(q.data.ip, at, at) ?? null;
+    const binding = (await ctx.subscribers?.holder(q.data.ip, at, at)) ?? null;
     let contact = null;
     if (binding) contact = (await ctx.subscribers?.contact(binding.subscriber).catch(() => null)) ?? null;
     return c.json({ ip: q.data.ip, at: new Date(at).toISOString(), binding, contact } satisfies SubscriberLookup, 200);
   });
 
-  app.get('/subscribers/status', viewer, (c) => {
-    const s = ctx.subscribers as Subscribers | undefined;
-    const base = typeof s?.status === 'function' ? s.status() : { bindings: 0, files: [], contacts: { csvErrors: [] } };
+  app.get('/subscribers/status', viewer, async (c) => {
+    const s = ctx.subscribers as Pick<Subscribers, 'status'> | SharedSubscriberDirectory | undefined;
+    const base =
+      typeof s?.status === 'function' ? await s.status() : { bindings: 0, files: [], contacts: { csvErrors: [] } };
     const body: SubscribersStatus = { ...base, canNotify: actions.canNotify, canWalledGarden: actions.canWalledGarden };
     return c.json(body, 200);
   });

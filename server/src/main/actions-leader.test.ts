@@ -12,7 +12,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/config.js';
+import Database from 'better-sqlite3';
 import { openPgStore, type PgStore } from '../store/index.js';
+import { openPgDb } from '../store/sql-db.js';
+import { SubscriberStore } from '../store/subscriber-store.js';
+import { BindingMirror } from '../subscribers/shared-bindings.js';
 import { makeIncident } from '../testing/make-incident.js';
 import { POSTGRES_MISSING, postgresBinDir, sharedPostgres } from '../testing/postgres.js';
 import { startApiRole, type RunningApi } from './role-api.js';
@@ -163,6 +167,66 @@ describe.skipIf(!bin)('cluster-wide actions: one leader among API processes (Pos
       expect(audit, 'one recurrence in the shared audit trail, not one per API process').toHaveLength(1);
     } finally {
       await store.close();
+    }
+  }, 60_000);
+
+  it('shows every API process who held an address: the collector copies its bindings to PostgreSQL', async () => {
+    const url = await (await sharedPostgres()).createDatabase('shared_subs');
+    const dir = mkdtempSync(join(tmpdir(), 'ds-shared-subs-'));
+    dirs.push(dir);
+    const api = await startApiRole(
+      parseConfig({ http: { host: '127.0.0.1', port: 0 }, storage: { path: dir, postgres: url } }),
+      { logger, version: 'test', feed: { pollMs: 100 } },
+    );
+    apis.push(api);
+    // The collector (an `all` process with RADIUS accounting): its SQLite intervals, mirrored.
+    const localDb = new Database(':memory:');
+    const local = new SubscriberStore(localDb);
+    const shared = openPgDb({ url, logger });
+    const store = await openPgStore({ url, retentionDays: 90, logger, timers: false });
+    try {
+      const t0 = Date.now() - 10 * 60_000;
+      local.record({
+        prefix: '198.51.100.10',
+        subscriber: 'alice@isp.example',
+        session: 'S1',
+        nas: '192.0.2.10',
+        source: 'radius',
+        from: t0,
+        to: null,
+      });
+      const mirror = new BindingMirror({
+        local: localDb,
+        shared,
+        origin: 'collector',
+        retentionMs: 90 * 86_400_000,
+        logger,
+      });
+      expect(await mirror.flush()).toBe(1);
+
+      const lookup = (await (await fetch(`${api.url}/api/subscribers/lookup?ip=198.51.100.10`)).json()) as {
+        binding: { subscriber: string; session: string } | null;
+      };
+      expect(lookup.binding).toMatchObject({ subscriber: 'alice@isp.example', session: 'S1' });
+
+      // The bot's incident reaches the API process; its remediation row names the subscriber.
+      await store.upsertIncident(makeIncident('bot', { firstSeen: new Date(t0).toISOString() }));
+      await store.flush();
+      await until(() => api.ctx.incidents.active().some((i) => i.id === 'bot'), 10_000, 'the incident');
+      await api.services.actions.settled();
+      const rows = (
+        (await (await fetch(`${api.url}/api/remediation`)).json()) as {
+          entries: { ip: string; subscriber?: { subscriber: string } }[];
+        }
+      ).entries;
+      expect(rows.find((e) => e.ip === '198.51.100.10')?.subscriber).toMatchObject({ subscriber: 'alice@isp.example' });
+      expect(rows.find((e) => e.ip === '198.51.100.11')?.subscriber).toBeUndefined();
+      const status = (await (await fetch(`${api.url}/api/subscribers/status`)).json()) as { bindings: number };
+      expect(status.bindings).toBe(1);
+    } finally {
+      await store.close();
+      await shared.close();
+      localDb.close();
     }
   }, 60_000);
 });

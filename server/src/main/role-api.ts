@@ -18,6 +18,8 @@ import { createTrafficMeter } from '../traffic/index.js';
 import { startHttpFront } from './http-server.js';
 import { openConfiguredStore } from './open-store.js';
 import { startServices } from './services.js';
+import { openSharedSubscribers } from './shared-subscribers.js';
+import { subscriberRoutes } from '../api/subscribers.js';
 import type { ApiServices } from '../api/services.js';
 import { StoreIncidents } from './store-incidents.js';
 
@@ -125,6 +127,13 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
       traffic,
       webRoot: opts.webRoot,
     };
+    // Who held an address, from the bindings the collecting process copies to PostgreSQL: the
+    // remediation rows show the subscriber, and notices and the walled garden work from here.
+    const shared = openSharedSubscribers(config, logger);
+    if (shared) {
+      ctx.subscribers = shared.directory;
+      cleanups.push(() => shared.close());
+    }
     // Several API processes on one PostgreSQL store: what must happen once per cluster (webhooks,
     // automatic mitigation) happens in the one holding the store's advisory lock.
     let leadership: Leadership | undefined;
@@ -158,6 +167,7 @@ export async function startApiRole(config: Config, opts: ApiRoleOptions): Promis
           { prefix: '/api', routes: historyRoutes(ctx, services) },
           { prefix: '/api', routes: reportRoutes(ctx, services) },
           { prefix: '/api', routes: reportCardRoutes(ctx, services) },
+          { prefix: '/api', routes: subscriberRoutes(ctx, services) },
         ],
       },
       realtime: opts.realtime,

@@ -22,6 +22,7 @@ import { startPipeline } from './pipeline.js';
 import { createTrafficMeter } from '../traffic/index.js';
 import { simulateHistory } from '../sim/history.js';
 import { startServices } from './services.js';
+import { startBindingMirror } from './shared-subscribers.js';
 
 export interface StartServerOptions {
   config: Config;
@@ -85,7 +86,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 
   try {
     // PostgreSQL (storage.postgres) is shared by every process; the subscriber bindings stay in
-    // this process's SQLite file either way.
+    // this process's SQLite file either way, and are copied to PostgreSQL for API processes.
     const opened = await openConfiguredStore(config, { logger, registry });
     const { store, localDb } = opened;
     cleanups.push(() => opened.close());
@@ -97,6 +98,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       registry,
     });
     cleanups.push(() => subscribers.stop());
+    const mirror = startBindingMirror(config, localDb, logger);
+    if (mirror) cleanups.push(() => mirror.stop());
     if (opts.simulatedHistory && store.importHistory && (await store.isEmpty?.())) {
       const t0 = performance.now();
       const h = simulateHistory({ now: Date.now(), ...opts.simulatedHistory });

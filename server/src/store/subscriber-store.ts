@@ -41,7 +41,7 @@ export interface BindingInput {
   to: number | null;
 }
 
-interface Row {
+export interface BindingRow {
   id: number;
   family: number;
   net: string;
@@ -57,15 +57,15 @@ interface Row {
 
 export class BindingError extends Error {}
 
-const FOREVER = Number.MAX_SAFE_INTEGER;
+export const FOREVER = Number.MAX_SAFE_INTEGER;
 
-function parseAddr(s: string): ipaddr.IPv4 | ipaddr.IPv6 {
+export function parseAddr(s: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const a = ipaddr.parse(s);
   // An IPv4-mapped IPv6 address is the IPv4 host the flows name.
   return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a;
 }
 
-function network(addr: ipaddr.IPv4 | ipaddr.IPv6, plen: number): string {
+export function network(addr: ipaddr.IPv4 | ipaddr.IPv6, plen: number): string {
   const bytes = addr.toByteArray();
   for (let bit = plen; bit < bytes.length * 8; bit++) bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
   return ipaddr.fromByteArray(bytes).toString();
@@ -92,7 +92,7 @@ export function canonicalPrefix(s: string): { family: 4 | 6; net: string; plen: 
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function toBinding(r: Row): SubscriberBinding {
+export function toBinding(r: BindingRow): SubscriberBinding {
   return {
     prefix: `${r.net}/${r.plen}`,
     subscriber: r.subscriber,
@@ -115,7 +115,7 @@ export class SubscriberStore {
   ) {
     migrate(db, 'subscribers', MIGRATIONS);
     this.st = {
-      overlapping: db.prepare<[string, number, number, number], Row>(
+      overlapping: db.prepare<[string, number, number, number], BindingRow>(
         `SELECT * FROM subscriber_bindings WHERE net = ? AND plen = ? AND from_ms <= ? AND COALESCE(to_ms, ${FOREVER}) >= ?
          ORDER BY from_ms`,
       ),
@@ -124,11 +124,11 @@ export class SubscriberStore {
          VALUES (@family, @net, @plen, @subscriber, @session, @nas, @source, @from, @to, @now)`,
       ),
       update: db.prepare('UPDATE subscriber_bindings SET from_ms = ?, to_ms = ?, updated_ms = ? WHERE id = ?'),
-      at: db.prepare<[string, number, number, number], Row>(
+      at: db.prepare<[string, number, number, number], BindingRow>(
         `SELECT * FROM subscriber_bindings WHERE net = ? AND plen = ? AND from_ms <= ? AND (to_ms IS NULL OR to_ms > ?)
          ORDER BY from_ms DESC LIMIT 1`,
       ),
-      during: db.prepare<[string, number, number, number], Row>(
+      during: db.prepare<[string, number, number, number], BindingRow>(
         `SELECT * FROM subscriber_bindings WHERE net = ? AND plen = ? AND from_ms < ? AND COALESCE(to_ms, ${FOREVER}) > ?
          ORDER BY from_ms DESC LIMIT 100`,
       ),
@@ -144,7 +144,7 @@ export class SubscriberStore {
         `UPDATE subscriber_bindings SET to_ms = @at, updated_ms = @now WHERE net = @net AND plen = @plen
          AND subscriber = @subscriber AND source = @source AND from_ms <= @at AND COALESCE(to_ms, ${FOREVER}) > @at`,
       ),
-      openSessions: db.prepare<[string], Row>(
+      openSessions: db.prepare<[string], BindingRow>(
         `SELECT * FROM subscriber_bindings WHERE subscriber = ? AND to_ms IS NULL AND session IS NOT NULL
          ORDER BY from_ms DESC LIMIT 20`,
       ),
@@ -274,7 +274,7 @@ export class SubscriberStore {
       return [];
     }
     const family = addr.kind() === 'ipv4' ? 4 : 6;
-    const out: Row[] = [];
+    const out: BindingRow[] = [];
     for (const plen of this.plens.get(family) ?? [])
       out.push(...this.st.during.all(network(addr, plen), plen, toMs, fromMs));
     return out.sort((a, b) => b.from_ms - a.from_ms || b.plen - a.plen).map(toBinding);

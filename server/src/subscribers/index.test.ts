@@ -42,9 +42,9 @@ describe('Subscribers: files read from the start, then followed', () => {
     });
     await s.start();
     await s.pollFiles();
-    expect(s.holder('198.51.100.7', T + 20 * MIN, T + 20 * MIN)?.subscriber).toBe('alice@isp.example');
-    expect(s.holder('198.51.100.20', T + 10 * MIN, T + 10 * MIN)?.subscriber).toBe('01:08:00:27:25:d3:f4');
-    expect(s.holder('198.51.100.40', T + 10 * MIN, T + 10 * MIN)?.subscriber).toBe('08:00:27:aa:00:40');
+    expect((await s.holder('198.51.100.7', T + 20 * MIN, T + 20 * MIN))?.subscriber).toBe('alice@isp.example');
+    expect((await s.holder('198.51.100.20', T + 10 * MIN, T + 10 * MIN))?.subscriber).toBe('01:08:00:27:25:d3:f4');
+    expect((await s.holder('198.51.100.40', T + 10 * MIN, T + 10 * MIN))?.subscriber).toBe('08:00:27:aa:00:40');
 
     // bob's session ends later in the same detail file
     appendFileSync(
@@ -52,8 +52,8 @@ describe('Subscribers: files read from the start, then followed', () => {
       'Wed Dec  2 11:00:00 2026\n\tAcct-Session-Id = "0A0B0C02"\n\tAcct-Status-Type = Stop\n\tUser-Name = "bob@isp.example"\n\tNAS-IP-Address = 192.0.2.10\n\tFramed-IP-Address = 198.51.100.7\n\tAcct-Session-Time = 1200\n\tTimestamp = 1796209200\n\n',
     );
     await s.pollFiles();
-    expect(s.holder('198.51.100.7', T + 50 * MIN, T + 50 * MIN)?.subscriber).toBe('bob@isp.example');
-    expect(s.holder('198.51.100.7', T + 61 * MIN, T + 61 * MIN)).toBeUndefined();
+    expect((await s.holder('198.51.100.7', T + 50 * MIN, T + 50 * MIN))?.subscriber).toBe('bob@isp.example');
+    expect(await s.holder('198.51.100.7', T + 61 * MIN, T + 61 * MIN)).toBeUndefined();
 
     const st = s.status();
     const byFormat = Object.fromEntries(st.files.map((f) => [f.format, f]));

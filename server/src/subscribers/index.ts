@@ -181,15 +181,15 @@ export class Subscribers implements SubscriberDirectory {
   }
 
   /** Who held `ip` during the abuse interval [fromMs, toMs] (the holder at its end preferred). */
-  holder(ip: string, fromMs: number, toMs: number): SubscriberBinding | undefined {
+  async holder(ip: string, fromMs: number, toMs: number): Promise<SubscriberBinding | undefined> {
     return this.store.holderDuring(ip, fromMs, toMs);
   }
 
-  during(ip: string, fromMs: number, toMs: number): SubscriberBinding[] {
+  async during(ip: string, fromMs: number, toMs: number): Promise<SubscriberBinding[]> {
     return this.store.during(ip, fromMs, toMs);
   }
 
-  openSessions(subscriber: string): SubscriberBinding[] {
+  async openSessions(subscriber: string): Promise<SubscriberBinding[]> {
     return this.store.openSessions(subscriber);
   }
 
