@@ -23,3 +23,24 @@ export async function checkoutClient(pool: pg.Pool, log: Logger): Promise<pg.Poo
   };
   return c;
 }
+
+/**
+ * A pool for one of Downstream's PostgreSQL users (the store, the actions database), with an
+ * idle-connection error listener: a connection broken by a server restart errors while idle, the
+ * pool drops it and the next query connects afresh; unhandled, the error would end the process.
+ */
+export function newPgPool(o: { url: string; max: number; name: string; log: Logger }): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: o.url,
+    max: o.max,
+    connectionTimeoutMillis: 5000,
+    // A request never hangs on a database that stopped answering: it fails, and says so.
+    query_timeout: 30_000,
+    // A server that vanished without closing the socket (host down, network cut) is noticed.
+    keepAlive: true,
+    application_name: o.name,
+    types: pgTypes,
+  });
+  pool.on('error', (err) => o.log.warn({ err }, 'PostgreSQL connection lost (reconnects on next use)'));
+  return pool;
+}

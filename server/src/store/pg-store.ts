@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DAY, FLUSH_INTERVAL_MS, isoMs, MAINTAIN_INTERVAL_MS, META_SIMULATED } from './constants.js';
 import { incidentKeys, keysSignature, splitCustomerEndpoint } from './incident-keys.js';
-import { checkoutClient, pgTypes } from './pg-pool.js';
+import { checkoutClient, newPgPool } from './pg-pool.js';
 import { migratePg, PARTITION_SPAN, partitionName, partitionOf, partitionStart } from './pg-schema.js';
 import { pendingOf, RollupBuffer, sumPerTable, type PendingRollup } from './rollup-buffer.js';
 import { pgRollupReader } from './pg-rollups.js';
@@ -82,19 +82,7 @@ export async function openPgStore(opts: PgStoreOptions): Promise<PgStore> {
   const now = opts.now ?? Date.now;
   const log = opts.logger.child({ module: 'store', store: 'postgres' });
   const retentionMs = opts.retentionDays * DAY;
-  const pool = new pg.Pool({
-    connectionString: opts.url,
-    max: opts.maxConnections ?? 10,
-    connectionTimeoutMillis: 5000,
-    // A request never hangs on a database that stopped answering: it fails, and says so.
-    query_timeout: 30_000,
-    // A server that vanished without closing the socket (host down, network cut) is noticed.
-    keepAlive: true,
-    types: pgTypes,
-  });
-  // A connection broken by a server restart errors while idle; the pool drops it and the next
-  // query connects afresh. Without a listener the error would take the process down.
-  pool.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost (reconnects on next use)'));
+  const pool = newPgPool({ url: opts.url, max: opts.maxConnections ?? 10, name: 'downstream store', log });
 
   const checkout = (): Promise<pg.PoolClient> => checkoutClient(pool, log);
 

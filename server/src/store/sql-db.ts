@@ -18,7 +18,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { classify, StoreUnavailableError } from './errors.js';
 import { migrate } from './migrations.js';
-import { checkoutClient, pgTypes } from './pg-pool.js';
+import { checkoutClient, newPgPool } from './pg-pool.js';
 import { migratePgSteps } from './pg-schema.js';
 
 export type Dialect = 'sqlite' | 'pg';
@@ -189,17 +189,7 @@ function gateOf(path: string): Gate {
 
 /** The shared store's PostgreSQL database (storage.postgres), on a pool of its own. */
 export function openPgDb(o: { url: string; logger: Logger; maxConnections?: number }): SqlDb {
-  const pool = new pg.Pool({
-    connectionString: o.url,
-    max: o.maxConnections ?? 4,
-    connectionTimeoutMillis: 5000,
-    query_timeout: 30_000,
-    keepAlive: true,
-    application_name: 'downstream actions',
-    types: pgTypes,
-  });
-  // Idle connections broken by a server restart: dropped by the pool, remade on next use.
-  pool.on('error', (err) => o.logger.warn({ err }, 'PostgreSQL connection lost (reconnects on next use)'));
+  const pool = newPgPool({ url: o.url, max: o.maxConnections ?? 4, name: 'downstream actions', log: o.logger });
   const migrations: Promise<void>[] = [];
   const ready = (): Promise<void> => Promise.all(migrations).then(() => undefined);
   const fail = (err: unknown): never => {
